@@ -1,0 +1,96 @@
+"""The stage sequence: config -> rules -> articles -> channels -> links and compliance -> writer."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pipeline.channels import CHANNELS
+from pipeline.compliance.checker import Check, Claim, check_artifacts, check_sources
+from pipeline.compliance.rules import load_rules
+from pipeline.config import load_config
+from pipeline.errors import Finding, FindingList, PipelineError
+from pipeline.links import check_links
+from pipeline.model import Artifact, Site, SiteConfig, Tag
+from pipeline.sources import load_articles
+
+
+@dataclass(frozen=True)
+class Options:
+    drafts: bool = False
+    future: bool = False
+    now: datetime | None = None      # the publishing clock; default: the wall clock
+    strict: bool = False             # warnings count as errors
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    site: Site
+    artifacts: list[Artifact]
+    findings: list[Finding] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+
+
+def load_site(root: Path, options: Options, findings: FindingList) -> Site:
+    """Config, rules and articles, with every problem of all three reported together."""
+    config = rules = None
+    for load in (load_config, load_rules):
+        try:
+            value = load(root)
+        except PipelineError as exc:
+            findings.extend(exc.findings)
+            continue
+        config, rules = (value, rules) if isinstance(value, SiteConfig) else (config, value)
+    if config is None or rules is None:
+        findings.raise_if_errors()
+    now = options.now or datetime.now(timezone.utc)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=config.tz)
+    articles = load_articles(root, config, findings, now=now, drafts=options.drafts, future=options.future)
+    findings.raise_if_errors()
+    return Site(str(root), config, tuple(articles), group_tags(articles), rules, build_time(articles), now)
+
+
+def build_time(articles) -> datetime:
+    """SOURCE_DATE_EPOCH when set, else the newest article's date: never the wall clock."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), timezone.utc)
+    if articles:
+        return max(a.modified for a in articles).astimezone(timezone.utc)
+    return datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def group_tags(articles) -> tuple[tuple[Tag, tuple], ...]:
+    groups: dict[str, list] = {}
+    tags: dict[str, Tag] = {}
+    for article in articles:
+        for tag in article.tags:
+            tags[tag.slug] = tag
+            groups.setdefault(tag.slug, []).append(article)
+    return tuple((tags[slug], tuple(groups[slug])) for slug in sorted(groups))
+
+
+def run(root: Path, options: Options = Options()) -> BuildResult:
+    """Everything `build` does except writing. Raises PipelineError with all errors found."""
+    findings = FindingList()
+    site = load_site(root, options, findings)
+    artifacts = [artifact for channel in CHANNELS for artifact in channel.render(site)]
+    findings.extend(check_links(site.articles, artifacts, site.config))
+    source_findings, claims = check_sources(site)
+    artifact_findings, checks = check_artifacts(site, artifacts)
+    findings.extend(source_findings + artifact_findings)
+    if options.strict:
+        findings.items = [_strict(f) for f in findings.items]
+    findings.raise_if_errors()
+    return BuildResult(site, artifacts, sorted(findings.items, key=Finding.sort_key), claims, checks)
+
+
+def _strict(finding: Finding) -> Finding:
+    if finding.severity == "warning" and finding.accepted is None:
+        return replace(finding, severity="error")
+    return finding
+

@@ -1,0 +1,7 @@
+"""Channels: each module has `render(site) -> list[Artifact]`, pure but for reading its templates.
+
+CHANNELS is the explicit, ordered tuple the build runs."""
+
+from pipeline.channels import blog, feed
+
+CHANNELS = (blog, feed)

@@ -1,0 +1,111 @@
+"""Blog channel: article pages, paginated index, tag pages, sitemap, robots.txt and static assets
+under output/site/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.model import Article, Artifact, Site
+from pipeline.templating import make_environment, render as render_template
+
+NAME = "blog"
+HTML = "text/html"
+
+
+def render(site: Site) -> list[Artifact]:
+    env = make_environment(Path(site.root), NAME)
+    config = site.config
+    rules = site.rules
+    common = {"site": config, "base": config.base_path, "tags": site.tags,
+              "sitewide_disclaimers": rules.sitewide(NAME)}
+    out: list[Artifact] = []
+
+    def page(path: str, template: str, presents: tuple[str, ...] = (), **context) -> None:
+        html = render_template(env, template, **common, **context)
+        out.append(Artifact(f"site/{path}index.html", html.encode("utf-8"), NAME, HTML, presents))
+
+    articles = site.articles
+    for index, article in enumerate(articles):
+        newer = articles[index - 1] if index > 0 else None
+        older = articles[index + 1] if index + 1 < len(articles) else None
+        page(article.path, "article.html", (article.slug,), article=article, newer=newer, older=older,
+             canonical=config.url(article.path), disclaimers=rules.disclaimers_for(article, NAME),
+             structured=structured_data(site, article))
+
+    for number, chunk, path, pager in paginate(articles, config.posts_per_page, ""):
+        page(path, "list.html", heading=None, articles=chunk, pager=pager, canonical=config.url(path),
+             page_number=number)
+    for tag, tagged in site.tags:
+        for number, chunk, path, pager in paginate(tagged, config.posts_per_page, tag.path):
+            page(path, "list.html", heading=tag.name, articles=chunk, pager=pager, canonical=config.url(path),
+                 page_number=number)
+
+    text_files = {"sitemap.xml": ("sitemap.xml", "application/xml"), "robots.txt": ("robots.txt", "text/plain")}
+    for path, (template, media_type) in text_files.items():
+        body = render_template(env, template, **common, articles=articles, pages=_listing_paths(site))
+        out.append(Artifact(f"site/{path}", body.encode("utf-8"), NAME, media_type, for_readers=False))
+    out.extend(static_files(Path(site.root)))
+    return out
+
+
+def paginate(articles, per_page: int, prefix: str):
+    """Yield (number, articles, path, pager) for page 1 (`prefix`) and page N (`prefix/page/N/`)."""
+    chunks = [articles[i:i + per_page] for i in range(0, len(articles), per_page)] or [()]
+    paths = [prefix] + [f"{prefix}page/{n}/" for n in range(2, len(chunks) + 1)]
+    for number, chunk in enumerate(chunks, start=1):
+        pager = {"number": number, "count": len(chunks),
+                 "newer": paths[number - 2] if number > 1 else None,
+                 "older": paths[number] if number < len(chunks) else None}
+        yield number, tuple(chunk), paths[number - 1], pager
+
+
+def _listing_paths(site: Site) -> list[str]:
+    paths = [path for _, _, path, _ in paginate(site.articles, site.config.posts_per_page, "")]
+    for tag, tagged in site.tags:
+        paths += [path for _, _, path, _ in paginate(tagged, site.config.posts_per_page, tag.path)]
+    return paths
+
+
+def structured_data(site: Site, article: Article) -> dict:
+    """schema.org BlogPosting for the article page."""
+    config = site.config
+    data = {
+        "@context": "https://schema.org",
+        "@type": "BlogPosting",
+        "headline": article.title,
+        "description": article.summary,
+        "datePublished": article.date.isoformat(),
+        "dateModified": article.modified.isoformat(),
+        "author": {"@type": "Person",
+                   "name": article.author},
+        "publisher": {"@type": "Organization", "name": config.organization.name},
+        "mainEntityOfPage": {"@type": "WebPage", "@id": config.url(article.path)},
+        "url": config.url(article.path),
+        "inLanguage": config.language,
+        "wordCount": article.word_count,
+    }
+    if article.tags:
+        data["keywords"] = [t.name for t in article.tags]
+    if article.image:
+        data["image"] = image_url(site, article)
+    return data
+
+
+def image_url(site: Site, article: Article) -> str | None:
+    if not article.image:
+        return None
+    return article.image if "://" in article.image else site.config.url(article.image)
+
+
+def static_files(root: Path) -> list[Artifact]:
+    """Theme assets (templates/blog/static -> site/static/) and content/static -> site/."""
+    out = []
+    for folder, prefix in ((root / "templates" / NAME / "static", "site/static/"),
+                           (root / "content" / "static", "site/")):
+        if not folder.is_dir():
+            continue
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            rel = path.relative_to(folder).as_posix()
+            out.append(Artifact(prefix + rel, path.read_bytes(), NAME, "application/octet-stream",
+                                for_readers=False))
+    return out

@@ -1,0 +1,75 @@
+"""Feed channel: RSS 2.0 (site/feed.xml) and Atom (site/atom.xml) with feedgen.
+
+Ids are canonical article URLs, so they never change on rebuild; dates come from the content."""
+
+from __future__ import annotations
+
+import re
+from datetime import timezone
+from pathlib import Path
+
+from feedgen.feed import FeedGenerator
+
+from pipeline.model import Article, Artifact, Site
+from pipeline.templating import make_environment, render as render_template
+
+NAME = "feed"
+_ROOT_RELATIVE = re.compile(r'(\s(?:href|src)=")/(?!/)')
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|[\ud800-\udfff]")
+
+
+def render(site: Site) -> list[Artifact]:
+    env = make_environment(Path(site.root), NAME)
+    items = site.articles[: site.config.feed_items]
+    contents = {a.slug: render_template(env, "item.html", content=absolute_links(site, a.html),
+                                        disclaimers=site.rules.disclaimers_for(a, NAME)) for a in items}
+    generator = _generator(site, items, contents)
+    slugs = tuple(a.slug for a in items)
+    return [
+        Artifact("site/feed.xml", generator.rss_str(pretty=True), NAME, "application/rss+xml", slugs),
+        Artifact("site/atom.xml", generator.atom_str(pretty=True), NAME, "application/atom+xml", slugs),
+    ]
+
+
+def absolute_links(site: Site, html: str) -> str:
+    """Feed readers resolve links against the feed, not the page: make root-relative links absolute."""
+    origin = site.config.base_url[: len(site.config.base_url) - len(site.config.base_path)]
+    return _ROOT_RELATIVE.sub(lambda m: m.group(1) + origin + "/", html)
+
+
+def clean(text: str) -> str:
+    """XML 1.0 cannot carry control characters or lone surrogates; drop them."""
+    return _CONTROL.sub("", text)
+
+
+def _generator(site: Site, items: tuple[Article, ...], contents: dict[str, str]) -> FeedGenerator:
+    config = site.config
+    fg = FeedGenerator()
+    fg.id(config.base_url)
+    fg.title(clean(config.title))
+    fg.subtitle(clean(config.description or config.title))
+    fg.description(clean(config.description or config.title))
+    fg.author({"name": clean(config.author)})
+    fg.link(href=config.base_url, rel="alternate")
+    fg.link(href=config.url("atom.xml"), rel="self")
+    fg.language(config.language)
+    fg.updated(site.build_time)
+    fg.lastBuildDate(site.build_time)
+    fg.generator("clinic-pipeline")
+    for article in items:
+        url = config.url(article.path)
+        entry = fg.add_entry(order="append")
+        entry.id(url)
+        entry.guid(url, permalink=True)
+        entry.title(clean(article.title))
+        entry.link(href=url, rel="alternate")
+        entry.author({"name": clean(article.author)})
+        entry.published(article.date)
+        entry.updated(article.modified)
+        entry.pubDate(article.date)
+        entry.summary(clean(article.summary))
+        entry.description(clean(article.summary))
+        entry.content(clean(contents[article.slug]), type="html")
+        for tag in article.tags:
+            entry.category(term=tag.slug, label=clean(tag.name))
+    return fg

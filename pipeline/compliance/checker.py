@@ -1,0 +1,127 @@
+"""The compliance checks: claim rules over every article's source text, and required disclaimers
+over what a reader sees of every rendered artifact."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipeline.compliance.extract import Unit, units
+from pipeline.compliance.matching import contains_text, find_phrases
+from pipeline.compliance.rules import ClaimRule, Disclaimer
+from pipeline.errors import ERROR, WARNING, Finding, Location
+from pipeline.model import Article, Artifact, Site
+
+MISSING = "disclaimer-missing"
+UNKNOWN_ACCEPT = "accept-unknown-rule"
+_URLS = re.compile(r"\]\([^)]*\)|<https?://[^>]*>|https?://\S+|`[^`]*`")
+SOURCE_FIELDS = ("title", "summary")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A health-benefit claim found in an article, and the evidence that substantiates it (if any)."""
+
+    article: str
+    rule: str
+    phrase: str
+    location: Location
+    evidence: tuple
+
+
+@dataclass(frozen=True)
+class Check:
+    """Disclaimer verification of one unit of one artifact, for the report."""
+
+    artifact: str
+    channel: str
+    unit: str
+    article: str | None
+    disclaimer: str
+    found: bool
+
+
+def check_sources(site: Site) -> tuple[list[Finding], list[Claim]]:
+    """Claim rules over each article's title, summary and body, with exact positions."""
+    findings: list[Finding] = []
+    claims: list[Claim] = []
+    known = site.rules.rule_ids() | {MISSING}
+    for article in site.articles:
+        accepted = {a.rule: a.reason for a in article.accept}
+        for index, acceptance in enumerate(article.accept):
+            if acceptance.rule not in known:
+                location = article.front.location(("accept", index, "rule"))
+                findings.append(Finding(location, f"accept[{index}].rule: no rule '{acceptance.rule}' exists; "
+                                        f"see `pipeline rules`", WARNING, UNKNOWN_ACCEPT,
+                                        article.front.source(location)))
+        for rule in site.rules.claims:
+            for location, line, phrase in _matches(article, rule):
+                if rule.substantiate:
+                    evidence = tuple(e for e in article.evidence if rule.id in e.supports)
+                    claims.append(Claim(article.source, rule.id, phrase, location, evidence))
+                    if evidence and article.reviewed_by:
+                        continue
+                message = rule.message.replace("{match}", phrase)
+                if rule.suggest:
+                    message += f"; say \"{rule.suggest}\""
+                if rule.substantiate:
+                    message += (" (cite evidence with `evidence: [{citation, title, supports: [" + rule.id
+                                + "]}]` and name `reviewed_by`)")
+                findings.append(Finding(location, message, rule.level, rule.id, line,
+                                        accepted=accepted.get(rule.id) if rule.id != MISSING else None))
+    return findings, claims
+
+
+def _matches(article: Article, rule: ClaimRule):
+    """(location, source line, matched text) for every phrase of `rule` in the article's source."""
+    spans = []
+    for key in SOURCE_FIELDS:
+        node = article.front.node((key,))
+        if node is not None:
+            spans.append((node.start_mark.line + 1 + article.front.line_offset,
+                          node.end_mark.line + 1 + article.front.line_offset))
+    spans.append((article.body_line, len(article.lines)))
+    for first, last in spans:
+        for number in range(first, last + 1):
+            line = article.lines[number - 1]
+            masked = _URLS.sub(lambda m: " " * len(m.group()), line)
+            if number < article.body_line:
+                masked = re.sub(r"^\s*\w+\s*:", lambda m: " " * len(m.group()), masked)
+            for start, end in find_phrases(rule.phrases, masked):
+                yield Location(article.source, number, start + 1), line, line[start:end]
+
+
+def check_artifacts(site: Site, artifacts: list[Artifact]) -> tuple[list[Finding], list[Check]]:
+    """Every required disclaimer must be visible in every unit of every artifact that needs it."""
+    by_url = {site.config.url(a.path): a for a in site.articles}
+    by_slug = {a.slug: a for a in site.articles}
+    findings: list[Finding] = []
+    checks: list[Check] = []
+    for artifact in artifacts:
+        if not artifact.for_readers:
+            continue
+        for unit in units(artifact):
+            article = by_slug.get(unit.article_slug) if unit.article_slug else by_url.get(unit.article_url or "")
+            required = _required(site, artifact.channel, article)
+            for disclaimer in required:
+                expected = disclaimer.short if artifact.channel == "social" else disclaimer.text
+                found = contains_text(unit.text, expected)
+                checks.append(Check(artifact.path, artifact.channel, unit.label,
+                                    article.slug if article else None, disclaimer.id, found))
+                if not found:
+                    where = Location(article.source) if article else Location(f"output/{artifact.path}")
+                    findings.append(Finding(
+                        where, f"{artifact.channel} {_describe(artifact, unit)} lacks disclaimer "
+                        f"'{disclaimer.id}'; check templates/{artifact.channel}/ still renders the disclaimers",
+                        ERROR, MISSING, channel=artifact.channel, artifact=f"output/{artifact.path}"))
+    return findings, checks
+
+
+def _required(site: Site, channel: str, article: Article | None) -> tuple[Disclaimer, ...]:
+    if article is None:
+        return site.rules.sitewide(channel)
+    return site.rules.disclaimers_for(article, channel)
+
+
+def _describe(artifact: Artifact, unit: Unit) -> str:
+    return f"output/{artifact.path}" + ("" if unit.label in ("page", "text") else f" ({unit.label})")

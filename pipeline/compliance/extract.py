@@ -1,0 +1,125 @@
+"""What a reader sees of each artifact: its visible text, split into units (a page, a feed item,
+an email part, a social post), each tied to the article it presents.
+
+Extractors are chosen by media type, so a new channel's artifacts are checked with no extra
+wiring as long as they use a media type registered here."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+import lxml.etree
+import lxml.html
+
+from pipeline.model import Artifact
+
+_HIDDEN_TAGS = {"script", "style", "template", "noscript", "head", "title", "meta", "link"}
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])|"
+                           r"opacity\s*:\s*0(?![.\d]*[1-9])|max-height\s*:\s*0(?![.\d]*[1-9])", re.I)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One piece of an artifact a reader takes in as a whole."""
+
+    label: str                 # "page", "item <url>", "text part" ...
+    text: str
+    article_url: str | None    # canonical URL of the article it presents, if any
+    article_slug: str | None = None
+
+
+Extractor = Callable[[Artifact], list[Unit]]
+EXTRACTORS: dict[str, Extractor] = {}
+
+
+def extractor(*media_types: str):
+    def register(function: Extractor) -> Extractor:
+        for media_type in media_types:
+            EXTRACTORS[media_type] = function
+        return function
+    return register
+
+
+def units(artifact: Artifact) -> list[Unit]:
+    function = EXTRACTORS.get(artifact.media_type)
+    return function(artifact) if function else []
+
+
+def visible_text(html: str | bytes) -> str:
+    """The text a reader sees: no comments, scripts, styles, head, or hidden elements."""
+    if isinstance(html, bytes):
+        html = html.decode("utf-8", "replace")
+    if not html.strip():
+        return ""
+    document = lxml.html.document_fromstring(html)
+    for element in list(document.iter()):
+        if not isinstance(element.tag, str):  # comments and processing instructions
+            _drop(element)
+            continue
+        if (element.tag in _HIDDEN_TAGS or element.get("hidden") is not None
+                or element.get("aria-hidden") == "true" or _HIDDEN_STYLE.search(element.get("style") or "")):
+            _drop(element)
+    return re.sub(r"\s+", " ", " ".join(document.itertext())).strip()
+
+
+def _drop(element) -> None:
+    parent = element.getparent()
+    if parent is None:
+        return
+    tail = element.tail
+    previous = element.getprevious()
+    if tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + " " + tail
+        else:
+            parent.text = (parent.text or "") + " " + tail
+    parent.remove(element)
+
+
+@extractor("text/html")
+def _html_page(artifact: Artifact) -> list[Unit]:
+    slug = artifact.articles[0] if len(artifact.articles) == 1 else None
+    return [Unit("page", visible_text(artifact.content), None, slug)]
+
+
+@extractor("text/plain")
+def _plain(artifact: Artifact) -> list[Unit]:
+    slug = artifact.articles[0] if len(artifact.articles) == 1 else None
+    return [Unit("text", artifact.content.decode("utf-8", "replace"), None, slug)]
+
+
+_ATOM = "{http://www.w3.org/2005/Atom}"
+_CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
+
+
+def _xml(artifact: Artifact):
+    parser = lxml.etree.XMLParser(resolve_entities=False, no_network=True)
+    return lxml.etree.fromstring(artifact.content, parser)
+
+
+@extractor("application/rss+xml")
+def _rss(artifact: Artifact) -> list[Unit]:
+    out = []
+    for item in _xml(artifact).iter("item"):
+        url = (item.findtext("link") or item.findtext("guid") or "").strip()
+        content = item.findtext(_CONTENT)
+        if content is None:
+            content = item.findtext("description") or ""
+        out.append(Unit(f"item {url}", visible_text(content), url))
+    return out
+
+
+@extractor("application/atom+xml")
+def _atom(artifact: Artifact) -> list[Unit]:
+    out = []
+    for entry in _xml(artifact).iter(_ATOM + "entry"):
+        url = (entry.findtext(_ATOM + "id") or "").strip()
+        content = entry.find(_ATOM + "content")
+        text = ""
+        if content is not None:
+            text = visible_text(content.text or "") if content.get("type") in ("html", None) else \
+                " ".join(content.itertext())
+        out.append(Unit(f"entry {url}", text, url))
+    return out

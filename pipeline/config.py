@@ -1,0 +1,122 @@
+"""Configuration stage: content/site.yaml -> SiteConfig, every key declared, unknown keys errors."""
+
+from __future__ import annotations
+
+import re
+from email.utils import parseaddr
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pipeline.errors import Finding, FindingList, Location, PipelineError
+from pipeline.model import NewsletterConfig, Organization, SiteConfig
+from pipeline.schema import Field, Invalid, Kind, Schema, Validator, integer, matching, text
+from pipeline.textfile import read_text
+from pipeline.yamldoc import parse_yaml
+
+CONFIG_FILE = "content/site.yaml"
+
+
+def _url(value) -> str:
+    value = text().check(value)
+    if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+        raise Invalid(f"expected an absolute URL like https://clinic.example/, got {value!r}")
+    return value
+
+
+def _base_url(value) -> str:
+    value = _url(value)
+    return value if value.endswith("/") else value + "/"
+
+
+def _unsubscribe(value) -> str:
+    value = text().check(value)
+    merge_tag = re.fullmatch(r"\*\|[A-Z_]+\|\*|\{\{\s*[\w.]+\s*\}\}|%[\w.]+%|\[[\w.]+\]", value)
+    if not merge_tag and not re.fullmatch(r"https://\S+", value):
+        raise Invalid(f"expected an https:// URL or an email-service merge tag such as *|UNSUB|*, got {value!r}")
+    return value
+
+
+def _mailbox(value) -> str:
+    value = text().check(value)
+    if "\n" in value or "\r" in value:
+        raise Invalid("must be on one line")
+    name, address = parseaddr(value)
+    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", address):
+        raise Invalid(f"expected an address like 'Next Level PT <news@clinic.example>', got {value!r}")
+    return value
+
+
+def _timezone(value) -> str:
+    value = text().check(value)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid(f"unknown timezone {value!r}; use an IANA name like America/New_York") from None
+    return value
+
+
+URL = Kind("an absolute URL", _url)
+MAILBOX = Kind("an email address", _mailbox)
+
+ORGANIZATION = Schema((
+    Field("name", text(200), "The clinic's legal or trading name, as readers know it.", required=True,
+          example="name: Next Level PT"),
+    Field("postal_address", text(300), "Physical postal address; CAN-SPAM requires it in every email.",
+          required=True, example="postal_address: 123 Main St, Avon, CT 06001"),
+    Field("url", URL, "The clinic's main website, if it is not the blog itself."),
+    Field("phone", text(40), "Phone number shown in page footers."),
+), name="the organization's details")
+
+NEWSLETTER = Schema((
+    Field("from", Kind("an email address", _mailbox), "From header: 'Name <address>'.", required=True,
+          example="from: Next Level PT <news@clinic.example>"),
+    Field("reply_to", MAILBOX, "Reply-To header: where replies go.", required=True,
+          example="reply_to: frontdesk@clinic.example"),
+    Field("unsubscribe_url", Kind("an https URL or merge tag", _unsubscribe),
+          "One-click unsubscribe URL, or the email service's merge tag such as *|UNSUB|*.", required=True,
+          example="unsubscribe_url: https://clinic.example/unsubscribe"),
+), name="the newsletter settings")
+
+SITE = Schema((
+    Field("base_url", Kind("an absolute URL", _base_url), "Where the blog is published, e.g. https://clinic.example/blog/.",
+          required=True, example="base_url: https://clinic.example/"),
+    Field("title", text(120), "The blog's name, shown in page titles and feeds.", required=True,
+          example="title: The Next Level PT Blog"),
+    Field("description", text(300), "One sentence about the blog, for the home page and feeds.",
+          default=""),
+    Field("language", matching(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", " (use a language tag like en or en-US)"),
+          "Language tag of the content (BCP 47), e.g. en-US.", required=True, example="language: en-US"),
+    Field("timezone", Kind("a timezone", _timezone), "IANA timezone for dates without one.", required=True,
+          example="timezone: America/New_York"),
+    Field("author", text(120), "Default author for articles that name none.", required=True,
+          example="author: The Patch Team"),
+    Field("organization", ORGANIZATION, "Who publishes: name and postal address.", required=True,
+          example="organization: {name: ..., postal_address: ...}"),
+    Field("newsletter", NEWSLETTER, "Sender details for the newsletter channel.", required=True,
+          example="newsletter: {from: ..., reply_to: ..., unsubscribe_url: ...}"),
+    Field("posts_per_page", integer(1, 100), "Articles per index page.", default=10),
+    Field("feed_items", integer(1, 500), "How many of the newest articles the feeds carry.", default=20),
+), name="the site settings")
+
+
+def load_config(root: Path) -> SiteConfig:
+    """Read and validate content/site.yaml; raise PipelineError with every problem found."""
+    findings = FindingList()
+    path = root / CONFIG_FILE
+    if not path.is_file():
+        raise PipelineError(Finding(Location(CONFIG_FILE), "the site settings file is missing; create it "
+                                    "with base_url, title, language, timezone, author, organization and newsletter"))
+    raw = read_text(path, CONFIG_FILE, findings)
+    doc = parse_yaml(raw, CONFIG_FILE, findings) if raw is not None else None
+    findings.raise_if_errors()
+    clean = Validator(doc, findings).mapping(SITE, doc.data)
+    findings.raise_if_errors()
+    org, news = clean["organization"], clean["newsletter"]
+    return SiteConfig(
+        base_url=clean["base_url"], title=clean["title"], description=clean["description"],
+        language=clean["language"], timezone=clean["timezone"], author=clean["author"],
+        organization=Organization(org["name"], org["postal_address"], org["url"], org["phone"]),
+        newsletter=NewsletterConfig(news["from"], news["reply_to"], news["unsubscribe_url"]),
+        posts_per_page=clean["posts_per_page"], feed_items=clean["feed_items"],
+    )
+

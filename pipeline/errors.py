@@ -1,0 +1,115 @@
+"""Errors as a user reads them: a Location in a file, a Finding about it, and one exception family.
+
+Every problem a user can fix is a Finding; a stage collects all of its findings and raises them
+together as a PipelineError, so one run reports every mistake in every file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in a file: path relative to the project root, 1-based line and column (or None)."""
+
+    path: str
+    line: int | None = None
+    col: int | None = None
+
+    def __str__(self) -> str:
+        parts = [self.path]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.col is not None:
+                parts.append(str(self.col))
+        return ":".join(parts)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: where, how bad, which rule, what to do about it.
+
+    `rule` is a stable kebab-case id for compliance findings (`claim-cure`), or None for plain
+    content and configuration errors. `source` is the offending source line, shown with a caret.
+    `channel` and `artifact` name the rendered output a compliance finding is about.
+    """
+
+    location: Location
+    message: str
+    severity: str = ERROR
+    rule: str | None = None
+    source: str | None = None
+    channel: str | None = None
+    artifact: str | None = None
+    accepted: str | None = None  # the author's reason, when front matter accepts this finding
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR and self.accepted is None
+
+    def sort_key(self) -> tuple:
+        loc = self.location
+        return (loc.path, loc.line or 0, loc.col or 0, self.rule or "", self.message)
+
+    def format(self) -> str:
+        """Compiler-style text: `path:line:col: error[rule]: message`, then the line and a caret."""
+        label = self.severity + (f"[{self.rule}]" if self.rule else "")
+        if self.accepted is not None:
+            label = f"accepted {label}"
+        text = f"{self.location}: {label}: {self.message}"
+        if self.accepted is not None:
+            text += f" (accepted: {self.accepted})"
+        loc = self.location
+        if self.source is not None and loc.line is not None:
+            shown, caret = _window(self.source.rstrip().expandtabs(1), loc.col)
+            gutter = f"{loc.line:>5} | "
+            text += f"\n{gutter}{shown}"
+            if caret is not None:
+                text += "\n" + " " * (len(gutter) - 2) + "| " + " " * caret + "^"
+        return text
+
+
+def _window(line: str, col: int | None, width: int = 100) -> tuple[str, int | None]:
+    """The part of a long source line around `col`, and the caret's offset in it."""
+    caret = None if col is None else col - 1
+    if len(line) <= width:
+        return line, caret
+    start = 0 if caret is None else max(0, min(caret - 40, len(line) - width))
+    shown = line[start:start + width]
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if start + width < len(line) else ""
+    return prefix + shown + suffix, None if caret is None else caret - start + len(prefix)
+
+
+class PipelineError(Exception):
+    """Problems in the user's files (or command line) that stop the stage; never shown as a traceback."""
+
+    def __init__(self, findings: list[Finding] | Finding):
+        self.findings = [findings] if isinstance(findings, Finding) else list(findings)
+        super().__init__("\n".join(f.format() for f in self.findings))
+
+
+@dataclass
+class FindingList:
+    """Collects findings while a stage runs; `raise_if_errors` stops the stage with all of them."""
+
+    items: list[Finding] = field(default_factory=list)
+
+    def add(self, location: Location, message: str, *, severity: str = ERROR, source: str | None = None,
+            rule: str | None = None) -> None:
+        self.items.append(Finding(location, message, severity, rule, source))
+
+    def extend(self, findings) -> None:
+        self.items.extend(findings)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.is_error for f in self.items)
+
+    def raise_if_errors(self) -> None:
+        if self.has_errors:
+            raise PipelineError(sorted(self.items, key=Finding.sort_key))

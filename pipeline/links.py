@@ -1,0 +1,75 @@
+"""Link check stage: every link from an article to this site must reach a page the build writes.
+
+Runs after the channels render, against the real set of output paths, so it can never disagree
+with what is published. A broken link is an error at the file:line:col where it was written."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from urllib.parse import unquote, urlsplit
+
+from pipeline.errors import Finding, Location, WARNING
+from pipeline.model import Article, Artifact, SiteConfig
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def check_links(articles: tuple[Article, ...], artifacts: list[Artifact], config: SiteConfig) -> list[Finding]:
+    pages = {a.path[len("site/"):] for a in artifacts if a.path.startswith("site/")}
+    findings = []
+    for article in articles:
+        for href in dict.fromkeys(article.links):
+            problem = _problem(href, article, config, pages)
+            if problem:
+                severity, message = problem
+                location, source = _locate(article, href)
+                findings.append(Finding(location, message, severity, source=source))
+    return findings
+
+
+def _problem(href: str, article: Article, config: SiteConfig, pages: set[str]) -> tuple[str, str] | None:
+    href = href.strip()
+    if not href or href.startswith("#"):
+        return None
+    if _SCHEME.match(href):
+        scheme = href.split(":", 1)[0].lower()
+        if scheme in ("mailto", "tel"):
+            return None
+        if scheme not in ("http", "https"):
+            return WARNING, f"link {href[:60]!r} uses a {scheme}: address, which is removed from the output"
+        if not href.startswith(config.base_url):
+            return None
+        path = "/" + href[len(config.base_url):]
+        path = config.base_path.rstrip("/") + path
+    elif href.startswith("//"):
+        return None
+    elif href.endswith(".md") or ".md#" in href:
+        return "error", (f"link to {href!r}: no published article has that file; check the file name "
+                         f"(drafts and future articles are not published)")
+    else:
+        path = posixpath.join(config.base_path + article.path, href)
+    target = posixpath.normpath(unquote(urlsplit(path).path))
+    base = config.base_path.rstrip("/")
+    if target != base and not target.startswith(base + "/"):
+        return "error", f"link {href!r} points outside the site ({config.base_url})"
+    rel = target[len(base):].lstrip("/")
+    if _exists(rel, pages):
+        return None
+    return "error", f"broken link {href!r}: the site has no page at {config.base_path}{rel}; check the address"
+
+
+def _exists(rel: str, pages: set[str]) -> bool:
+    if rel in ("", "."):
+        return "index.html" in pages
+    return rel in pages or f"{rel.rstrip('/')}/index.html" in pages
+
+
+def _locate(article: Article, href: str) -> tuple[Location, str | None]:
+    """Where the link was written; a link rewritten from `x.md` is searched for by its file name."""
+    lines = article.lines
+    for number in range(article.body_line, len(lines) + 1):
+        col = lines[number - 1].find(href)
+        if col >= 0:
+            return Location(article.source, number, col + 1), lines[number - 1]
+    return Location(article.source, article.body_line), None

@@ -1,0 +1,160 @@
+"""The content model: frozen dataclasses that every stage passes along, never mutates.
+
+Glossary (one word per concept):
+- site: the configuration (SiteConfig) plus every published article, its tags and the rules.
+- article: one source file in content/posts, validated (Article).
+- channel: one kind of output (blog, feed, ...); a pure function from the site to artifacts.
+- artifact: one rendered output file, held in memory until the writer stores it (Artifact).
+- disclaimer / rule / finding / location: see pipeline.compliance and pipeline.errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from pipeline.yamldoc import YamlDoc
+
+
+@dataclass(frozen=True)
+class Organization:
+    name: str
+    postal_address: str
+    url: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class NewsletterConfig:
+    sender: str  # site.yaml key `from`
+    reply_to: str
+    unsubscribe_url: str
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """content/site.yaml, validated. `base_url` always ends with '/'."""
+
+    base_url: str
+    title: str
+    description: str
+    language: str
+    timezone: str
+    author: str
+    organization: Organization
+    newsletter: NewsletterConfig
+    posts_per_page: int = 10
+    feed_items: int = 20
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def base_path(self) -> str:
+        """The URL path the site lives under: '/' or '/blog/'."""
+        rest = self.base_url.split("://", 1)[1]
+        return "/" + rest.split("/", 1)[1] if "/" in rest else "/"
+
+    def url(self, path: str) -> str:
+        """Absolute URL of a site-relative path ('' is the home page)."""
+        return self.base_url + path.lstrip("/")
+
+
+@dataclass(frozen=True)
+class Tag:
+    name: str
+    slug: str
+
+    @property
+    def path(self) -> str:
+        return f"tags/{self.slug}/"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A citation backing an article's health claims: DOI, PMID or URL, with a title."""
+
+    citation: str
+    title: str
+    supports: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """An author's acceptance of one rule's findings in one article, with the reason."""
+
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True, eq=False)
+class Article:
+    """One published (or previewed) article. `html` is sanitised; `text` is what a reader reads."""
+
+    source: str               # path relative to the project root: content/posts/x.md
+    slug: str
+    title: str
+    date: datetime            # timezone-aware
+    updated: datetime | None
+    author: str
+    summary: str
+    tags: tuple[Tag, ...]
+    draft: bool
+    image: str | None
+    image_alt: str | None
+    markdown: str             # the body as written
+    body_line: int            # file line number of the body's first line
+    html: str
+    text: str
+    word_count: int
+    front: YamlDoc = field(repr=False)
+    evidence: tuple[Evidence, ...] = ()
+    reviewed_by: str | None = None
+    reviewed_on: datetime | None = None
+    accept: tuple[Acceptance, ...] = ()
+    lines: tuple[str, ...] = field(default=(), repr=False)  # the whole source file
+    links: tuple[str, ...] = ()  # every link and image target in the body, as written
+
+    @property
+    def path(self) -> str:
+        """Site-relative URL path of the article page."""
+        return f"{self.slug}/"
+
+    @property
+    def modified(self) -> datetime:
+        return self.updated or self.date
+
+    @property
+    def reading_minutes(self) -> int:
+        return max(1, round(self.word_count / 230))
+
+
+@dataclass(frozen=True)
+class Site:
+    """Everything the channels render from. Articles newest first."""
+
+    root: str
+    config: SiteConfig
+    articles: tuple[Article, ...]
+    tags: tuple[tuple[Tag, tuple[Article, ...]], ...]
+    rules: "object"           # pipeline.compliance.rules.Rules
+    build_time: datetime      # from SOURCE_DATE_EPOCH or the newest article; never the wall clock
+    now: datetime             # the publishing clock: --now, or the wall clock
+
+    def article(self, slug: str) -> Article:
+        return next(a for a in self.articles if a.slug == slug)
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One output file in memory. `path` is relative to output/ (posix); `articles` are the
+    slugs of the articles it presents in full, which decides the disclaimers it must carry."""
+
+    path: str
+    content: bytes
+    channel: str
+    media_type: str
+    articles: tuple[str, ...] = ()
+    for_readers: bool = True  # False for sitemaps, robots.txt and assets: no disclaimers expected

@@ -1,0 +1,22 @@
+"""Slugs: the ASCII, lowercase, hyphenated names that become URL paths. Never trusted from input."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+MAX_LENGTH = 80
+# Top-level names the blog generates itself; an article slug may not take them.
+RESERVED = frozenset({"tags", "page", "static", "feed.xml", "atom.xml", "sitemap.xml", "robots.txt",
+                      "index.html", "404", "404.html", "feed", "atom", "sitemap", "robots", "_preview",
+                      "images", "favicon.ico", "og"})
+
+
+def slugify(text: str) -> str:
+    """'Dry Needling: Ça va?' -> 'dry-needling-ca-va'; '' when nothing ASCII is left."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.replace("'", "").replace("\u2019", "")).strip("-")
+    if len(slug) > MAX_LENGTH:
+        slug = slug[:MAX_LENGTH].rsplit("-", 1)[0] if "-" in slug[:MAX_LENGTH] else slug[:MAX_LENGTH]
+    return slug

@@ -1,0 +1,263 @@
+"""Sources stage: content/posts/**/*.md -> validated Articles, every problem in every file collected."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path, PurePosixPath
+
+from pipeline.errors import FindingList, Location, WARNING
+from pipeline.frontmatter import SplitSource, split_front_matter
+from pipeline.markdown import MarkdownRenderer
+from pipeline.model import Acceptance, Article, Evidence, SiteConfig, Tag
+from pipeline.schema import (BOOLEAN, DATE, Field, Invalid, Kind, ListOf, Schema, Validator, matching,
+                             text)
+from pipeline.slugs import RESERVED, slugify
+from pipeline.textfile import read_text
+from pipeline.yamldoc import YamlDoc, parse_yaml
+
+POSTS_DIR = "content/posts"
+SUMMARY_LENGTH = 200
+
+
+def _image(value) -> str:
+    value = text(2000).check(value)
+    if re.match(r"https://\S+$", value) or re.match(r"/?[A-Za-z0-9_][A-Za-z0-9_./-]*$", value):
+        if ".." in value.split("/"):
+            raise Invalid(f"{value!r} may not contain '..'")
+        return value
+    raise Invalid(f"expected an https:// URL or a path inside the site such as images/knee.jpg, got {value!r}")
+
+
+def _citation(value) -> str:
+    value = text(500).check(value)
+    if re.fullmatch(r"(doi:\s?)?10\.\d{4,9}/\S+|(PMID:\s?)?\d{1,9}|https?://\S+", value, re.IGNORECASE):
+        return value
+    raise Invalid(f"expected a DOI (10.xxxx/...), a PMID (PMID: 12345678) or a URL, got {value!r}")
+
+
+EVIDENCE = Schema((
+    Field("citation", Kind("a citation", _citation), "DOI, PMID or URL of the source.", required=True,
+          example="citation: 10.2519/jospt.2017.7096"),
+    Field("title", text(400), "The source's title, as published.", required=True, example="title: ..."),
+    Field("supports", ListOf(text(200), lenient=True), "The claims (phrases) this source supports.",
+          default=[]),
+), name="an evidence entry (citation, title)")
+
+ACCEPT = Schema((
+    Field("rule", matching(r"[a-z0-9]+(-[a-z0-9]+)*", " (use a rule id such as claim-best)"),
+          "The id of the rule whose findings this article accepts.", required=True, example="rule: claim-best"),
+    Field("reason", text(500), "Why the finding is acceptable here, for the reviewer.", required=True,
+          example="reason: ..."),
+), name="an acceptance (rule, reason)")
+
+ARTICLE = Schema((
+    Field("title", text(200), "The article's headline.", required=True, example="title: How Dry Needling Works"),
+    Field("date", DATE, "Publication date, ISO 8601; the site's timezone when none is given.", required=True,
+          example="date: 2026-05-01"),
+    Field("slug", matching(r"[a-z0-9]+(-[a-z0-9]+)*", " (use lowercase ASCII letters, digits and single "
+          "hyphens, like knee-pain-basics)"), "URL name; default: from the title."),
+    Field("author", text(120), "Who wrote it; default: the site's author."),
+    Field("summary", text(500), "One or two sentences for listings, feeds and meta description; "
+          "default: the first paragraph."),
+    Field("tags", ListOf(text(60), lenient=True, max_items=30), "Topics, e.g. [dry needling, back pain].",
+          default=[]),
+    Field("draft", BOOLEAN, "true keeps the article out of every output unless --drafts.", default=False),
+    Field("updated", DATE, "When the article last changed meaningfully."),
+    Field("image", Kind("an image", _image), "Lead image: https URL or a path under content/static/."),
+    Field("image_alt", text(300), "Description of the image for screen readers; required with image."),
+    Field("evidence", ListOf(EVIDENCE), "Sources that substantiate the article's health claims.", default=[]),
+    Field("reviewed_by", text(120), "The licensed clinician who reviewed the claims."),
+    Field("reviewed_on", DATE, "When the review happened."),
+    Field("accept", ListOf(ACCEPT), "Compliance findings the author accepts, each with a reason.", default=[]),
+), name="front matter fields")
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """An article after its front matter is validated, before Markdown is rendered."""
+
+    rel: str
+    split: SplitSource
+    doc: YamlDoc
+    fields: dict
+    slug: str
+    date: datetime
+    updated: datetime | None
+
+
+def source_files(root: Path) -> list[Path]:
+    posts = root / POSTS_DIR
+    if not posts.is_dir():
+        return []
+    return sorted((p for p in posts.rglob("*.md") if p.is_file() or p.is_symlink()),
+                  key=lambda p: p.relative_to(posts).as_posix())
+
+
+def load_articles(root: Path, config: SiteConfig, findings: FindingList, *, now: datetime,
+                  drafts: bool = False, future: bool = False) -> list[Article]:
+    """Validate every source; return the published articles, newest first. Findings for all files."""
+    parsed = [p for p in (_parse(root, path, config, findings) for path in source_files(root)) if p]
+    published = [p for p in parsed if (drafts or not p.fields["draft"]) and (future or p.date <= now)]
+    _check_slugs(published, findings)
+    by_source = {PurePosixPath(p.rel).relative_to(POSTS_DIR).as_posix(): p.slug for p in published}
+    tag_names = _canonical_tags(published, findings)
+    renderer = MarkdownRenderer()
+    articles = [_article(p, config, renderer, by_source, tag_names, findings) for p in published]
+    articles.sort(key=lambda a: (a.date, a.slug), reverse=True)
+    return articles
+
+
+def _parse(root: Path, path: Path, config: SiteConfig, findings: FindingList) -> _Parsed | None:
+    rel = path.relative_to(root).as_posix()
+    content_dir = (root / "content").resolve()
+    if not path.resolve().is_relative_to(content_dir):
+        findings.add(Location(rel), "this file is a link to a place outside content/; copy the article "
+                     "into content/posts instead")
+        return None
+    source = read_text(path, rel, findings)
+    if source is None:
+        return None
+    split = split_front_matter(source, rel, findings)
+    if split is None:
+        return None
+    before = len(findings.items)
+    doc = parse_yaml(split.yaml_text, rel, findings, lines=split.lines, line_offset=split.yaml_line_offset)
+    if doc is None:
+        return None
+    validator = Validator(doc, findings)
+    clean = validator.mapping(ARTICLE, doc.data)
+    if clean is None:
+        return None
+    if clean["image"] and not clean["image_alt"]:
+        validator.fail(("image",), "image_alt: required when image is set; describe the picture for "
+                       "readers who cannot see it, e.g. image_alt: A therapist stretching a runner's calf")
+    if clean["reviewed_by"] and not clean["reviewed_on"]:
+        validator.fail(("reviewed_by",), "reviewed_on: required with reviewed_by; give the review date")
+    slug = clean["slug"] or slugify(clean["title"])
+    if not slug:
+        validator.fail(("title",), "cannot make a URL name from this title; add a `slug:` line such as "
+                       "slug: knee-pain-basics")
+    elif slug in RESERVED:
+        key = "slug" if clean["slug"] else "title"
+        validator.fail((key,), f"slug: '{slug}' is a name the site uses itself; choose another slug")
+    if len(findings.items) > before and findings.has_errors:
+        return None
+    tz = config.tz
+    return _Parsed(rel, split, doc, clean, slug, _aware(clean["date"], tz),
+                   _aware(clean["updated"], tz) if clean["updated"] else None)
+
+
+def _aware(value: datetime | date, tz) -> datetime:
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time(0, 0))
+    return value if value.tzinfo else value.replace(tzinfo=tz)
+
+
+def _check_slugs(published: list[_Parsed], findings: FindingList) -> None:
+    seen: dict[str, _Parsed] = {}
+    for p in published:
+        key = p.slug.casefold()
+        if key in seen:
+            first = seen[key]
+            where = ("slug",) if p.fields["slug"] else ("title",)
+            location = p.doc.location(where)
+            findings.add(location, f"slug: '{p.slug}' is also the URL of {first.rel}; both would be written to "
+                         f"site/{p.slug}/index.html. Give one of them a different `slug:`",
+                         source=p.doc.source(location))
+        else:
+            seen[key] = p
+
+
+def _canonical_tags(published: list[_Parsed], findings: FindingList) -> dict[str, str]:
+    """tag slug -> the display name used most often (ties: alphabetical)."""
+    spellings: dict[str, Counter] = {}
+    for p in published:
+        for index, name in enumerate(p.fields["tags"]):
+            slug = slugify(name)
+            if not slug:
+                location = p.doc.location(("tags", index))
+                findings.add(location, f"tags[{index}]: cannot make a URL name from tag {name!r}; use letters "
+                             f"or digits", source=p.doc.source(location))
+                continue
+            spellings.setdefault(slug, Counter())[name] += 1
+    return {slug: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] for slug, c in spellings.items()}
+
+
+def _article(p: _Parsed, config: SiteConfig, renderer: MarkdownRenderer, by_source: dict[str, str],
+             tag_names: dict[str, str], findings: FindingList) -> Article:
+    here = PurePosixPath(p.rel).relative_to(POSTS_DIR).parent
+
+    def resolve(href: str) -> str:
+        target = href.split("#", 1)[0]
+        if not target.endswith(".md") or "://" in target or target.startswith("/"):
+            return href
+        key = (here / target).as_posix()
+        key = _normalise(key)
+        slug = by_source.get(key) if key is not None else None
+        return f"{config.base_path}{slug}/" + (("#" + href.split("#", 1)[1]) if "#" in href else "") \
+            if slug else href
+
+    rendered = renderer.render(p.split.body, resolve)
+    summary = p.fields["summary"] or _trim(rendered.first_paragraph or rendered.text or p.fields["title"])
+    seen_tags: dict[str, Tag] = {}
+    for name in p.fields["tags"]:
+        slug = slugify(name)
+        if slug and slug not in seen_tags:
+            seen_tags[slug] = Tag(tag_names[slug], slug)
+    _warn_raw_html(p, findings)
+    return Article(
+        source=p.rel, slug=p.slug, title=p.fields["title"], date=p.date, updated=p.updated,
+        author=p.fields["author"] or config.author, summary=summary, tags=tuple(seen_tags.values()),
+        draft=p.fields["draft"], image=p.fields["image"], image_alt=p.fields["image_alt"],
+        markdown=p.split.body, body_line=p.split.body_line, html=rendered.html, text=rendered.text,
+        word_count=len(rendered.text.split()), front=p.doc, lines=p.split.lines,
+        evidence=tuple(Evidence(e["citation"], e["title"], tuple(e["supports"])) for e in p.fields["evidence"]),
+        reviewed_by=p.fields["reviewed_by"],
+        reviewed_on=_aware(p.fields["reviewed_on"], config.tz) if p.fields["reviewed_on"] else None,
+        accept=tuple(Acceptance(a["rule"], a["reason"]) for a in p.fields["accept"]),
+        links=rendered.links,
+    )
+
+
+def _normalise(path: str) -> str | None:
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+        else:
+            parts.append(part)
+    return "/".join(parts)
+
+
+def _trim(text_: str, limit: int = SUMMARY_LENGTH) -> str:
+    if len(text_) <= limit:
+        return text_
+    cut = text_[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:.-\u2014 ")
+    return cut + "\u2026"
+
+
+_RAW_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?>")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def _warn_raw_html(p: _Parsed, findings: FindingList) -> None:
+    in_fence = False
+    for offset, line in enumerate(p.split.body.split("\n")):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if in_fence or line.startswith("    "):
+            continue
+        stripped = re.sub(r"`[^`]*`", lambda m: " " * len(m.group()), line)
+        match = _RAW_TAG.search(stripped)
+        if match:
+            findings.add(Location(p.rel, p.split.body_line + offset, match.start() + 1),
+                         f"raw HTML {match.group()[:40]!r} is shown as text, not as HTML; write it in Markdown "
+                         f"instead", severity=WARNING, source=line)

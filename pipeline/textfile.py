@@ -1,0 +1,29 @@
+"""Reading a user's file as text: UTF-8 only, BOM dropped, CRLF and CR made LF, bad bytes located."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.errors import FindingList, Location
+
+
+def read_text(path: Path, rel: str, findings: FindingList) -> str | None:
+    """The file's text, or None after adding a finding that says where and why it cannot be read."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        findings.add(Location(rel), f"cannot read the file: {exc.strerror or exc}")
+        return None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        col = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+        findings.add(Location(rel, line, col),
+                     f"the file is not UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8 in your editor "
+                     f"(it looks like Latin-1 or Windows-1252)")
+        return None
+    return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -1,0 +1,153 @@
+"""Reading YAML as data *with positions*: every value keeps the node it came from.
+
+PyYAML's compose() gives nodes with marks; we build plain values from them ourselves, so that
+duplicate keys, aliases, unknown tags and bad scalars become findings at file:line:col instead of
+silent surprises (PyYAML keeps the last duplicate and raises a bare ValueError for 2026-02-30).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from pipeline.errors import FindingList, Location
+
+_TAG = "tag:yaml.org,2002:"
+_CONSTRUCTOR = SafeConstructor()
+# Timestamps stay as their source text: date validation parses them with exact messages.
+_SCALARS = {
+    _TAG + "str": lambda node: node.value,
+    _TAG + "timestamp": lambda node: node.value,
+    _TAG + "null": lambda node: None,
+    _TAG + "bool": _CONSTRUCTOR.construct_yaml_bool,
+    _TAG + "int": _CONSTRUCTOR.construct_yaml_int,
+    _TAG + "float": _CONSTRUCTOR.construct_yaml_float,
+}
+Path = tuple  # a key path into the document: ("organization", "name"), ("tags", 0)
+
+
+@dataclass(frozen=True, eq=False)
+class YamlDoc:
+    """Values of one YAML document, the node behind each key path, and the file's lines."""
+
+    path: str
+    data: Any
+    nodes: dict
+    lines: tuple[str, ...]
+    line_offset: int = 0  # lines of the file before the YAML text (front matter starts at 1)
+
+    def node(self, keys: Path) -> Node | None:
+        return self.nodes.get(tuple(keys))
+
+    def location(self, keys: Path = ()) -> Location:
+        """Where the value at `keys` starts; its nearest present parent when it is absent."""
+        keys = tuple(keys)
+        while keys and keys not in self.nodes:
+            keys = keys[:-1]
+        node = self.nodes.get(keys)
+        if node is None:
+            return Location(self.path, self.line_offset + 1 if self.line_offset else 1, 1)
+        return self.mark_location(node.start_mark)
+
+    def key_location(self, keys: Path) -> Location:
+        key_node = self.nodes.get(("<key>",) + tuple(keys))
+        return self.mark_location(key_node.start_mark) if key_node is not None else self.location(keys)
+
+    def mark_location(self, mark) -> Location:
+        return Location(self.path, mark.line + 1 + self.line_offset, mark.column + 1)
+
+    def source(self, location: Location) -> str | None:
+        if location.line is None or not 1 <= location.line <= len(self.lines):
+            return None
+        return self.lines[location.line - 1]
+
+
+def parse_yaml(text: str, path: str, findings: FindingList, *, lines: tuple[str, ...] | None = None,
+               line_offset: int = 0) -> YamlDoc | None:
+    """Parse `text`; add findings for every problem. Returns None when the YAML cannot be read."""
+    all_lines = lines if lines is not None else tuple(text.split("\n"))
+    empty = YamlDoc(path, None, {}, all_lines, line_offset)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        location = empty.mark_location(mark) if mark else Location(path)
+        findings.add(location, _syntax_message(exc), source=empty.source(location))
+        return None
+    doc = YamlDoc(path, None, {}, all_lines, line_offset)
+    if root is None:
+        return doc
+    builder = _Builder(doc, findings)
+    data = builder.build(root, ())
+    return YamlDoc(path, data, doc.nodes, all_lines, line_offset)
+
+
+def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
+    problem = exc.problem or "invalid YAML"
+    if "'\\t'" in problem:
+        return "YAML syntax: a tab character here; YAML indents with spaces only, so replace the tab with spaces"
+    context = f" {exc.context}" if exc.context else ""
+    return f"YAML syntax: {problem}{context}; check the indentation, colons and quotes on this line"
+
+
+class _Builder:
+    def __init__(self, doc: YamlDoc, findings: FindingList):
+        self.doc = doc
+        self.findings = findings
+        self.seen: set[int] = set()
+
+    def fail(self, node: Node, message: str) -> None:
+        location = self.doc.mark_location(node.start_mark)
+        self.findings.add(location, message, source=self.doc.source(location))
+
+    def build(self, node: Node, keys: Path) -> Any:
+        if id(node) in self.seen:
+            self.fail(node, "YAML anchors and aliases (& and *) are not supported here; write the value out")
+            return None
+        self.seen.add(id(node))
+        self.doc.nodes[keys] = node
+        if isinstance(node, ScalarNode):
+            return self.scalar(node)
+        if isinstance(node, SequenceNode):
+            if node.tag != _TAG + "seq":
+                self.fail(node, f"unsupported YAML tag {node.tag!r}; remove it")
+                return None
+            return [self.build(item, keys + (index,)) for index, item in enumerate(node.value)]
+        if isinstance(node, MappingNode):
+            return self.mapping(node, keys)
+        return None  # pragma: no cover - compose() yields only the three node kinds
+
+    def scalar(self, node: ScalarNode) -> Any:
+        make = _SCALARS.get(node.tag)
+        if make is None:
+            self.fail(node, f"unsupported YAML tag {node.tag!r}; remove it (tags never run code here)")
+            return None
+        try:
+            return make(node)
+        except (ValueError, OverflowError) as exc:  # pragma: no cover - resolver regexes guard these
+            self.fail(node, f"cannot read value {node.value!r}: {exc}")
+            return None
+
+    def mapping(self, node: MappingNode, keys: Path) -> dict:
+        if node.tag != _TAG + "map":
+            self.fail(node, f"unsupported YAML tag {node.tag!r}; remove it")
+            return {}
+        result: dict[str, Any] = {}
+        first_seen: dict[str, Node] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag == _TAG + "merge":
+                self.fail(key_node, "keys must be plain names (no lists, maps or << merges as keys)")
+                continue
+            key = str(key_node.value)
+            if key in first_seen:
+                first_line = first_seen[key].start_mark.line + 1 + self.doc.line_offset
+                self.fail(key_node, f"duplicate key '{key}' (first set on line {first_line}); keep only one")
+                continue
+            first_seen[key] = key_node
+            self.doc.nodes[("<key>",) + keys + (key,)] = key_node
+            result[key] = self.build(value_node, keys + (key,))
+        return result
