@@ -5,6 +5,7 @@ with what is published. A broken link is an error at the file:line:col where it 
 
 from __future__ import annotations
 
+import html
 import posixpath
 import re
 from urllib.parse import unquote, urlsplit
@@ -29,7 +30,7 @@ def check_links(articles: tuple[Article, ...], artifacts: list[Artifact], config
 
 
 def _problem(href: str, article: Article, config: SiteConfig, pages: set[str]) -> tuple[str, str] | None:
-    href = href.strip()
+    href = html.unescape(href).strip()
     if not href or href.startswith("#"):
         return None
     if _SCHEME.match(href):
@@ -56,7 +57,8 @@ def _problem(href: str, article: Article, config: SiteConfig, pages: set[str]) -
     rel = target[len(base):].lstrip("/")
     if _exists(rel, pages):
         return None
-    return "error", f"broken link {href!r}: the site has no page at {config.base_path}{rel}; check the address"
+    return "error", (f"broken link {href!r}: the site has no page at that address; check it (drafts and "
+                     f"future articles are not published)")
 
 
 def _exists(rel: str, pages: set[str]) -> bool:

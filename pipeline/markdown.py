@@ -4,7 +4,6 @@ Also yields the reader's plain text, the first paragraph and every link target."
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Callable
 from xml.etree.ElementTree import Element
@@ -14,6 +13,8 @@ import markdown
 import nh3
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
+
+from pipeline.text import readable_text
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "figcaption",
@@ -28,7 +29,6 @@ ALLOWED_ATTRIBUTES = {
     "li": {"id"}, "sup": {"id"}, "div": {"class"},
 }
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
-_BLOCK_BREAK = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -106,4 +106,4 @@ def html_text(html: str) -> str:
 
 
 def _collapse(element) -> str:
-    return _BLOCK_BREAK.sub(" ", " ".join(element.itertext())).strip()
+    return readable_text(element)

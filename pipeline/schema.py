@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any, Callable
 
 from pipeline.errors import FindingList
-from pipeline.yamldoc import YamlDoc
+from pipeline.yamldoc import INVALID, YamlDoc
 
 
 class Invalid(Exception):
@@ -169,6 +169,8 @@ class Validator:
 
     def mapping(self, schema: Schema, value: Any, keys: tuple = ()) -> dict | None:
         label = dotted(keys)
+        if value is INVALID:
+            return None
         if value is None:
             value = {}
         if not isinstance(value, dict):
@@ -201,6 +203,8 @@ class Validator:
         return clean if ok else None
 
     def value(self, kind, value: Any, keys: tuple) -> Any:
+        if value is INVALID:
+            return _BAD
         if isinstance(kind, Schema):
             result = self.mapping(kind, value, keys)
             return _BAD if result is None else result

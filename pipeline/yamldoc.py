@@ -27,6 +27,7 @@ _SCALARS = {
     _TAG + "int": _CONSTRUCTOR.construct_yaml_int,
     _TAG + "float": _CONSTRUCTOR.construct_yaml_float,
 }
+INVALID = type("Invalid", (), {"__repr__": lambda self: "<invalid>"})()  # a value already reported
 Path = tuple  # a key path into the document: ("organization", "name"), ("tags", 0)
 
 
@@ -107,7 +108,7 @@ class _Builder:
     def build(self, node: Node, keys: Path) -> Any:
         if id(node) in self.seen:
             self.fail(node, "YAML anchors and aliases (& and *) are not supported here; write the value out")
-            return None
+            return INVALID
         self.seen.add(id(node))
         self.doc.nodes[keys] = node
         if isinstance(node, ScalarNode):
@@ -115,7 +116,7 @@ class _Builder:
         if isinstance(node, SequenceNode):
             if node.tag != _TAG + "seq":
                 self.fail(node, f"unsupported YAML tag {node.tag!r}; remove it")
-                return None
+                return INVALID
             return [self.build(item, keys + (index,)) for index, item in enumerate(node.value)]
         if isinstance(node, MappingNode):
             return self.mapping(node, keys)
@@ -125,17 +126,17 @@ class _Builder:
         make = _SCALARS.get(node.tag)
         if make is None:
             self.fail(node, f"unsupported YAML tag {node.tag!r}; remove it (tags never run code here)")
-            return None
+            return INVALID
         try:
             return make(node)
         except (ValueError, OverflowError) as exc:  # pragma: no cover - resolver regexes guard these
             self.fail(node, f"cannot read value {node.value!r}: {exc}")
-            return None
+            return INVALID
 
     def mapping(self, node: MappingNode, keys: Path) -> dict:
         if node.tag != _TAG + "map":
             self.fail(node, f"unsupported YAML tag {node.tag!r}; remove it")
-            return {}
+            return INVALID
         result: dict[str, Any] = {}
         first_seen: dict[str, Node] = {}
         for key_node, value_node in node.value:

@@ -23,11 +23,12 @@ def render(site: Site) -> list[Artifact]:
     items = site.articles[: site.config.feed_items]
     contents = {a.slug: render_template(env, "item.html", content=absolute_links(site, a.html),
                                         disclaimers=site.rules.disclaimers_for(a, NAME)) for a in items}
-    generator = _generator(site, items, contents)
     slugs = tuple(a.slug for a in items)
+    rss = _generator(site, items, contents, "feed.xml").rss_str(pretty=True)
+    atom = _generator(site, items, contents, "atom.xml").atom_str(pretty=True)
     return [
-        Artifact("site/feed.xml", generator.rss_str(pretty=True), NAME, "application/rss+xml", slugs),
-        Artifact("site/atom.xml", generator.atom_str(pretty=True), NAME, "application/atom+xml", slugs),
+        Artifact("site/feed.xml", rss, NAME, "application/rss+xml", slugs),
+        Artifact("site/atom.xml", atom, NAME, "application/atom+xml", slugs),
     ]
 
 
@@ -42,7 +43,7 @@ def clean(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
-def _generator(site: Site, items: tuple[Article, ...], contents: dict[str, str]) -> FeedGenerator:
+def _generator(site: Site, items: tuple[Article, ...], contents: dict[str, str], self_path: str) -> FeedGenerator:
     config = site.config
     fg = FeedGenerator()
     fg.id(config.base_url)
@@ -50,8 +51,8 @@ def _generator(site: Site, items: tuple[Article, ...], contents: dict[str, str])
     fg.subtitle(clean(config.description or config.title))
     fg.description(clean(config.description or config.title))
     fg.author({"name": clean(config.author)})
-    fg.link(href=config.base_url, rel="alternate")
-    fg.link(href=config.url("atom.xml"), rel="self")
+    fg.link(href=config.url(self_path), rel="self")   # feedgen's RSS <link> is the last link set:
+    fg.link(href=config.base_url, rel="alternate")    # keep the home page last
     fg.language(config.language)
     fg.updated(site.build_time)
     fg.lastBuildDate(site.build_time)

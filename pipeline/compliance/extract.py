@@ -14,6 +14,7 @@ import lxml.etree
 import lxml.html
 
 from pipeline.model import Artifact
+from pipeline.text import readable_text
 
 _HIDDEN_TAGS = {"script", "style", "template", "noscript", "head", "title", "meta", "link"}
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])|"
@@ -61,7 +62,7 @@ def visible_text(html: str | bytes) -> str:
         if (element.tag in _HIDDEN_TAGS or element.get("hidden") is not None
                 or element.get("aria-hidden") == "true" or _HIDDEN_STYLE.search(element.get("style") or "")):
             _drop(element)
-    return re.sub(r"\s+", " ", " ".join(document.itertext())).strip()
+    return readable_text(document, copy_first=False)
 
 
 def _drop(element) -> None:

@@ -1,0 +1,95 @@
+"""Test helpers: build a project inline from a dict of files (Hugo's txtar sites), a fixed clock,
+and click's CliRunner for the command line."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+NOW = "2026-11-24T12:00:00"
+
+SITE_YAML = """\
+base_url: https://clinic.example/blog/
+title: Test Clinic Blog
+description: Advice from the test clinic.
+language: en-US
+timezone: America/New_York
+author: Clinic Staff
+organization:
+  name: Test Clinic
+  postal_address: 1 Test Road, Avon, CT 06001
+newsletter:
+  from: Test Clinic <news@clinic.example>
+  reply_to: desk@clinic.example
+  unsubscribe_url: https://clinic.example/unsubscribe
+"""
+
+
+def post(title: str = "Knee Basics", date: str = "2026-05-01", body: str = "Some advice about knees.",
+         **fields) -> str:
+    """An article source with front matter; extra fields are written as given (YAML text)."""
+    lines = [f"title: {title}", f"date: {date}"] + [f"{key}: {value}" for key, value in fields.items()]
+    return "---\n" + "\n".join(lines) + "\n---\n\n" + textwrap.dedent(body).strip() + "\n"
+
+
+def make_project(root: Path, posts: dict[str, str] | None = None, *, site: str = SITE_YAML,
+                 compliance: str | None = None, files: dict[str, str | bytes] | None = None) -> Path:
+    """A project folder with the repository's templates, and content from the arguments.
+    `compliance` defaults to the shipped content/compliance.yaml."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(REPO / "templates", root / "templates")
+    (root / "content" / "posts").mkdir(parents=True)
+    (root / "content" / "site.yaml").write_text(site, encoding="utf-8")
+    rules = compliance if compliance is not None else (REPO / "content" / "compliance.yaml").read_text("utf-8")
+    (root / "content" / "compliance.yaml").write_text(rules, encoding="utf-8")
+    for name, text in (posts or {}).items():
+        (root / "content" / "posts" / name).write_text(text, encoding="utf-8")
+    for name, data in (files or {}).items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(data, encoding="utf-8")
+    return root
+
+
+def cli(project: Path, *args: str):
+    """Run the CLI on `project`; returns click's Result (exit_code, stdout, stderr)."""
+    runner = CliRunner()
+    return runner.invoke(main, ["--project", str(project), *args], catch_exceptions=False)
+
+
+def build(project: Path, *args: str):
+    return cli(project, "build", "--now", NOW, *args)
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file below `folder`, path -> bytes."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", help="rewrite tests/sites/*/expected from a build")
+
+
+@pytest.fixture
+def update_golden(request) -> bool:
+    return request.config.getoption("--update-golden")
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A small valid project with two articles."""
+    return make_project(tmp_path / "site", {
+        "knee.md": post("Knee Basics", "2026-05-01", "Knees carry a lot. See [the hip article](hip.md).",
+                        tags="[knee, strength]"),
+        "hip.md": post("Hip Strength for Runners", "2026-06-01", "Strong hips help runners.", tags="[hip, strength]"),
+    })
