@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any, Callable
 
 from pipeline.errors import FindingList
+from pipeline.textfile import strip_controls
 from pipeline.yamldoc import INVALID, YamlDoc
 
 
@@ -51,11 +52,9 @@ def _text(value: Any, *, max_len: int | None = None, pattern: re.Pattern | None 
         raise Invalid(f"expected text, got {describe(value)}; put the value in quotes")
     if not isinstance(value, str):
         raise Invalid(f"expected text, got {describe(value)}")
-    value = value.strip()
+    value = strip_controls(value).strip()
     if not value:
         raise Invalid("must not be empty")
-    if "\x00" in value:
-        raise Invalid("contains a NUL character; remove it")
     if max_len is not None and len(value) > max_len:
         raise Invalid(f"is {len(value)} characters long; the limit is {max_len}")
     if pattern is not None and not pattern.fullmatch(value):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from pipeline.errors import FindingList, Location
+from pipeline.errors import WARNING, FindingList, Location
 
 
 def read_text(path: Path, rel: str, findings: FindingList) -> str | None:
@@ -26,4 +27,22 @@ def read_text(path: Path, rel: str, findings: FindingList) -> str | None:
                      f"the file is not UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8 in your editor "
                      f"(it looks like Latin-1 or Windows-1252)")
         return None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    match = CONTROL.search(text)
+    if match:
+        before = text[: match.start()]
+        line = before.count("\n") + 1
+        col = match.start() - (before.rfind("\n") + 1) + 1
+        findings.add(Location(rel, line, col), f"control character U+{ord(match.group()):04X} removed (and any "
+                     f"others in the file); it cannot appear in web pages or feeds", severity=WARNING,
+                     source=text.split("\n")[line - 1])
+        text = CONTROL.sub("", text)
+    return text
+
+
+# C0/C1 controls (but tab and newline), and code points XML 1.0 forbids, including lone surrogates.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def strip_controls(text: str) -> str:
+    return CONTROL.sub("", text)

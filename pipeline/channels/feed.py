@@ -11,11 +11,11 @@ from pathlib import Path
 from feedgen.feed import FeedGenerator
 
 from pipeline.model import Article, Artifact, Site
+from pipeline.textfile import strip_controls
 from pipeline.templating import make_environment, render as render_template
 
 NAME = "feed"
 _ROOT_RELATIVE = re.compile(r'(\s(?:href|src)=")/(?!/)')
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|[\ud800-\udfff]")
 
 
 def render(site: Site) -> list[Artifact]:
@@ -39,8 +39,8 @@ def absolute_links(site: Site, html: str) -> str:
 
 
 def clean(text: str) -> str:
-    """XML 1.0 cannot carry control characters or lone surrogates; drop them."""
-    return _CONTROL.sub("", text)
+    """XML 1.0 cannot carry control characters or lone surrogates; drop them (defence in depth)."""
+    return strip_controls(text)
 
 
 def _generator(site: Site, items: tuple[Article, ...], contents: dict[str, str], self_path: str) -> FeedGenerator:
@@ -65,9 +65,9 @@ def _generator(site: Site, items: tuple[Article, ...], contents: dict[str, str],
         entry.title(clean(article.title))
         entry.link(href=url, rel="alternate")
         entry.author({"name": clean(article.author)})
-        entry.published(article.date)
-        entry.updated(article.modified)
-        entry.pubDate(article.date)
+        entry.published(article.date.astimezone(timezone.utc))
+        entry.updated(article.modified.astimezone(timezone.utc))
+        entry.pubDate(article.date.astimezone(timezone.utc))
         entry.summary(clean(article.summary))
         entry.description(clean(article.summary))
         entry.content(clean(contents[article.slug]), type="html")

@@ -1,0 +1,85 @@
+"""RSS and Atom feeds, read back with feedparser as a feed reader would."""
+
+from __future__ import annotations
+
+from email.utils import parsedate_to_datetime
+
+import feedparser
+
+from conftest import build, make_project, post
+
+
+def parse(project, name):
+    parsed = feedparser.parse((project / "output" / "site" / name).read_bytes())
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    return parsed
+
+
+def test_both_feeds_parse_cleanly_with_full_content_and_summary(project):
+    assert build(project).exit_code == 0
+    for name in ("feed.xml", "atom.xml"):
+        feed = parse(project, name)
+        assert feed.feed.title == "Test Clinic Blog"
+        titles = [e.title for e in feed.entries]
+        assert titles == ["Hip Strength for Runners", "Knee Basics"]
+        knee = feed.entries[1]
+        assert knee.summary == "Knees carry a lot. See the hip article."
+        assert '<a href="https://clinic.example/blog/hip-strength-for-runners/">the hip article</a>' \
+            in knee.content[0].value
+
+
+def test_ids_are_canonical_urls_and_never_change_between_builds(project):
+    build(project)
+    first = [e.id for e in parse(project, "atom.xml").entries]
+    (project / "content/posts/knee.md").write_text(post("Knee Basics", "2026-05-01", "Edited text.",
+                                                        tags="[knee]"), "utf-8")
+    build(project)
+    assert [e.id for e in parse(project, "atom.xml").entries] == first
+    assert first == ["https://clinic.example/blog/hip-strength-for-runners/",
+                     "https://clinic.example/blog/knee-basics/"]
+    rss = parse(project, "feed.xml")
+    assert [e.id for e in rss.entries] == first
+    rss_text = (project / "output/site/feed.xml").read_text()
+    assert rss_text.count('<guid isPermaLink="true">https://clinic.example/blog/') == 2
+
+
+def test_dates_use_each_format_and_build_date_comes_from_content(project):
+    build(project)
+    rss_text = (project / "output/site/feed.xml").read_text()
+    assert "<lastBuildDate>Mon, 01 Jun 2026 04:00:00 +0000</lastBuildDate>" in rss_text
+    assert "<pubDate>Fri, 01 May 2026 04:00:00 +0000</pubDate>" in rss_text
+    atom = parse(project, "atom.xml")
+    assert atom.feed.updated == "2026-06-01T04:00:00+00:00"
+    assert atom.entries[1].published == "2026-05-01T04:00:00+00:00"
+    assert parsedate_to_datetime("Mon, 01 Jun 2026 04:00:00 +0000").isoformat() == "2026-06-01T04:00:00+00:00"
+
+
+def test_updated_date_drives_atom_updated(tmp_path):
+    project = make_project(tmp_path / "p", {"a.md": post("A", "2026-05-01", updated="2026-07-04T10:00:00")})
+    build(project)
+    entry = parse(project, "atom.xml").entries[0]
+    assert entry.updated == "2026-07-04T14:00:00+00:00"
+    assert entry.published == "2026-05-01T04:00:00+00:00"
+
+
+def test_feeds_carry_the_newest_twenty_by_default(tmp_path):
+    posts = {f"p{i:02}.md": post(f"Post {i:02}", f"2026-01-{i:02}") for i in range(1, 26)}
+    project = make_project(tmp_path / "p", posts)
+    build(project)
+    for name in ("feed.xml", "atom.xml"):
+        titles = [e.title for e in parse(project, name).entries]
+        assert titles == [f"Post {i:02}" for i in range(25, 5, -1)]
+
+
+def test_feeds_stay_well_formed_with_markup_characters_in_every_field(tmp_path):
+    project = make_project(tmp_path / "p", {"a.md": post(
+        '"Tom & Jerry ]]> <b>bold</b>"', slug="tricky", summary='"Less < more & ]]> \\u0007 bell"',
+        body="Text with ]]> and & and <b>tags</b>.", tags='["R&D"]')})
+    result = build(project)
+    assert result.exit_code == 0, result.stderr
+    for name in ("feed.xml", "atom.xml"):
+        entry = parse(project, name).entries[0]
+        assert entry.title == "Tom & Jerry ]]> <b>bold</b>"
+        assert entry.summary.startswith("Less < more & ]]>")
+        assert "\x07" not in entry.summary
+        assert "]]&gt;" in entry.content[0].value or "]]>" in entry.content[0].value
