@@ -65,8 +65,11 @@ def build(obj: Context, out: Path | None, drafts: bool, future: bool, now, stric
     """Render every channel and write output/ (only when the whole build is good)."""
     started = time.perf_counter()
     out = out if out is not None else obj.root / "output"
-    result = _run(obj, Options(drafts, future, now, strict), lambda r: write_artifacts(r.artifacts, out, obj.root))
+    written = {}
+    result = _run(obj, Options(drafts, future, now, strict),
+                  lambda r: written.update(changes=write_artifacts(r.artifacts, out, obj.root)))
     _report(result.findings)
+    _show_changes(written["changes"])
     counts = Counter(a.channel for a in result.artifacts)
     per_channel = ", ".join(f"{channel} {n}" for channel, n in counts.items())
     click.echo(f"Built {len(result.site.articles)} articles: {len(result.artifacts)} files ({per_channel}) in "
@@ -100,6 +103,20 @@ def _run(obj: Context, options: Options, then):
         click.echo(f"Build failed: {_plural(errors, 'error')}, {_plural(warnings, 'warning')} in "
                    f"{_plural(files, 'file')}. Nothing was written to output/.", err=True)
         sys.exit(1)
+
+
+def _show_changes(changes, limit: int = 15) -> None:
+    lines = ([f"  added    {p}" for p in changes.added] + [f"  changed  {p}" for p in changes.changed]
+             + [f"  removed  {p}" for p in changes.removed])
+    if not lines:
+        click.echo("No changes since the last build.")
+        return
+    click.echo(f"Changes since the last build: {len(changes.added)} added, {len(changes.changed)} changed, "
+               f"{len(changes.removed)} removed")
+    for line in lines[:limit]:
+        click.echo(line)
+    if len(lines) > limit:
+        click.echo(f"  ... and {len(lines) - limit} more")
 
 
 def _report(findings: list[Finding]) -> None:

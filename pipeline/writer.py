@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from pipeline.errors import Finding, Location, PipelineError
@@ -73,12 +74,35 @@ def recover(out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def write_artifacts(artifacts: list[Artifact], out: Path, root: Path) -> None:
-    """Write every artifact into a fresh folder beside `out`, then swap it in."""
+@dataclass(frozen=True)
+class Changes:
+    """How the new output differs from the one it replaced (paths relative to output/)."""
+
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+
+def compare(artifacts: list[Artifact], out: Path) -> Changes:
+    old = {p.relative_to(out).as_posix(): p for p in out.rglob("*") if p.is_file()} if out.is_dir() else {}
+    old.pop(MARKER, None)
+    new = {a.path: a.content for a in artifacts}
+    added = tuple(sorted(set(new) - set(old)))
+    removed = tuple(sorted(set(old) - set(new)))
+    changed = tuple(sorted(p for p in set(new) & set(old) if old[p].read_bytes() != new[p]))
+    return Changes(added, changed, removed)
+
+
+def write_artifacts(artifacts: list[Artifact], out: Path, root: Path) -> Changes:
+    """Write every artifact into a fresh folder beside `out`, then swap it in. Returns what changed."""
     check_paths(artifacts)
     check_output_dir(out, root)
     out = out.resolve()
     recover(out)
+    changes = compare(artifacts, out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.new-{os.getpid()}"
     try:
@@ -97,3 +121,4 @@ def write_artifacts(artifacts: list[Artifact], out: Path, root: Path) -> None:
         os.replace(out, old)
     os.replace(staging, out)
     shutil.rmtree(old, ignore_errors=True)
+    return changes

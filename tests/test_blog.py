@@ -22,7 +22,7 @@ def test_build_writes_articles_index_tags_sitemap_robots_and_assets(project):
     assert {"index.html", "knee-basics/index.html", "hip-strength-for-runners/index.html",
             "tags/knee/index.html", "tags/strength/index.html", "tags/hip/index.html", "sitemap.xml",
             "robots.txt", "feed.xml", "atom.xml", "static/style.css"} <= files
-    assert result.stdout.startswith("Built 2 articles: ")
+    assert result.stdout.splitlines()[-1].startswith("Built 2 articles: ")
 
 
 def test_article_page_has_metadata_readers_and_search_engines_need(project):
@@ -191,3 +191,15 @@ def test_sitemap_lists_canonical_urls_without_tracking(project):
     assert "https://clinic.example/blog/knee-basics/" in locs
     assert all(loc.startswith("https://clinic.example/blog/") and "utm_" not in loc for loc in locs)
     assert "Sitemap: https://clinic.example/blog/sitemap.xml" in (project / "output/site/robots.txt").read_text()
+
+
+def test_a_rebuild_says_exactly_what_changed(project):
+    first = build(project)
+    assert "Changes since the last build: " in first.stdout and "  added    site/knee-basics/index.html" in first.stdout
+    assert "No changes since the last build." in build(project).stdout
+    (project / "content/posts/knee.md").write_text(post("Knee Basics", "2026-05-01", "New words.", tags="[knee]"))
+    result = build(project)
+    assert "  changed  site/knee-basics/index.html" in result.stdout
+    assert "  removed  site/tags/strength/page" not in result.stdout
+    assert "  changed  site/feed.xml" in result.stdout
+    assert "  changed  site/hip-strength-for-runners/index.html" not in result.stdout
