@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pipeline.channels import CHANNELS
 from pipeline.compliance.checker import Check, Claim, check_artifacts, check_sources
+from pipeline.compliance.report import render_report
 from pipeline.compliance.rules import load_rules
 from pipeline.config import load_config
 from pipeline.errors import Finding, FindingList, PipelineError
@@ -86,7 +87,9 @@ def run(root: Path, options: Options = Options()) -> BuildResult:
     if options.strict:
         findings.items = [_strict(f) for f in findings.items]
     findings.raise_if_errors()
-    return BuildResult(site, artifacts, sorted(findings.items, key=Finding.sort_key), claims, checks)
+    ordered = sorted(findings.items, key=Finding.sort_key)
+    artifacts.append(render_report(site, ordered, claims, checks))
+    return BuildResult(site, artifacts, ordered, claims, checks)
 
 
 def _strict(finding: Finding) -> Finding:

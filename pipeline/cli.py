@@ -14,7 +14,9 @@ import click
 
 from pipeline import __version__
 from pipeline.build import Options, run
+from pipeline.compliance.rules import load_rules
 from pipeline.errors import Finding, PipelineError
+from pipeline.formats import findings_json, rules_json, rules_text
 from pipeline.schema import Invalid, parse_datetime
 from pipeline.writer import write_artifacts
 
@@ -76,33 +78,60 @@ def build(obj: Context, out: Path | None, drafts: bool, future: bool, now, stric
                f"{_display(out, obj.root)}/ in {time.perf_counter() - started:.2f} s{_tally(result.findings)}.")
 
 
+FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+                      help="text: compiler-style lines; json: one object for tools.")
+
+
 @main.command()
 @build_options
+@FORMAT
 @click.pass_obj
-def check(obj: Context, drafts: bool, future: bool, now, strict: bool) -> None:
+def check(obj: Context, drafts: bool, future: bool, now, strict: bool, fmt: str) -> None:
     """Everything build does except writing: for CI and pre-publish review."""
-    result = _run(obj, Options(drafts, future, now, strict), None)
+    result = _run(obj, Options(drafts, future, now, strict), None, fmt)
+    if fmt == "json":
+        click.echo(findings_json(result.findings))
+        return
     _report(result.findings)
     click.echo(f"Checked {len(result.site.articles)} articles and {len(result.artifacts)} outputs: "
                f"no errors{_tally(result.findings)}.")
 
 
-def _run(obj: Context, options: Options, then):
+@main.command()
+@FORMAT
+@click.pass_obj
+def rules(obj: Context, fmt: str) -> None:
+    """List the disclaimers and claim rules in force (content/compliance.yaml)."""
+    try:
+        loaded = load_rules(obj.root)
+    except PipelineError as exc:
+        _fail(obj, exc, "json" if fmt == "json" else "text", "Rules not loaded")
+    click.echo(rules_json(loaded) if fmt == "json" else rules_text(loaded))
+
+
+def _run(obj: Context, options: Options, then, fmt: str = "text"):
     try:
         result = run(obj.root, options)
         if then is not None:
             then(result)
         return result
     except PipelineError as exc:
-        if obj.debug:
-            raise
-        _report(exc.findings)
-        errors = sum(1 for f in exc.findings if f.is_error)
-        warnings = len(exc.findings) - errors
-        files = len({f.location.path for f in exc.findings})
-        click.echo(f"Build failed: {_plural(errors, 'error')}, {_plural(warnings, 'warning')} in "
-                   f"{_plural(files, 'file')}. Nothing was written to output/.", err=True)
+        _fail(obj, exc, fmt, "Build failed")
+
+
+def _fail(obj: Context, exc: PipelineError, fmt: str, headline: str):
+    if obj.debug:
+        raise exc
+    if fmt == "json":
+        click.echo(findings_json(exc.findings))
         sys.exit(1)
+    _report(exc.findings)
+    errors = sum(1 for f in exc.findings if f.is_error)
+    warnings = sum(1 for f in exc.findings if f.severity == "warning" and f.accepted is None)
+    files = len({f.location.path for f in exc.findings})
+    click.echo(f"{headline}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')} in "
+               f"{_plural(files, 'file')}. Nothing was written to output/.", err=True)
+    sys.exit(1)
 
 
 def _show_changes(changes, limit: int = 15) -> None:

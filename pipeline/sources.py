@@ -33,7 +33,7 @@ def _image(value) -> str:
 
 def _citation(value) -> str:
     value = text(500).check(value)
-    if re.fullmatch(r"(doi:\s?)?10\.\d{4,9}/\S+|(PMID:\s?)?\d{1,9}|https?://\S+", value, re.IGNORECASE):
+    if re.fullmatch(r"(doi:\s?)?10\.\d{4,9}/\S+|(PMID:?\s?)?\d{1,9}|https?://\S+", value, re.IGNORECASE):
         return value
     raise Invalid(f"expected a DOI (10.xxxx/...), a PMID (PMID: 12345678) or a URL, got {value!r}")
 

@@ -3,6 +3,7 @@ over what a reader sees of every rendered artifact."""
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ from pipeline.model import Article, Artifact, Site
 
 MISSING = "disclaimer-missing"
 UNKNOWN_ACCEPT = "accept-unknown-rule"
+UNKNOWN_RULE = "evidence-unknown-rule"
 _URLS = re.compile(r"\]\([^)]*\)|<https?://[^>]*>|https?://\S+|`[^`]*`")
 SOURCE_FIELDS = ("title", "summary")
 
@@ -27,6 +29,7 @@ class Claim:
     phrase: str
     location: Location
     evidence: tuple
+    substantiated: bool
 
 
 @dataclass(frozen=True)
@@ -45,31 +48,53 @@ def check_sources(site: Site) -> tuple[list[Finding], list[Claim]]:
     """Claim rules over each article's title, summary and body, with exact positions."""
     findings: list[Finding] = []
     claims: list[Claim] = []
-    known = site.rules.rule_ids() | {MISSING}
+    known = site.rules.rule_ids()
     for article in site.articles:
         accepted = {a.rule: a.reason for a in article.accept}
         for index, acceptance in enumerate(article.accept):
             if acceptance.rule not in known:
                 location = article.front.location(("accept", index, "rule"))
-                findings.append(Finding(location, f"accept[{index}].rule: no rule '{acceptance.rule}' exists; "
-                                        f"see `pipeline rules`", WARNING, UNKNOWN_ACCEPT,
-                                        article.front.source(location)))
-        for rule in site.rules.claims:
-            for location, line, phrase in _matches(article, rule):
-                if rule.substantiate:
-                    evidence = tuple(e for e in article.evidence if rule.id in e.supports)
-                    claims.append(Claim(article.source, rule.id, phrase, location, evidence))
-                    if evidence and article.reviewed_by:
-                        continue
-                message = rule.message.replace("{match}", phrase)
-                if rule.suggest:
-                    message += f"; say \"{rule.suggest}\""
-                if rule.substantiate:
-                    message += (" (cite evidence with `evidence: [{citation, title, supports: [" + rule.id
-                                + "]}]` and name `reviewed_by`)")
-                findings.append(Finding(location, message, rule.level, rule.id, line,
-                                        accepted=accepted.get(rule.id) if rule.id != MISSING else None))
+                findings.append(Finding(location, f"accept[{index}].rule: no claim rule '{acceptance.rule}' "
+                                        f"exists (see `pipeline rules`); disclaimers cannot be accepted away",
+                                        ERROR, UNKNOWN_ACCEPT, article.front.source(location)))
+        for index, evidence in enumerate(article.evidence):
+            for position, rule_id in enumerate(evidence.supports):
+                if rule_id not in known:
+                    keys = ("evidence", index, "supports", position)
+                    location = article.front.location(keys)
+                    close = difflib.get_close_matches(rule_id, sorted(known), n=1)
+                    hint = f" (did you mean '{close[0]}'?)" if close else " (see `pipeline rules`)"
+                    findings.append(Finding(location, f"evidence[{index}].supports: no claim rule '{rule_id}'"
+                                            f"{hint}", ERROR, UNKNOWN_RULE, article.front.source(location)))
+        for rule, location, line, phrase in _hits(article, site.rules.claims):
+            if rule.substantiate:
+                evidence = tuple(e for e in article.evidence if rule.id in e.supports)
+                substantiated = bool(evidence and article.reviewed_by)
+                claims.append(Claim(article.source, rule.id, phrase, location, evidence, substantiated))
+                if substantiated:
+                    continue
+            message = rule.message.replace("{match}", phrase)
+            if rule.suggest:
+                message += f"; say \"{rule.suggest}\""
+            if rule.substantiate:
+                message += (" (cite evidence with `evidence: [{citation, title, supports: [" + rule.id
+                            + "]}]` and name `reviewed_by`)")
+            findings.append(Finding(location, message, rule.level, rule.id, line, accepted=accepted.get(rule.id)))
     return findings, claims
+
+
+def _hits(article: Article, rules: tuple[ClaimRule, ...]):
+    """Matches of every rule, without a match that lies inside another rule's longer match
+    ("proven" inside "clinically proven" is reported once, by the stricter rule)."""
+    hits = [(rule, loc, line, phrase) for rule in rules for loc, line, phrase in _matches(article, rule)]
+    kept = []
+    for hit in sorted(hits, key=lambda h: -len(h[3])):
+        rule, loc, _, phrase = hit
+        inside = any(k[1].line == loc.line and k[0].id != rule.id and k[1].col <= loc.col
+                     and loc.col + len(phrase) <= k[1].col + len(k[3]) for k in kept)
+        if not inside:
+            kept.append(hit)
+    return sorted(kept, key=lambda h: (h[1].line, h[1].col, h[0].id))
 
 
 def _matches(article: Article, rule: ClaimRule):

@@ -1,0 +1,47 @@
+"""The compliance report (output/report.html): per article and channel, which disclaimers were
+required and found, the health claims with their evidence, and every finding, accepted ones too."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from pipeline.compliance.checker import Check, Claim
+from pipeline.errors import Finding
+from pipeline.model import Artifact, Site
+from pipeline.templating import make_environment, render
+
+NAME = "report"
+
+
+def render_report(site: Site, findings: list[Finding], claims: list[Claim], checks: list[Check]) -> Artifact:
+    env = make_environment(Path(site.root), NAME)
+    by_article = defaultdict(lambda: defaultdict(list))
+    sitewide = defaultdict(list)
+    for check in checks:
+        if check.article:
+            by_article[check.article][check.channel].append(check)
+        else:
+            sitewide[check.channel].append(check)
+    articles = []
+    for article in site.articles:
+        articles.append({
+            "article": article,
+            "url": site.config.url(article.path),
+            "channels": dict(sorted(by_article[article.slug].items())),
+            "claims": [c for c in claims if c.article == article.source],
+            "findings": [f for f in findings if f.location.path == article.source],
+        })
+    other = [f for f in findings if not any(f.location.path == a.source for a in site.articles)]
+    totals = {
+        "checks": len(checks),
+        "found": sum(1 for c in checks if c.found),
+        "errors": sum(1 for f in findings if f.is_error),
+        "warnings": sum(1 for f in findings if f.severity == "warning" and f.accepted is None),
+        "accepted": sum(1 for f in findings if f.accepted is not None),
+        "claims": len(claims),
+        "substantiated": sum(1 for c in claims if c.substantiated),
+    }
+    html = render(env, "report.html", site=site.config, built=site.build_time, articles=articles,
+                  sitewide=dict(sorted(sitewide.items())), other=other, totals=totals, rules=site.rules)
+    return Artifact("report.html", html.encode("utf-8"), NAME, "text/html", for_readers=False)

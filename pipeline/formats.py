@@ -1,0 +1,49 @@
+"""Machine- and human-readable renderings of findings and rules for the CLI (pure functions)."""
+
+from __future__ import annotations
+
+import json
+
+from pipeline.compliance.rules import Rules
+from pipeline.errors import Finding
+
+
+def findings_json(findings: list[Finding]) -> str:
+    """`{"findings": [...], "errors": N, "warnings": N}`; accepted findings are listed, not counted."""
+    items = [{
+        "rule": f.rule,
+        "severity": f.severity,
+        "path": f.location.path,
+        "line": f.location.line,
+        "column": f.location.col,
+        "channel": f.channel,
+        "artifact": f.artifact,
+        "message": f.message,
+        "accepted": f.accepted,
+    } for f in findings]
+    errors = sum(1 for f in findings if f.is_error)
+    warnings = sum(1 for f in findings if f.severity == "warning" and f.accepted is None)
+    return json.dumps({"findings": items, "errors": errors, "warnings": warnings}, indent=2, ensure_ascii=False)
+
+
+def rules_json(rules: Rules) -> str:
+    data = {
+        "disclaimers": [{"id": d.id, "text": d.text, "short": d.short, "channels": list(d.channels),
+                         "when": d.when} for d in rules.disclaimers],
+        "rules": [{"id": r.id, "level": r.level, "message": r.message, "phrases": list(r.phrases),
+                   "suggest": r.suggest, "substantiate": r.substantiate} for r in rules.claims],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def rules_text(rules: Rules) -> str:
+    lines = ["Disclaimers:"]
+    for d in rules.disclaimers:
+        when = d.when if isinstance(d.when, str) else "; ".join(f"{k}: {', '.join(v)}" for k, v in d.when.items())
+        lines.append(f"  {d.id}  [{', '.join(d.channels)}]  when {when}")
+        lines.append(f"      short: {d.short}")
+    lines.append("Claim rules:")
+    for r in rules.claims:
+        kind = " (needs evidence + reviewer)" if r.substantiate else ""
+        lines.append(f"  {r.level:<7} {r.id}{kind}: {', '.join(r.phrases)}")
+    return "\n".join(lines)
