@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pipeline.channels import CHANNELS
+from pipeline.channels import CHANNELS, newsletter
 from pipeline.compliance.checker import Check, Claim, check_artifacts, check_sources
 from pipeline.compliance.report import render_report
 from pipeline.compliance.rules import load_rules
@@ -24,6 +24,8 @@ class Options:
     future: bool = False
     now: datetime | None = None      # the publishing clock; default: the wall clock
     strict: bool = False             # warnings count as errors
+    digest_since: datetime | None = None   # also render a digest newsletter of [since, until]
+    digest_until: datetime | None = None   # default: the publishing clock
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ def run(root: Path, options: Options = Options()) -> BuildResult:
     findings = FindingList()
     site = load_site(root, options, findings)
     artifacts = [artifact for channel in CHANNELS for artifact in channel.render(site)]
+    if options.digest_since is not None:
+        artifacts += digest(site, options.digest_since, options.digest_until)
     findings.extend(check_links(site.articles, artifacts, site.config))
     source_findings, claims = check_sources(site)
     artifact_findings, checks = check_artifacts(site, artifacts)
@@ -90,6 +94,14 @@ def run(root: Path, options: Options = Options()) -> BuildResult:
     ordered = sorted(findings.items, key=Finding.sort_key)
     artifacts.append(render_report(site, ordered, claims, checks))
     return BuildResult(site, artifacts, ordered, claims, checks)
+
+
+def digest(site: Site, since: datetime, until: datetime | None) -> list:
+    tz = site.config.tz
+    since = since if since.tzinfo else since.replace(tzinfo=tz)
+    until = site.now if until is None else (until if until.tzinfo else until.replace(tzinfo=tz))
+    until = min(until, site.now)
+    return newsletter.render_digest(site, since, until, until.astimezone(tz).date().isoformat())
 
 
 def _strict(finding: Finding) -> Finding:

@@ -78,6 +78,33 @@ def build(obj: Context, out: Path | None, drafts: bool, future: bool, now, stric
                f"{_display(out, obj.root)}/ in {time.perf_counter() - started:.2f} s{_tally(result.findings)}.")
 
 
+@main.command()
+@click.option("--since", required=True, callback=_now, metavar="DATE", help="First day of the window (ISO 8601).")
+@click.option("--until", callback=_now, metavar="DATE", help="End of the window; default: now. A date "
+              "without a time means the end of that day.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Output folder [default: output/].")
+@build_options
+@click.pass_obj
+def digest(obj: Context, since, until, out: Path | None, drafts: bool, future: bool, now, strict: bool) -> None:
+    """Build everything plus one digest newsletter of the articles published in a window
+    (output/newsletter/digest-<date>/)."""
+    if until is not None and until.time() == datetime.min.time():
+        until = until.replace(hour=23, minute=59, second=59)
+    if until is not None and since > until:
+        raise click.BadParameter("--since must be before --until", param_hint="--since")
+    started = time.perf_counter()
+    out = out if out is not None else obj.root / "output"
+    written = {}
+    options = Options(drafts, future, now, strict, since, until)
+    result = _run(obj, options, lambda r: written.update(changes=write_artifacts(r.artifacts, out, obj.root)))
+    _report(result.findings)
+    _show_changes(written["changes"])
+    folder = next(a.path.rsplit("/", 1)[0] for a in result.artifacts if "/digest-" in a.path)
+    count = len(next(a.articles for a in result.artifacts if a.path.startswith(folder)))
+    click.echo(f"Digest of {count} article{'s' if count != 1 else ''} in {_display(out, obj.root)}/{folder}/ "
+               f"in {time.perf_counter() - started:.2f} s{_tally(result.findings)}.")
+
+
 FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
                       help="text: compiler-style lines; json: one object for tools.")
 

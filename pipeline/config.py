@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipeline.errors import Finding, FindingList, Location, PipelineError
 from pipeline.model import NewsletterConfig, Organization, SiteConfig
-from pipeline.schema import Field, Invalid, Kind, Schema, Validator, integer, matching, text
+from pipeline.schema import Field, Invalid, Kind, Schema, Validator, integer, line, matching, text
 from pipeline.textfile import read_text
 from pipeline.yamldoc import parse_yaml
 
@@ -36,6 +36,13 @@ def _unsubscribe(value) -> str:
     return value
 
 
+def _mailto(value) -> str:
+    value = text().check(value)
+    if not re.fullmatch(r"mailto:[^@\s<>,]+@[^@\s<>,?]+(\?[^\s<>,]*)?", value):
+        raise Invalid(f"expected mailto:address@domain, got {value!r}")
+    return value
+
+
 def _mailbox(value) -> str:
     value = text().check(value)
     if "\n" in value or "\r" in value:
@@ -59,7 +66,7 @@ URL = Kind("an absolute URL", _url)
 MAILBOX = Kind("an email address", _mailbox)
 
 ORGANIZATION = Schema((
-    Field("name", text(200), "The clinic's legal or trading name, as readers know it.", required=True,
+    Field("name", line(200), "The clinic's legal or trading name, as readers know it.", required=True,
           example="name: Next Level PT"),
     Field("postal_address", text(300), "Physical postal address; CAN-SPAM requires it in every email.",
           required=True, example="postal_address: 123 Main St, Avon, CT 06001"),
@@ -75,12 +82,14 @@ NEWSLETTER = Schema((
     Field("unsubscribe_url", Kind("an https URL or merge tag", _unsubscribe),
           "One-click unsubscribe URL, or the email service's merge tag such as *|UNSUB|*.", required=True,
           example="unsubscribe_url: https://clinic.example/unsubscribe"),
+    Field("unsubscribe_mailto", Kind("a mailto: address", _mailto), "Optional mailto: unsubscribe address for the "
+          "List-Unsubscribe header, e.g. mailto:unsubscribe@clinic.example?subject=unsubscribe."),
 ), name="the newsletter settings")
 
 SITE = Schema((
     Field("base_url", Kind("an absolute URL", _base_url), "Where the blog is published, e.g. https://clinic.example/blog/.",
           required=True, example="base_url: https://clinic.example/"),
-    Field("title", text(120), "The blog's name, shown in page titles and feeds.", required=True,
+    Field("title", line(120), "The blog's name, shown in page titles and feeds.", required=True,
           example="title: The Next Level PT Blog"),
     Field("description", text(300), "One sentence about the blog, for the home page and feeds.",
           default=""),
@@ -116,7 +125,8 @@ def load_config(root: Path) -> SiteConfig:
         base_url=clean["base_url"], title=clean["title"], description=clean["description"],
         language=clean["language"], timezone=clean["timezone"], author=clean["author"],
         organization=Organization(org["name"], org["postal_address"], org["url"], org["phone"]),
-        newsletter=NewsletterConfig(news["from"], news["reply_to"], news["unsubscribe_url"]),
+        newsletter=NewsletterConfig(news["from"], news["reply_to"], news["unsubscribe_url"],
+                                    news["unsubscribe_mailto"]),
         posts_per_page=clean["posts_per_page"], feed_items=clean["feed_items"],
     )
 

@@ -29,7 +29,12 @@ class Organization:
 class NewsletterConfig:
     sender: str  # site.yaml key `from`
     reply_to: str
-    unsubscribe_url: str
+    unsubscribe_url: str          # https URL, or an email service's merge tag such as *|UNSUB|*
+    unsubscribe_mailto: str | None = None
+
+    @property
+    def unsubscribe_is_merge_tag(self) -> bool:
+        return not self.unsubscribe_url.startswith("https://")
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,8 @@ class Article:
     accept: tuple[Acceptance, ...] = ()
     lines: tuple[str, ...] = field(default=(), repr=False)  # the whole source file
     links: tuple[str, ...] = ()  # every link and image target in the body, as written
+    newsletter_subject: str | None = None
+    newsletter_preheader: str | None = None
 
     @property
     def path(self) -> str:

@@ -66,6 +66,16 @@ def text(max_len: int | None = None) -> Kind:
     return Kind("text", lambda v: _text(v, max_len=max_len))
 
 
+def line(max_len: int | None = None) -> Kind:
+    """Text on one line: titles and names end up in email headers, where a line break is an attack."""
+    def check(value: Any) -> str:
+        result = _text(value, max_len=max_len)
+        if re.search(r"[\r\n\u2028\u2029\x85]", result):
+            raise Invalid("must be on one line (it is used in page titles and email headers); remove the line break")
+        return result
+    return Kind("a line of text", check)
+
+
 def matching(pattern: str, hint: str) -> Kind:
     compiled = re.compile(pattern)
     return Kind("text", lambda v: _text(v, pattern=compiled, hint=hint))

@@ -12,7 +12,7 @@ from pipeline.errors import FindingList, Location, WARNING
 from pipeline.frontmatter import SplitSource, split_front_matter
 from pipeline.markdown import MarkdownRenderer
 from pipeline.model import Acceptance, Article, Evidence, SiteConfig, Tag
-from pipeline.schema import (BOOLEAN, DATE, Field, Invalid, Kind, ListOf, Schema, Validator, matching,
+from pipeline.schema import (BOOLEAN, DATE, Field, Invalid, Kind, ListOf, Schema, Validator, line, matching,
                              text)
 from pipeline.slugs import RESERVED, slugify
 from pipeline.textfile import read_text
@@ -53,13 +53,18 @@ ACCEPT = Schema((
           example="reason: ..."),
 ), name="an acceptance (rule, reason)")
 
+NEWSLETTER = Schema((
+    Field("subject", line(150), "Email subject; default: the title."),
+    Field("preheader", line(100), "Inbox preview text, at most 100 characters; default: the summary, trimmed."),
+), name="newsletter settings (subject, preheader)")
+
 ARTICLE = Schema((
-    Field("title", text(200), "The article's headline.", required=True, example="title: How Dry Needling Works"),
+    Field("title", line(200), "The article's headline.", required=True, example="title: How Dry Needling Works"),
     Field("date", DATE, "Publication date, ISO 8601; the site's timezone when none is given.", required=True,
           example="date: 2026-05-01"),
     Field("slug", matching(r"[a-z0-9]+(-[a-z0-9]+)*", " (use lowercase ASCII letters, digits and single "
           "hyphens, like knee-pain-basics)"), "URL name; default: from the title."),
-    Field("author", text(120), "Who wrote it; default: the site's author."),
+    Field("author", line(120), "Who wrote it; default: the site's author."),
     Field("summary", text(500), "One or two sentences for listings, feeds and meta description; "
           "default: the first paragraph."),
     Field("tags", ListOf(text(60), lenient=True, max_items=30), "Topics, e.g. [dry needling, back pain].",
@@ -72,6 +77,7 @@ ARTICLE = Schema((
     Field("reviewed_by", text(120), "The licensed clinician who reviewed the claims."),
     Field("reviewed_on", DATE, "When the review happened."),
     Field("accept", ListOf(ACCEPT), "Compliance findings the author accepts, each with a reason.", default=[]),
+    Field("newsletter", NEWSLETTER, "Newsletter subject and preheader for this article.", default={}),
 ), name="front matter fields")
 
 
@@ -201,7 +207,7 @@ def _article(p: _Parsed, config: SiteConfig, renderer: MarkdownRenderer, by_sour
             if slug else href
 
     rendered = renderer.render(p.split.body, resolve)
-    summary = p.fields["summary"] or _trim(rendered.first_paragraph or rendered.text or p.fields["title"])
+    summary = p.fields["summary"] or trim(rendered.first_paragraph or rendered.text or p.fields["title"])
     seen_tags: dict[str, Tag] = {}
     for name in p.fields["tags"]:
         slug = slugify(name)
@@ -219,6 +225,8 @@ def _article(p: _Parsed, config: SiteConfig, renderer: MarkdownRenderer, by_sour
         reviewed_on=_aware(p.fields["reviewed_on"], config.tz) if p.fields["reviewed_on"] else None,
         accept=tuple(Acceptance(a["rule"], a["reason"]) for a in p.fields["accept"]),
         links=rendered.links,
+        newsletter_subject=(p.fields["newsletter"] or {}).get("subject"),
+        newsletter_preheader=(p.fields["newsletter"] or {}).get("preheader"),
     )
 
 
@@ -236,7 +244,8 @@ def _normalise(path: str) -> str | None:
     return "/".join(parts)
 
 
-def _trim(text_: str, limit: int = SUMMARY_LENGTH) -> str:
+def trim(text_: str, limit: int = SUMMARY_LENGTH) -> str:
+    """`text_` cut at a word boundary to at most `limit` characters, with an ellipsis."""
     if len(text_) <= limit:
         return text_
     cut = text_[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:.-\u2014 ")

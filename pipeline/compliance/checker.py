@@ -16,6 +16,9 @@ from pipeline.model import Article, Artifact, Site
 MISSING = "disclaimer-missing"
 UNKNOWN_ACCEPT = "accept-unknown-rule"
 UNKNOWN_RULE = "evidence-unknown-rule"
+FOOTER_ADDRESS = "footer-address"
+FOOTER_UNSUBSCRIBE = "footer-unsubscribe"
+EMAIL_HEADERS = "email-headers"
 _URLS = re.compile(r"\]\([^)]*\)|<https?://[^>]*>|https?://\S+|`[^`]*`")
 SOURCE_FIELDS = ("title", "summary")
 
@@ -117,7 +120,8 @@ def _matches(article: Article, rule: ClaimRule):
 
 
 def check_artifacts(site: Site, artifacts: list[Artifact]) -> tuple[list[Finding], list[Check]]:
-    """Every required disclaimer must be visible in every unit of every artifact that needs it."""
+    """Every required disclaimer must be visible in every unit of every artifact that needs it;
+    every newsletter part must carry the postal address and a working unsubscribe."""
     by_url = {site.config.url(a.path): a for a in site.articles}
     by_slug = {a.slug: a for a in site.articles}
     findings: list[Finding] = []
@@ -126,26 +130,62 @@ def check_artifacts(site: Site, artifacts: list[Artifact]) -> tuple[list[Finding
         if not artifact.for_readers:
             continue
         for unit in units(artifact):
-            article = by_slug.get(unit.article_slug) if unit.article_slug else by_url.get(unit.article_url or "")
-            required = _required(site, artifact.channel, article)
-            for disclaimer in required:
+            presented = [by_slug[s] for s in unit.articles if s in by_slug]
+            if unit.article_url in by_url:
+                presented = [by_url[unit.article_url]]
+            article = presented[0] if len(presented) == 1 else None
+            where = Location(article.source) if article else Location(f"output/{artifact.path}")
+            for disclaimer in _required(site, artifact.channel, presented):
                 expected = disclaimer.short if artifact.channel == "social" else disclaimer.text
                 found = contains_text(unit.text, expected)
                 checks.append(Check(artifact.path, artifact.channel, unit.label,
                                     article.slug if article else None, disclaimer.id, found))
                 if not found:
-                    where = Location(article.source) if article else Location(f"output/{artifact.path}")
                     findings.append(Finding(
                         where, f"{artifact.channel} {_describe(artifact, unit)} lacks disclaimer "
                         f"'{disclaimer.id}'; check templates/{artifact.channel}/ still renders the disclaimers",
                         ERROR, MISSING, channel=artifact.channel, artifact=f"output/{artifact.path}"))
+            if artifact.channel == "newsletter":
+                for rule, problem in email_problems(site, artifact, unit):
+                    findings.append(Finding(where, f"newsletter {_describe(artifact, unit)} {problem}", ERROR, rule,
+                                            channel=artifact.channel, artifact=f"output/{artifact.path}"))
     return findings, checks
 
 
-def _required(site: Site, channel: str, article: Article | None) -> tuple[Disclaimer, ...]:
-    if article is None:
+def email_problems(site: Site, artifact: Artifact, unit: Unit) -> list[tuple[str, str]]:
+    """CAN-SPAM and bulk-sender rules for one part of a newsletter (STANDARDS E1, E2, E10, E13, E16)."""
+    news = site.config.newsletter
+    problems = []
+    if not contains_text(unit.text, site.config.organization.postal_address):
+        problems.append((FOOTER_ADDRESS, "lacks the clinic's postal address (CAN-SPAM); check the footer of "
+                         "templates/newsletter/"))
+    html_part = artifact.media_type == "text/html" or unit.label == "html part"
+    link_ok = news.unsubscribe_url in unit.links if html_part else news.unsubscribe_url in unit.text
+    if not link_ok or not re.search(r"\bunsubscribe\b", unit.text, re.I):
+        problems.append((FOOTER_UNSUBSCRIBE, "lacks a visible unsubscribe link with a plain-words sentence; check "
+                         "the footer of templates/newsletter/"))
+    if unit.headers:
+        headers: dict[str, list[str]] = {}
+        for key, value in unit.headers:
+            headers.setdefault(key.lower(), []).append(value)
+        for single in ("from", "date", "subject", "message-id"):
+            if len(headers.get(single, [])) != 1:
+                problems.append((EMAIL_HEADERS, f"must have exactly one {single.title()} header"))
+        listed = " ".join(headers.get("list-unsubscribe", []))
+        if f"<{news.unsubscribe_url}>" not in listed:
+            problems.append((EMAIL_HEADERS, "lacks List-Unsubscribe with the unsubscribe URL"))
+        if headers.get("list-unsubscribe-post") != ["List-Unsubscribe=One-Click"]:
+            problems.append((EMAIL_HEADERS, "lacks List-Unsubscribe-Post: List-Unsubscribe=One-Click"))
+    return problems
+
+
+def _required(site: Site, channel: str, articles: list[Article]) -> tuple[Disclaimer, ...]:
+    if not articles:
         return site.rules.sitewide(channel)
-    return site.rules.disclaimers_for(article, channel)
+    required: list[Disclaimer] = []
+    for article in articles:
+        required += [d for d in site.rules.disclaimers_for(article, channel) if d not in required]
+    return tuple(required)
 
 
 def _describe(artifact: Artifact, unit: Unit) -> str:

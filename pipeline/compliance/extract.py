@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from email import policy
+from email.parser import BytesParser
 from typing import Callable
 
 import lxml.etree
@@ -28,7 +30,9 @@ class Unit:
     label: str                 # "page", "item <url>", "text part" ...
     text: str
     article_url: str | None    # canonical URL of the article it presents, if any
-    article_slug: str | None = None
+    articles: tuple[str, ...] = ()   # slugs of the articles it presents (when not found by URL)
+    links: tuple[str, ...] = ()      # hrefs of the links a reader can see and follow
+    headers: tuple[tuple[str, str], ...] = ()  # for email messages
 
 
 Extractor = Callable[[Artifact], list[Unit]]
@@ -50,10 +54,15 @@ def units(artifact: Artifact) -> list[Unit]:
 
 def visible_text(html: str | bytes) -> str:
     """The text a reader sees: no comments, scripts, styles, head, or hidden elements."""
+    return visible(html)[0]
+
+
+def visible(html: str | bytes) -> tuple[str, tuple[str, ...]]:
+    """(visible text, hrefs of visible links)."""
     if isinstance(html, bytes):
         html = html.decode("utf-8", "replace")
     if not html.strip():
-        return ""
+        return "", ()
     document = lxml.html.document_fromstring(html)
     for element in list(document.iter()):
         if not isinstance(element.tag, str):  # comments and processing instructions
@@ -62,7 +71,8 @@ def visible_text(html: str | bytes) -> str:
         if (element.tag in _HIDDEN_TAGS or element.get("hidden") is not None
                 or element.get("aria-hidden") == "true" or _HIDDEN_STYLE.search(element.get("style") or "")):
             _drop(element)
-    return readable_text(document, copy_first=False)
+    links = tuple(a.get("href") for a in document.iter("a") if a.get("href") and a.text_content().strip())
+    return readable_text(document, copy_first=False), links
 
 
 def _drop(element) -> None:
@@ -81,14 +91,31 @@ def _drop(element) -> None:
 
 @extractor("text/html")
 def _html_page(artifact: Artifact) -> list[Unit]:
-    slug = artifact.articles[0] if len(artifact.articles) == 1 else None
-    return [Unit("page", visible_text(artifact.content), None, slug)]
+    text, links = visible(artifact.content)
+    return [Unit("page", text, None, artifact.articles, links)]
 
 
 @extractor("text/plain")
 def _plain(artifact: Artifact) -> list[Unit]:
-    slug = artifact.articles[0] if len(artifact.articles) == 1 else None
-    return [Unit("text", artifact.content.decode("utf-8", "replace"), None, slug)]
+    return [Unit("text", artifact.content.decode("utf-8", "replace"), None, artifact.articles)]
+
+
+@extractor("message/rfc822")
+def _email(artifact: Artifact) -> list[Unit]:
+    """Each part of a message separately, as the reader's client shows one or the other."""
+    message = BytesParser(policy=policy.default).parsebytes(artifact.content)
+    headers = tuple((k, str(v)) for k, v in message.items())
+    out = []
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        content = part.get_content()
+        if part.get_content_type() == "text/html":
+            text, links = visible(content)
+            out.append(Unit("html part", text, None, artifact.articles, links, headers))
+        elif part.get_content_type() == "text/plain":
+            out.append(Unit("text part", content, None, artifact.articles, (), headers))
+    return out
 
 
 _ATOM = "{http://www.w3.org/2005/Atom}"

@@ -1,0 +1,153 @@
+"""Newsletter channel: per article, output/newsletter/<slug>/ holds email.html (inlined CSS, table
+layout), email.txt (written for people) and message.eml (multipart/alternative, RFC 5322, one-click
+unsubscribe headers). A digest presents every article of a date window in one email."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, parseaddr
+from pathlib import Path
+
+import css_inline
+import lxml.html
+
+from pipeline.errors import Finding, Location, PipelineError
+from pipeline.model import Article, Artifact, Site
+from pipeline.plaintext import html_to_text, wrap
+from pipeline.sources import trim
+from pipeline.templating import make_environment, render as render_template
+from pipeline.urls import absolute, is_site_url, with_utm
+
+NAME = "newsletter"
+PREHEADER_LIMIT = 100  # inbox previews show 40-140 characters (STANDARDS H8)
+CONTENT_WIDTH = 536  # 600 px container minus 2 x 32 px padding
+_INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+
+
+def render(site: Site) -> list[Artifact]:
+    env = make_environment(Path(site.root), NAME)
+    html_env = env
+    text_env = make_environment(Path(site.root), NAME, autoescape=False)
+    out: list[Artifact] = []
+    for article in site.articles:
+        campaign = article.slug
+        issue = _issue(site, [article], campaign, subject=article.newsletter_subject or article.title,
+                       preheader=article.newsletter_preheader or trim(article.summary, PREHEADER_LIMIT))
+        out += _artifacts(site, html_env, text_env, f"newsletter/{article.slug}", issue, (article.slug,),
+                          article.date, article.source)
+    return out
+
+
+def render_digest(site: Site, since: datetime, until: datetime, label: str) -> list[Artifact]:
+    """One email presenting every published article dated in [since, until]."""
+    env = make_environment(Path(site.root), NAME)
+    text_env = make_environment(Path(site.root), NAME, autoescape=False)
+    chosen = [a for a in site.articles if since <= a.date <= until]
+    campaign = f"digest-{label}"
+    titles = ", ".join(a.title for a in chosen[:3]) + (" and more" if len(chosen) > 3 else "")
+    subject = f"{site.config.title}: {len(chosen)} new article{'s' if len(chosen) != 1 else ''}"
+    issue = _issue(site, chosen, campaign, subject=subject,
+                   preheader=trim(titles or "No new articles this time.", PREHEADER_LIMIT), digest=True)
+    when = until if not chosen else max(a.date for a in chosen)
+    return _artifacts(site, env, text_env, f"newsletter/{campaign}", issue, tuple(a.slug for a in chosen), when,
+                      "content/posts")
+
+
+def _issue(site: Site, articles: list[Article], campaign: str, *, subject: str, preheader: str,
+           digest: bool = False) -> dict:
+    config = site.config
+    entries = []
+    for article in articles:
+        page = config.url(article.path)
+        entries.append({
+            "article": article,
+            "url": with_utm(page, "newsletter", "email", campaign),
+            "html": email_content(site, article, campaign),
+            "text": html_to_text(text_content(site, article, campaign)),
+            "image": _image(site, article),
+            "disclaimers": site.rules.disclaimers_for(article, NAME),
+        })
+    disclaimers = []
+    for entry in entries:
+        disclaimers += [d for d in entry["disclaimers"] if d not in disclaimers]
+    for d in site.rules.sitewide(NAME):
+        if d not in disclaimers:
+            disclaimers.append(d)
+    return {"site": config, "subject": subject, "preheader": preheader, "entries": entries, "digest": digest,
+            "disclaimers": disclaimers, "home": with_utm(config.base_url, "newsletter", "email", campaign),
+            "unsubscribe": config.newsletter.unsubscribe_url, "wrap": wrap}
+
+
+def _artifacts(site, env, text_env, folder: str, issue: dict, slugs: tuple[str, ...], date: datetime,
+               source: str) -> list[Artifact]:
+    html = _INLINER.inline(render_template(env, "email.html", **issue)).rstrip("\n") + "\n"
+    text = render_template(text_env, "email.txt", **issue)
+    message = build_message(site, issue["subject"], html, text, date, folder.rsplit("/", 1)[-1], source)
+    return [
+        Artifact(f"{folder}/email.html", html.encode("utf-8"), NAME, "text/html", slugs),
+        Artifact(f"{folder}/email.txt", text.encode("utf-8"), NAME, "text/plain", slugs),
+        Artifact(f"{folder}/message.eml", message, NAME, "message/rfc822", slugs),
+    ]
+
+
+def build_message(site: Site, subject: str, html: str, text: str, date: datetime, key: str, source: str) -> bytes:
+    """multipart/alternative (text first, HTML last), UTF-8, with a deterministic Message-ID."""
+    news = site.config.newsletter
+    name, address = parseaddr(news.sender)
+    domain = address.rsplit("@", 1)[1]
+    digest = hashlib.sha256((html + "\0" + text).encode("utf-8")).hexdigest()[:16]
+    unsubscribe = [f"<{news.unsubscribe_url}>"] + ([f"<{news.unsubscribe_mailto}>"] if news.unsubscribe_mailto else [])
+    message = EmailMessage()
+    try:
+        message["From"] = Address(display_name=name, addr_spec=address) if name else address
+        message["Reply-To"] = news.reply_to
+        message["Subject"] = subject
+        message["Date"] = format_datetime(date)
+        message["Message-ID"] = f"<newsletter.{key}.{digest}@{domain}>"
+        message["List-Unsubscribe"] = ", ".join(unsubscribe)
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    except ValueError as exc:  # defence in depth: front matter and config are validated to one line
+        raise PipelineError(Finding(Location(source), f"cannot build the email headers: {exc}")) from None
+    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    message.set_boundary(f"=_alternative_{digest}")
+    return message.as_bytes(policy=SMTP)
+
+
+def _image(site: Site, article: Article) -> dict | None:
+    if not article.image:
+        return None
+    return {"src": absolute(site.config, article.image), "alt": article.image_alt or "", "width": CONTENT_WIDTH}
+
+
+def _rewrite_links(site: Site, article: Article, campaign: str, html: str):
+    page = site.config.url(article.path)
+    root = lxml.html.fragment_fromstring(html or "<p></p>", create_parent="div")
+    for link in root.iter("a"):
+        href = link.get("href")
+        if not href or href.startswith(("#", "mailto:", "tel:")):
+            continue
+        url = absolute(site.config, href, page)
+        link.set("href", with_utm(url, "newsletter", "email", campaign) if is_site_url(site.config, url) else url)
+    for image in root.iter("img"):
+        image.set("src", absolute(site.config, image.get("src", ""), page))
+        image.set("alt", image.get("alt") or "")
+    return root
+
+
+def email_content(site: Site, article: Article, campaign: str) -> str:
+    """The article body for email: absolute links, UTM on links back to the site, sized images."""
+    root = _rewrite_links(site, article, campaign, article.html)
+    for image in root.iter("img"):
+        image.set("width", str(CONTENT_WIDTH))
+        image.set("style", f"display:block;width:100%;max-width:{CONTENT_WIDTH}px;height:auto;border:0;")
+    return "".join(lxml.html.tostring(child, encoding="unicode") for child in root) if len(root) else ""
+
+
+def text_content(site: Site, article: Article, campaign: str) -> str:
+    root = _rewrite_links(site, article, campaign, article.html)
+    return "".join(lxml.html.tostring(child, encoding="unicode") for child in root) if len(root) else ""

@@ -1,0 +1,272 @@
+"""Newsletter emails: parsed with the standard library as a mail system would, checked against the
+CAN-SPAM and Gmail/Yahoo sender rules, validated, and rendered in Chromium at phone and desktop width."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from email import policy
+from email.parser import BytesParser
+from email.utils import parsedate_to_datetime
+
+import lxml.html
+import pytest
+import tinycss2
+
+from browser import measure, screenshot
+from conftest import REPO, SITE_YAML, build, cli, make_project, post
+
+ADDRESS = "1 Test Road, Avon, CT 06001"
+UNSUBSCRIBE = "https://clinic.example/unsubscribe"
+
+
+@pytest.fixture
+def mailing(tmp_path):
+    project = make_project(tmp_path / "p", {
+        "knee.md": post("Knee Basics", "2026-05-01T09:30:00",
+                        "Knees carry a lot. See [the hip article](hip.md) and [a study](https://example.org/s).\n\n"
+                        "## Steps\n\n- Bridges\n- Squats\n\n![A knee brace](https://example.org/brace.jpg)",
+                        tags="[knee, dry needling]", image="https://example.org/knee.jpg", image_alt="A knee"),
+        "hip.md": post("Hip Strength", "2026-06-01", "Strong hips help runners.",
+                       newsletter="{subject: 'June: stronger hips', preheader: 'Three exercises for runners'}"),
+    })
+    assert build(project).exit_code == 0
+    return project
+
+
+def message(project, slug):
+    raw = (project / "output/newsletter" / slug / "message.eml").read_bytes()
+    return raw, BytesParser(policy=policy.default).parsebytes(raw)
+
+
+def test_each_article_gets_an_html_a_text_and_a_complete_message(mailing):
+    for slug in ("knee-basics", "hip-strength"):
+        folder = mailing / "output/newsletter" / slug
+        assert sorted(p.name for p in folder.iterdir()) == ["email.html", "email.txt", "message.eml"]
+
+
+def test_the_message_round_trips_through_the_standard_parser(mailing):
+    raw, msg = message(mailing, "knee-basics")
+    for header in ("From", "Date", "Subject", "Message-ID", "MIME-Version", "Reply-To", "List-Unsubscribe",
+                   "List-Unsubscribe-Post"):
+        assert len(msg.get_all(header)) == 1, header
+    assert str(msg["From"]) == "Test Clinic <news@clinic.example>"
+    assert len(msg["From"].addresses) == 1
+    assert str(msg["Reply-To"]) == "desk@clinic.example"
+    assert str(msg["Subject"]) == "Knee Basics"
+    assert parsedate_to_datetime(str(msg["Date"])).isoformat() == "2026-05-01T09:30:00-04:00"
+    assert re.fullmatch(r"<[^@\s]+@[^>\s]+>", str(msg["Message-ID"]))
+    assert str(msg["List-Unsubscribe"]) == f"<{UNSUBSCRIBE}>"
+    assert str(msg["List-Unsubscribe-Post"]) == "List-Unsubscribe=One-Click"
+    assert msg["MIME-Version"] == "1.0"
+    assert msg.get_content_type() == "multipart/alternative"
+    parts = list(msg.iter_parts())
+    assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
+    assert all(p.get_content_charset() == "utf-8" for p in parts)
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    crlf = [p.get_content().replace("\r\n", "\n") for p in parts]
+    assert crlf[0] == (mailing / "output/newsletter/knee-basics/email.txt").read_text()
+    assert crlf[1] == (mailing / "output/newsletter/knee-basics/email.html").read_text()
+
+
+def test_subject_and_preheader_come_from_front_matter_when_given(mailing):
+    _, msg = message(mailing, "hip-strength")
+    assert str(msg["Subject"]) == "June: stronger hips"
+    doc = lxml.html.fromstring((mailing / "output/newsletter/hip-strength/email.html").read_bytes())
+    assert doc.xpath("string(//body/div[1])").strip() == "Three exercises for runners"
+
+
+def test_message_ids_are_deterministic_and_differ_per_article(mailing, tmp_path):
+    first = {s: message(mailing, s)[0] for s in ("knee-basics", "hip-strength")}
+    assert cli(mailing, "build", "--now", "2026-11-24", "--out", str(tmp_path / "again")).exit_code == 0
+    for slug, raw in first.items():
+        assert (tmp_path / "again/newsletter" / slug / "message.eml").read_bytes() == raw
+    ids = {str(message(mailing, s)[1]["Message-ID"]) for s in first}
+    assert len(ids) == 2
+
+
+def test_both_parts_carry_address_unsubscribe_and_every_disclaimer(mailing):
+    rules = json.loads(cli(mailing, "rules", "--format", "json").stdout)
+    texts = {d["id"]: d["text"] for d in rules["disclaimers"]}
+    _, msg = message(mailing, "knee-basics")
+    text_part, html_part = (p.get_content() for p in msg.iter_parts())
+    html_text = " ".join(lxml.html.fromstring(html_part).xpath("//body")[0].text_content().split())
+    for content in (" ".join(text_part.split()), html_text):
+        assert ADDRESS in content
+        assert texts["medical"] in content and texts["dry-needling"] in content
+        assert "If you no longer want these emails" in content
+    assert UNSUBSCRIBE in text_part
+    assert lxml.html.fromstring(html_part).xpath(f"//a[@href='{UNSUBSCRIBE}']/text()") == ["unsubscribe here"]
+
+
+def test_links_back_to_the_site_carry_campaign_tags_and_others_do_not(mailing):
+    html = (mailing / "output/newsletter/knee-basics/email.html").read_text()
+    hrefs = lxml.html.fromstring(html).xpath("//a/@href")
+    utm = "utm_source=newsletter&utm_medium=email&utm_campaign=knee-basics"
+    assert f"https://clinic.example/blog/hip-strength/?{utm}" in hrefs
+    assert f"https://clinic.example/blog/knee-basics/?{utm}" in hrefs
+    assert "https://example.org/s" in hrefs
+    text = (mailing / "output/newsletter/knee-basics/email.txt").read_text()
+    assert f"the hip article (https://clinic.example/blog/hip-strength/?{utm})" in " ".join(text.split())
+    for path in (mailing / "output/site").rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".xml"):
+            assert "utm_" not in path.read_text(), path
+
+
+def test_the_text_part_is_written_for_people(mailing):
+    text = (mailing / "output/newsletter/knee-basics/email.txt").read_text()
+    assert "Steps\n-----\n\n- Bridges\n- Squats" in text
+    assert "<" not in text.replace("<https", "")
+    assert max(len(line) for line in text.splitlines() if "://" not in line) <= 76
+
+
+def _css_declarations(html: str):
+    doc = lxml.html.fromstring(html)
+    for element in doc.iter():
+        if isinstance(element.tag, str) and element.get("style"):
+            yield from tinycss2.parse_declaration_list(element.get("style"), skip_whitespace=True,
+                                                       skip_comments=True)
+    for style in doc.iter("style"):
+        for rule in tinycss2.parse_stylesheet(style.text or "", skip_whitespace=True):
+            yield rule
+
+
+def test_email_html_follows_the_email_client_rules(mailing):
+    html = (mailing / "output/newsletter/knee-basics/email.html").read_text()
+    doc = lxml.html.fromstring(html)
+    assert doc.get("lang") == "en-US" and doc.findtext(".//title") == "Knee Basics"
+    assert len(html.encode()) < 100_000
+    assert doc.xpath("//style") == [] and doc.xpath("//script") == [] and doc.xpath("//form") == []
+    for table in doc.iter("table"):
+        if not table.xpath(".//th"):
+            assert table.get("role") == "presentation"
+    container = doc.xpath("//table[contains(@style, 'max-width: 600px')]")
+    assert container and "width: 100%" in container[0].get("style")
+    for image in doc.iter("img"):
+        assert image.get("src").startswith("https://") and image.get("alt") is not None
+        assert image.get("width")
+    banned = []
+    for item in _css_declarations(html):
+        name = getattr(item, "name", "") or ""
+        value = tinycss2.serialize(getattr(item, "value", []) or []).strip().lower()
+        if name == "display" and value in ("flex", "grid", "inline-flex", "inline-grid") or \
+                name in ("position", "background-image") or "prefers-color-scheme" in value:
+            banned.append((name, value))
+    assert banned == []
+
+
+def test_unsubscribe_merge_tags_pass_through_untouched(tmp_path):
+    for tag in ("*|UNSUB|*", "{{ unsubscribe_url }}"):
+        site = SITE_YAML.replace(UNSUBSCRIBE, f"'{tag}'")
+        project = make_project(tmp_path / tag.strip("*|{} "), {"a.md": post("A")}, site=site)
+        result = build(project)
+        assert result.exit_code == 0, result.stderr
+        folder = project / "output/newsletter/a"
+        assert f'href="{tag}"' in (folder / "email.html").read_text()
+        assert tag in (folder / "email.txt").read_text()
+        _, msg = message(project, "a")
+        assert str(msg["List-Unsubscribe"]) == f"<{tag}>"
+
+
+def test_a_mailto_unsubscribe_is_added_to_the_header(tmp_path):
+    site = SITE_YAML.replace("  unsubscribe_url:", "  unsubscribe_mailto: mailto:unsub@clinic.example\n"
+                             "  unsubscribe_url:")
+    project = make_project(tmp_path / "p", {"a.md": post("A")}, site=site)
+    assert build(project).exit_code == 0
+    _, msg = message(project, "a")
+    assert str(msg["List-Unsubscribe"]).strip() == f"<{UNSUBSCRIBE}>, <mailto:unsub@clinic.example>"
+
+
+def test_a_line_break_in_a_subject_is_an_error_at_its_line(tmp_path):
+    project = make_project(tmp_path / "p", {"a.md": post("A", newsletter='{subject: "Hi\\nBcc: x@evil.example"}')})
+    result = build(project)
+    assert result.exit_code == 1
+    assert ("content/posts/a.md:4:23: error: newsletter.subject: must be on one line (it is used in page titles "
+            "and email headers); remove the line break") in result.stderr
+
+
+@pytest.mark.parametrize("needle, rule", [
+    ("{{ site.organization.postal_address }}", "footer-address"),
+    ('<a href="{{ unsubscribe }}">unsubscribe here</a>', "footer-unsubscribe"),
+])
+def test_a_template_that_drops_the_footer_fails_check(mailing, needle, rule):
+    path = mailing / "templates/newsletter/email.html"
+    assert needle in path.read_text()
+    path.write_text(path.read_text().replace(needle, ""))
+    result = cli(mailing, "check", "--now", "2026-11-24")
+    assert result.exit_code == 1
+    assert f"content/posts/knee.md: error[{rule}]: newsletter output/newsletter/knee-basics/email.html " in result.stderr
+    assert f"error[{rule}]: newsletter output/newsletter/knee-basics/message.eml (html part) " in result.stderr
+    assert f"error[{rule}]: newsletter output/newsletter/knee-basics/message.eml (text part)" not in result.stderr
+
+
+def test_a_text_template_that_drops_a_disclaimer_fails_check(mailing):
+    path = mailing / "templates/newsletter/email.txt"
+    path.write_text(path.read_text().replace("{{ wrap(disclaimer.text) }}", ""))
+    result = cli(mailing, "check", "--now", "2026-11-24")
+    assert result.exit_code == 1
+    assert ("content/posts/knee.md: error[disclaimer-missing]: newsletter output/newsletter/knee-basics/message.eml "
+            "(text part) lacks disclaimer 'medical'") in result.stderr
+    assert "newsletter output/newsletter/knee-basics/email.txt lacks disclaimer 'dry-needling'" in result.stderr
+
+
+def test_digest_presents_every_article_in_the_window(tmp_path):
+    project = make_project(tmp_path / "p", {
+        "a.md": post("Old One", "2026-01-05"),
+        "b.md": post("In Window", "2026-02-10", tags="[dry needling]", image="https://example.org/b.jpg",
+                     image_alt="B"),
+        "c.md": post("Also In", "2026-02-20", summary="A short summary."),
+    })
+    result = cli(project, "digest", "--since", "2026-02-01", "--until", "2026-02-28", "--now", "2026-11-24")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[-1].startswith("Digest of 2 articles in output/newsletter/digest-2026-02-28/")
+    folder = project / "output/newsletter/digest-2026-02-28"
+    html = (folder / "email.html").read_text()
+    doc = lxml.html.fromstring(html)
+    titles = doc.xpath("//h1/a/text()")
+    assert titles == ["Also In", "In Window"]
+    assert "A short summary." in doc.text_content()
+    assert doc.xpath("//img/@src") == ["https://example.org/b.jpg"]
+    text = (folder / "email.txt").read_text()
+    assert "Old One" not in text and "In Window" in text
+    assert "https://clinic.example/blog/in-window/?utm_source=newsletter&utm_medium=email&utm_campaign=" \
+           "digest-2026-02-28" in text
+    rules = json.loads(cli(project, "rules", "--format", "json").stdout)
+    dry = next(d["text"] for d in rules["disclaimers"] if d["id"] == "dry-needling")
+    _, msg = message(project, "digest-2026-02-28")
+    assert str(msg["Subject"]) == "Test Clinic Blog: 2 new articles"
+    for part in msg.iter_parts():
+        assert dry in " ".join(lxml.html.fromstring(part.get_content()).text_content().split()) \
+            if part.get_content_type() == "text/html" else dry in " ".join(part.get_content().split())
+
+
+def test_digest_rejects_a_window_that_ends_before_it_starts(project):
+    result = cli(project, "digest", "--since", "2026-03-01", "--until", "2026-02-01")
+    assert result.exit_code == 2
+    assert "--since must be before --until" in result.stderr
+
+
+@pytest.mark.slow
+def test_email_html_is_valid_html5(mailing, tmp_path):
+    from test_html_valid import validate
+    validate(mailing / "output/newsletter")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [375, 600])
+def test_email_renders_without_horizontal_scrolling(tmp_path, width):
+    project = tmp_path / "shipped"
+    shutil.copytree(REPO / "content", project / "content")
+    shutil.copytree(REPO / "templates", project / "templates")
+    (project / "content/posts/wide.md").write_text(post(
+        "Wide Content", "2026-01-01", "A very long URL https://example.org/" + "x" * 150 + " in text.\n\n"
+        "![Wide image](https://example.org/wide.jpg)\n\n| a | b | c |\n|---|---|---|\n| 1 | 2 | 3 |"))
+    assert build(project).exit_code == 0
+    for folder in sorted((project / "output/newsletter").iterdir()):
+        html = (folder / "email.html").read_text()
+        scroll, client = measure(html, width)
+        assert scroll <= client, (folder.name, width, scroll, client)
+    shot = screenshot((project / "output/newsletter/how-dry-needling-works/email.html").read_text(), width,
+                      f"email-how-dry-needling-works-{width}.png")
+    assert shot.read_bytes().startswith(b"\x89PNG")
