@@ -7,11 +7,8 @@ from email.utils import parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pipeline.errors import Finding, FindingList, Location, PipelineError
 from pipeline.model import NewsletterConfig, Organization, SiteConfig
-from pipeline.schema import Field, Invalid, Kind, Schema, Validator, integer, line, matching, text
-from pipeline.textfile import read_text
-from pipeline.yamldoc import parse_yaml
+from pipeline.schema import Field, Invalid, Kind, Schema, integer, line, load_settings, matching, text
 
 CONFIG_FILE = "content/site.yaml"
 
@@ -110,16 +107,8 @@ SITE = Schema((
 
 def load_config(root: Path) -> SiteConfig:
     """Read and validate content/site.yaml; raise PipelineError with every problem found."""
-    findings = FindingList()
-    path = root / CONFIG_FILE
-    if not path.is_file():
-        raise PipelineError(Finding(Location(CONFIG_FILE), "the site settings file is missing; create it "
-                                    "with base_url, title, language, timezone, author, organization and newsletter"))
-    raw = read_text(path, CONFIG_FILE, findings)
-    doc = parse_yaml(raw, CONFIG_FILE, findings) if raw is not None else None
-    findings.raise_if_errors()
-    clean = Validator(doc, findings).mapping(SITE, doc.data)
-    findings.raise_if_errors()
+    clean, _ = load_settings(root, CONFIG_FILE, SITE, "the site settings file is missing; create it with base_url, "
+                             "title, language, timezone, author, organization and newsletter")
     org, news = clean["organization"], clean["newsletter"]
     return SiteConfig(
         base_url=clean["base_url"], title=clean["title"], description=clean["description"],

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable
 
-from pipeline.errors import FindingList
-from pipeline.textfile import strip_controls
-from pipeline.yamldoc import INVALID, YamlDoc
+from pipeline.errors import Finding, FindingList, Location, PipelineError
+from pipeline.textfile import read_text, strip_controls
+from pipeline.yamldoc import INVALID, YamlDoc, parse_yaml
 
 
 class Invalid(Exception):
@@ -249,3 +249,19 @@ def dotted(keys: tuple) -> str:
         out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
     return out
 
+
+
+def load_settings(root, rel: str, schema: Schema, missing: str) -> tuple[dict, Validator]:
+    """Read, parse and validate one settings file (site.yaml, compliance.yaml); raise PipelineError
+    with every problem found. Returns the clean values and the validator for further checks."""
+    findings = FindingList()
+    path = root / rel
+    if not path.is_file():
+        raise PipelineError(Finding(Location(rel), missing))
+    raw = read_text(path, rel, findings)
+    doc = parse_yaml(raw, rel, findings) if raw is not None else None
+    findings.raise_if_errors()
+    validator = Validator(doc, findings)
+    clean = validator.mapping(schema, doc.data)
+    findings.raise_if_errors()
+    return clean, validator

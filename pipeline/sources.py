@@ -258,15 +258,15 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 
 def _warn_raw_html(p: _Parsed, findings: FindingList) -> None:
     in_fence = False
-    for offset, line in enumerate(p.split.body.split("\n")):
-        if _FENCE.match(line):
+    for offset, source in enumerate(p.split.body.split("\n")):
+        if _FENCE.match(source):
             in_fence = not in_fence
             continue
-        if in_fence or line.startswith("    "):
+        if in_fence or source.startswith("    "):
             continue
-        stripped = re.sub(r"`[^`]*`", lambda m: " " * len(m.group()), line)
+        stripped = re.sub(r"`[^`]*`", lambda m: " " * len(m.group()), source)
         match = _RAW_TAG.search(stripped)
         if match:
             findings.add(Location(p.rel, p.split.body_line + offset, match.start() + 1),
                          f"raw HTML {match.group()[:40]!r} is shown as text, not as HTML; write it in Markdown "
-                         f"instead", severity=WARNING, source=line)
+                         f"instead", severity=WARNING, source=source)

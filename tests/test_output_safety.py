@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from conftest import build, cli, make_project, post, tree
+from conftest import build, cli, post, tree
 from pipeline import writer
 from pipeline.errors import PipelineError
 from pipeline.model import Artifact

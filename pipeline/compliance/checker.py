@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pipeline.compliance.extract import Unit, units
 from pipeline.compliance.matching import contains_text, find_phrases
 from pipeline.compliance.rules import ClaimRule, Disclaimer
-from pipeline.errors import ERROR, WARNING, Finding, Location
+from pipeline.errors import ERROR, Finding, Location
 from pipeline.model import Article, Artifact, Site
 
 MISSING = "disclaimer-missing"

@@ -9,10 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.compliance.matching import find_phrases
-from pipeline.errors import Finding, FindingList, Location, PipelineError
-from pipeline.schema import Field, Invalid, Kind, ListOf, Schema, Validator, matching, one_of, text
-from pipeline.textfile import read_text
-from pipeline.yamldoc import YamlDoc, parse_yaml
+from pipeline.schema import Field, Invalid, Kind, ListOf, Schema, Validator, load_settings, matching, one_of, text
+from pipeline.yamldoc import YamlDoc
 
 RULES_FILE = "content/compliance.yaml"
 CHANNELS = ("blog", "feed", "newsletter", "social")
@@ -151,17 +149,9 @@ def _bool(value) -> bool:
 
 def load_rules(root: Path) -> Rules:
     """Read and validate content/compliance.yaml; raise PipelineError with every problem."""
-    findings = FindingList()
-    path = root / RULES_FILE
-    if not path.is_file():
-        raise PipelineError(Finding(Location(RULES_FILE), "the compliance rules file is missing; every site "
-                                    "needs at least the medical disclaimer (see README, Compliance)"))
-    raw = read_text(path, RULES_FILE, findings)
-    doc = parse_yaml(raw, RULES_FILE, findings) if raw is not None else None
-    findings.raise_if_errors()
-    validator = Validator(doc, findings)
-    clean = validator.mapping(RULES, doc.data)
-    findings.raise_if_errors()
+    clean, validator = load_settings(root, RULES_FILE, RULES, "the compliance rules file is missing; every site "
+                                     "needs at least the medical disclaimer (see README, Compliance)")
+    doc, findings = validator.doc, validator.findings
     disclaimers = []
     for index, item in enumerate(clean["disclaimers"]):
         keys = ("disclaimers", index, "when")
