@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pipeline.channels import CHANNELS, newsletter
 from pipeline.compliance.checker import Check, Claim, check_artifacts, check_sources
+from pipeline.compliance.exports import check_exports
 from pipeline.compliance.report import render_report
 from pipeline.compliance.rules import load_rules
 from pipeline.config import load_config
@@ -87,7 +88,7 @@ def run(root: Path, options: Options = Options()) -> BuildResult:
     findings.extend(check_links(site.articles, artifacts, site.config))
     source_findings, claims = check_sources(site)
     artifact_findings, checks = check_artifacts(site, artifacts)
-    findings.extend(source_findings + artifact_findings)
+    findings.extend(source_findings + artifact_findings + check_exports(site, artifacts))
     if options.strict:
         findings.items = [_strict(f) for f in findings.items]
     findings.raise_if_errors()

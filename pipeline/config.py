@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from email.utils import parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pipeline.model import NewsletterConfig, Organization, SiteConfig
-from pipeline.schema import Field, Invalid, Kind, Schema, integer, line, load_settings, matching, text
+from pipeline.model import PLATFORMS, NewsletterConfig, Organization, SiteConfig, SocialConfig
+from pipeline.schema import Field, Invalid, Kind, Schema, integer, line, load_settings, matching, one_of, text
+from pipeline.slugs import slugify
 
 CONFIG_FILE = "content/site.yaml"
 
@@ -83,6 +85,67 @@ NEWSLETTER = Schema((
           "List-Unsubscribe header, e.g. mailto:unsubscribe@clinic.example?subject=unsubscribe."),
 ), name="the newsletter settings")
 
+def _duration(value) -> timedelta:
+    """'90m', '2h', '1d 3h', '0' -> timedelta."""
+    if isinstance(value, int) and not isinstance(value, bool) and value == 0:
+        return timedelta(0)
+    raw = text(40).check(value)
+    parts = re.findall(r"(\d+)\s*([dhm])", raw)
+    if not re.fullmatch(r"(\s*\d+\s*[dhm]\s*)+|\s*0\s*", raw):
+        raise Invalid(f"expected a delay like 0m, 90m, 2h or 1d 3h, got {raw!r}")
+    units = {"d": "days", "h": "hours", "m": "minutes"}
+    delta = timedelta()
+    for amount, unit in parts:
+        delta += timedelta(**{units[unit]: int(amount)})
+    return delta
+
+
+def _hashtag(value) -> str:
+    if value is False or value is None or value == "":
+        return ""
+    value = text(100).check(value).lstrip("#")
+    if not re.fullmatch(r"\w+", value):
+        raise Invalid(f"a hashtag is letters, digits and underscores only, got {value!r}")
+    return value
+
+
+def _mapping_of(kind: Kind, keys: tuple[str, ...] | None = None):
+    def check(value):
+        if not isinstance(value, dict):
+            raise Invalid(f"expected a mapping, got {value!r}")
+        out = {}
+        for key, item in value.items():
+            if keys is not None and key not in keys:
+                raise Invalid(f"unknown platform {key!r}; use {', '.join(keys)}")
+            try:
+                out[key] = kind.check(item)
+            except Invalid as exc:
+                raise Invalid(f"{key}: {exc}") from None
+        return out
+    return Kind("a mapping", check)
+
+
+def _platforms(value) -> list[str]:
+    if not isinstance(value, list) or not value:
+        raise Invalid("expected a list of platforms")
+    for item in value:
+        if item not in PLATFORMS:
+            raise Invalid(f"unknown platform {item!r}; use {', '.join(PLATFORMS)}")
+    return value
+
+
+SOCIAL = Schema((
+    Field("platforms", Kind("platforms", _platforms), "Platforms to write posts for.", default=list(PLATFORMS)),
+    Field("hashtags", _mapping_of(Kind("a hashtag", _hashtag)), "Tag -> hashtag (without #); an empty value "
+          "drops the tag. Unmapped tags become CamelCase hashtags.", default={}),
+    Field("max_hashtags", integer(0, 5), "Hashtags per post at most (Instagram allows 5).", default=3),
+    Field("offsets", _mapping_of(Kind("a delay", _duration), PLATFORMS), "Delay after the article's date per "
+          "platform, e.g. {x: 0m, linkedin: 2h, instagram: 1d}.", default={}),
+    Field("datetime_format", one_of("dd/mm/yyyy hh:mm", "mm/dd/yyyy hh:mm"), "Date format of column A in the "
+          "Hootsuite CSV files (24-hour clock).", default="dd/mm/yyyy hh:mm"),
+    Field("mastodon_limit", integer(100, 100000), "Your Mastodon instance's post limit.", default=500),
+), name="the social settings")
+
 SITE = Schema((
     Field("base_url", Kind("an absolute URL", _base_url), "Where the blog is published, e.g. https://clinic.example/blog/.",
           required=True, example="base_url: https://clinic.example/"),
@@ -102,6 +165,7 @@ SITE = Schema((
           example="newsletter: {from: ..., reply_to: ..., unsubscribe_url: ...}"),
     Field("posts_per_page", integer(1, 100), "Articles per index page.", default=10),
     Field("feed_items", integer(1, 500), "How many of the newest articles the feeds carry.", default=20),
+    Field("social", SOCIAL, "Social posts: platforms, hashtags, schedule offsets, export format.", default={}),
 ), name="the site settings")
 
 
@@ -117,5 +181,14 @@ def load_config(root: Path) -> SiteConfig:
         newsletter=NewsletterConfig(news["from"], news["reply_to"], news["unsubscribe_url"],
                                     news["unsubscribe_mailto"]),
         posts_per_page=clean["posts_per_page"], feed_items=clean["feed_items"],
+        social=_social(clean["social"] or {}),
     )
 
+
+
+def _social(clean: dict) -> SocialConfig:
+    hashtags = tuple((slugify(tag), tag_value) for tag, tag_value in sorted((clean.get("hashtags") or {}).items()))
+    offsets = tuple(sorted((clean.get("offsets") or {}).items()))
+    return SocialConfig(tuple(clean.get("platforms") or PLATFORMS), hashtags, clean.get("max_hashtags", 3)
+                        if clean.get("max_hashtags") is not None else 3, offsets,
+                        clean.get("datetime_format") or "dd/mm/yyyy hh:mm", clean.get("mastodon_limit") or 500)

@@ -20,6 +20,10 @@ def check_links(articles: tuple[Article, ...], artifacts: list[Artifact], config
     pages = {a.path[len("site/"):] for a in artifacts if a.path.startswith("site/")}
     findings = []
     for article in articles:
+        if article.image and "://" not in article.image and article.image.lstrip("/") not in pages:
+            location = article.front.location(("image",))
+            findings.append(Finding(location, f"image: no file content/static/{article.image.lstrip('/')}; add the "
+                                    f"picture there or fix the path", source=article.front.source(location)))
         for href in dict.fromkeys(article.links):
             problem = _problem(href, article, config, pages)
             if problem:

@@ -11,7 +11,7 @@ Glossary (one word per concept):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pipeline.yamldoc import YamlDoc
@@ -37,6 +37,28 @@ class NewsletterConfig:
         return not self.unsubscribe_url.startswith("https://")
 
 
+PLATFORMS = ("x", "linkedin", "facebook", "instagram", "bluesky", "threads", "mastodon")
+# When each platform's post goes out after the article's date, unless site.yaml says otherwise.
+DEFAULT_OFFSETS = (("x", timedelta(hours=1)), ("bluesky", timedelta(hours=1)), ("mastodon", timedelta(hours=1)),
+                   ("linkedin", timedelta(hours=2)), ("facebook", timedelta(hours=3)),
+                   ("threads", timedelta(hours=4)), ("instagram", timedelta(days=1)))
+
+
+@dataclass(frozen=True)
+class SocialConfig:
+    """site.yaml `social:`: which platforms, hashtags for tags, when posts go out, export format."""
+
+    platforms: tuple[str, ...] = PLATFORMS
+    hashtags: tuple[tuple[str, str], ...] = ()      # (tag slug, hashtag without '#'); '' drops the tag
+    max_hashtags: int = 3
+    offsets: tuple[tuple[str, timedelta], ...] = ()  # platform -> delay after the article's date
+    datetime_format: str = "dd/mm/yyyy hh:mm"
+    mastodon_limit: int = 500
+
+    def offset(self, platform: str) -> timedelta:
+        return dict(DEFAULT_OFFSETS + self.offsets).get(platform, timedelta(0))
+
+
 @dataclass(frozen=True)
 class SiteConfig:
     """content/site.yaml, validated. `base_url` always ends with '/'."""
@@ -51,6 +73,7 @@ class SiteConfig:
     newsletter: NewsletterConfig
     posts_per_page: int = 10
     feed_items: int = 20
+    social: SocialConfig = SocialConfig()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -123,6 +146,7 @@ class Article:
     links: tuple[str, ...] = ()  # every link and image target in the body, as written
     newsletter_subject: str | None = None
     newsletter_preheader: str | None = None
+    social: tuple[tuple[str, str], ...] = ()   # platform -> the author's own post text
 
     @property
     def path(self) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 from pipeline.errors import FindingList, Location, WARNING
 from pipeline.frontmatter import SplitSource, split_front_matter
 from pipeline.markdown import MarkdownRenderer
-from pipeline.model import Acceptance, Article, Evidence, SiteConfig, Tag
+from pipeline.model import PLATFORMS, Acceptance, Article, Evidence, SiteConfig, Tag
 from pipeline.schema import (BOOLEAN, DATE, Field, Invalid, Kind, ListOf, Schema, Validator, line, matching,
                              text)
 from pipeline.slugs import RESERVED, slugify
@@ -58,6 +58,10 @@ NEWSLETTER = Schema((
     Field("preheader", line(100), "Inbox preview text, at most 100 characters; default: the summary, trimmed."),
 ), name="newsletter settings (subject, preheader)")
 
+SOCIAL = Schema(tuple(Field(platform, text(5000), f"Your own {platform} post text; the link, hashtags and "
+                            f"short disclaimers are added to it.") for platform in PLATFORMS),
+                name="social post texts per platform (" + ", ".join(PLATFORMS) + ")")
+
 ARTICLE = Schema((
     Field("title", line(200), "The article's headline.", required=True, example="title: How Dry Needling Works"),
     Field("date", DATE, "Publication date, ISO 8601; the site's timezone when none is given.", required=True,
@@ -78,6 +82,7 @@ ARTICLE = Schema((
     Field("reviewed_on", DATE, "When the review happened."),
     Field("accept", ListOf(ACCEPT), "Compliance findings the author accepts, each with a reason.", default=[]),
     Field("newsletter", NEWSLETTER, "Newsletter subject and preheader for this article.", default={}),
+    Field("social", SOCIAL, "Your own text for a platform's post, e.g. {x: ..., linkedin: ...}.", default={}),
 ), name="front matter fields")
 
 
@@ -227,6 +232,7 @@ def _article(p: _Parsed, config: SiteConfig, renderer: MarkdownRenderer, by_sour
         links=rendered.links,
         newsletter_subject=(p.fields["newsletter"] or {}).get("subject"),
         newsletter_preheader=(p.fields["newsletter"] or {}).get("preheader"),
+        social=tuple((k, v) for k, v in (p.fields["social"] or {}).items() if v),
     )
 
 

@@ -2,6 +2,6 @@
 
 CHANNELS is the explicit, ordered tuple the build runs."""
 
-from pipeline.channels import blog, feed, newsletter
+from pipeline.channels import blog, feed, newsletter, social
 
-CHANNELS = (blog, feed, newsletter)
+CHANNELS = (blog, feed, newsletter, social)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.model import Article, Artifact, Site
+from pipeline.ogimage import HEIGHT as CARD_HEIGHT, WIDTH as CARD_WIDTH, image_size, render_card
 from pipeline.templating import make_environment, render as render_template
 
 NAME = "blog"
@@ -25,12 +26,17 @@ def render(site: Site) -> list[Artifact]:
         out.append(Artifact(f"site/{path}index.html", html.encode("utf-8"), NAME, HTML, presents))
 
     articles = site.articles
+    statics = static_files(Path(site.root))
+    sizes = {a.path[len("site/"):]: a.content for a in statics}
     for index, article in enumerate(articles):
         newer = articles[index - 1] if index > 0 else None
         older = articles[index + 1] if index + 1 < len(articles) else None
+        preview, card = link_preview(site, article, sizes)
+        if card is not None:
+            out.append(card)
         page(article.path, "article.html", (article.slug,), article=article, newer=newer, older=older,
              canonical=config.url(article.path), disclaimers=rules.disclaimers_for(article, NAME),
-             structured=structured_data(site, article))
+             structured=structured_data(site, article), preview=preview)
 
     for number, chunk, path, pager in paginate(articles, config.posts_per_page, ""):
         page(path, "list.html", heading=None, articles=chunk, pager=pager, canonical=config.url(path),
@@ -44,8 +50,35 @@ def render(site: Site) -> list[Artifact]:
     for path, (template, media_type) in text_files.items():
         body = render_template(env, template, **common, articles=articles, pages=_listing_paths(site))
         out.append(Artifact(f"site/{path}", body.encode("utf-8"), NAME, media_type, for_readers=False))
-    out.extend(static_files(Path(site.root)))
+    out.extend(statics)
     return out
+
+
+def card_path(article: Article) -> str:
+    return f"og/{article.slug}.png"
+
+
+def preview_path(article: Article) -> str:
+    """Site path of the article's link-preview image: its own image when that is part of the site."""
+    if article.image and "://" not in article.image:
+        return article.image.lstrip("/")
+    return card_path(article)
+
+
+def link_preview(site: Site, article: Article, static: dict[str, bytes]) -> tuple[dict, Artifact | None]:
+    """og:image and twitter:image for the article: its own image when it lives in content/static
+    (so its size is known), else a 1200x630 card drawn for it (written to site/og/<slug>.png)."""
+    config = site.config
+    path = preview_path(article)
+    if path != card_path(article):
+        size = image_size(static.get(path, b""))
+        if size is not None:
+            return {"url": config.url(path), "width": size[0], "height": size[1], "alt": article.image_alt}, None
+        path = card_path(article)
+    png = render_card(article.title, config.organization.name, config.title)
+    alt = f"{article.title} — {config.organization.name}"
+    return ({"url": config.url(path), "width": CARD_WIDTH, "height": CARD_HEIGHT, "alt": alt},
+            Artifact(f"site/{path}", png, NAME, "image/png", for_readers=False))
 
 
 def paginate(articles, per_page: int, prefix: str):
@@ -87,14 +120,8 @@ def structured_data(site: Site, article: Article) -> dict:
     if article.tags:
         data["keywords"] = [t.name for t in article.tags]
     if article.image:
-        data["image"] = image_url(site, article)
+        data["image"] = article.image if "://" in article.image else site.config.url(article.image)
     return data
-
-
-def image_url(site: Site, article: Article) -> str | None:
-    if not article.image:
-        return None
-    return article.image if "://" in article.image else site.config.url(article.image)
 
 
 def static_files(root: Path) -> list[Artifact]:

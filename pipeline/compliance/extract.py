@@ -6,6 +6,7 @@ wiring as long as they use a media type registered here."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from email import policy
@@ -151,3 +152,11 @@ def _atom(artifact: Artifact) -> list[Unit]:
                 " ".join(content.itertext())
         out.append(Unit(f"entry {url}", text, url))
     return out
+
+
+@extractor("application/json")
+def _social_posts(artifact: Artifact) -> list[Unit]:
+    """Each platform's post of a social JSON file."""
+    data = json.loads(artifact.content)
+    return [Unit(f"{platform} post", post.get("text", ""), data.get("article", {}).get("url"), artifact.articles)
+            for platform, post in data.get("posts", {}).items()]

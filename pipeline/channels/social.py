@@ -1,0 +1,227 @@
+"""Social channel: for every article, a post per platform that fits as the platform counts it and
+always carries the short disclaimers and (but on Instagram) the link; output/social/<slug>.json,
+Hootsuite bulk-composer CSV files per platform, and calendar.ics.
+
+Post text comes from templates/social/post.txt: the body (the author's override, or the title and
+summary trimmed at a word boundary), the short disclaimers, the link and the hashtags."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from icalendar import Calendar, Event
+
+from pipeline.channels.blog import preview_path
+from pipeline.compliance.exports import FORMATS
+from pipeline.errors import Finding, Location, PipelineError
+from pipeline.lengths import Platform, platforms
+from pipeline.model import Article, Artifact, Site
+from pipeline.templating import make_environment, render as render_template
+from pipeline.urls import with_utm
+
+NAME = "social"
+LEAD_TIME = timedelta(minutes=10)       # Hootsuite: at least 10 minutes after upload
+SLOT = timedelta(minutes=5)             # Hootsuite: times end in 0 or 5
+MAX_ROWS = 350                          # Hootsuite: at most 350 posts per upload
+FORMULA_START = ("=", "+", "-", "@")
+
+
+def hashtags_for(site: Site, article: Article, limit: int) -> list[str]:
+    mapping = dict(site.config.social.hashtags)
+    tags = []
+    for tag in article.tags:
+        tag_value = mapping.get(tag.slug)
+        if tag_value is None:
+            tag_value = "".join(word[:1].upper() + word[1:] for word in re.findall(r"[A-Za-z0-9]+", tag.name))
+        if tag_value and tag_value not in tags:
+            tags.append(tag_value)
+    return tags[:limit]
+
+
+def render(site: Site) -> list[Artifact]:
+    env = make_environment(Path(site.root), NAME, autoescape=False)
+    config = site.config.social
+    known = platforms(config.mastodon_limit)
+    findings: list[Finding] = []
+    per_article = []
+    for article in site.articles:
+        posts = {}
+        for name in config.platforms:
+            post = compose(site, env, article, known[name], findings)
+            if post is not None:
+                posts[name] = post
+        per_article.append((article, posts))
+    if findings:
+        raise PipelineError(findings)
+    rows = schedule(site, per_article)
+    out = []
+    for article, posts in per_article:
+        document = {"article": {"slug": article.slug, "title": article.title, "url": site.config.url(article.path),
+                                "source": article.source},
+                    "posts": {name: posts[name] for name in config.platforms if name in posts}}
+        data = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+        out.append(Artifact(f"social/{article.slug}.json", data.encode("utf-8"), NAME, "application/json",
+                            (article.slug,)))
+    for name in config.platforms:
+        out.append(Artifact(f"social/hootsuite-{name}.csv", hootsuite_csv(site, rows.get(name, [])), NAME,
+                            "text/csv", tuple(r["article"] for r in rows.get(name, [])), for_readers=False))
+    out.append(Artifact("social/calendar.ics", calendar(site, rows), NAME, "text/calendar", for_readers=False))
+    return out
+
+
+def compose(site: Site, env, article: Article, platform: Platform, findings: list[Finding]) -> dict | None:
+    """The post for one platform, or None (with an error) when the author's text cannot fit."""
+    disclaimers = site.rules.disclaimers_for(article, NAME)
+    link = with_utm(site.config.url(article.path), platform.name, "social", article.slug) if platform.links else None
+    tags = hashtags_for(site, article, min(site.config.social.max_hashtags, platform.max_hashtags))
+    override = dict(article.social).get(platform.name)
+
+    shown = display_link(link) if link and platform.name == "bluesky" else link
+
+    def text_with(body: str, hashtags: list[str]) -> str:
+        rendered = render_template(env, "post.txt", body=body, disclaimers=disclaimers, link=shown,
+                                   hashtags=hashtags, platform=platform.name)
+        return re.sub(r"\n{3,}", "\n\n", rendered).strip()
+
+    if override is not None:
+        text = text_with(override, tags)
+        while not platform.fits(text) and tags:
+            tags = tags[:-1]
+            text = text_with(override, tags)
+        if not platform.fits(text):
+            location = article.front.location(("social", platform.name))
+            findings.append(Finding(location, f"social.{platform.name}: with the link and the short disclaimer the "
+                                    f"post is {platform.length(text)} long as {platform.label} counts it; the limit "
+                                    f"is {platform.limit}. Shorten it", source=article.front.source(location)))
+            return None
+    else:
+        separator = " \u2014 " if platform.limit <= 500 else "\n\n"
+        body = f"{article.title}{separator}{article.summary}"
+        text = fit(lambda b: text_with(b, tags), body, platform)
+        while text is None and tags:
+            tags = tags[:-1]
+            text = fit(lambda b: text_with(b, tags), body, platform)
+        if text is None:
+            findings.append(Finding(Location(article.source), f"cannot fit a {platform.label} post: the short "
+                                    f"disclaimers and link alone exceed {platform.limit}; shorten the disclaimers' "
+                                    f"`short` forms"))
+            return None
+    image = site.config.url(preview_path(article))
+    post = {"text": text, "url": link, "length": platform.length(text), "limit": platform.limit,
+            "hashtags": ["#" + t for t in tags], "image": image, "scheduled_at": None}
+    if shown != link:
+        post["facets"] = link_facets(text, shown, link)
+    return post
+
+
+def display_link(url: str, width: int = 32) -> str:
+    """How Bluesky apps show a link: no scheme, cut with an ellipsis; a facet carries the full URL."""
+    bare = url.split("://", 1)[1].split("?", 1)[0]
+    return bare if len(bare) <= width else bare[: width - 1] + "\u2026"
+
+
+def link_facets(text: str, shown: str, url: str) -> list[dict]:
+    """app.bsky.richtext.facet#link entries (byte offsets in UTF-8) for the shown link."""
+    start = text.find(shown)
+    if start < 0:
+        return []
+    byte_start = len(text[:start].encode("utf-8"))
+    return [{"index": {"byteStart": byte_start, "byteEnd": byte_start + len(shown.encode("utf-8"))},
+             "features": [{"$type": "app.bsky.richtext.facet#link", "uri": url}]}]
+
+
+def fit(make, body: str, platform: Platform) -> str | None:
+    """The longest word-boundary prefix of `body` whose post fits (binary search over words)."""
+    full = make(body)
+    if platform.fits(full):
+        return full
+    words = body.split(" ")
+    low, high, best = 0, len(words) - 1, None
+    while low <= high:
+        middle = (low + high) // 2
+        candidate = make(" ".join(words[:middle]).rstrip(" ,;:.\u2014-") + "\u2026") if middle else make("")
+        if platform.fits(candidate):
+            best, low = candidate, middle + 1
+        else:
+            high = middle - 1
+    return best
+
+
+def _slot(moment: datetime) -> datetime:
+    """Round up to the next time ending in 0 or 5 minutes."""
+    moment = moment.replace(second=0, microsecond=0) + (timedelta(minutes=1) if moment.second or
+                                                         moment.microsecond else timedelta(0))
+    return moment + timedelta(minutes=(-moment.minute) % 5)
+
+
+def schedule(site: Site, per_article) -> dict[str, list[dict]]:
+    """Give each post a time slot: the article's date plus the platform's offset, in the site's
+    timezone, at least 10 minutes after the build clock, one post per slot per platform."""
+    tz = site.config.tz
+    earliest = _slot(site.now.astimezone(tz) + LEAD_TIME)
+    rows: dict[str, list[dict]] = {}
+    taken: dict[str, set] = {}
+    for article, posts in sorted(per_article, key=lambda pair: (pair[0].date, pair[0].slug)):
+        for name, post in posts.items():
+            when = _slot(article.date.astimezone(tz) + site.config.social.offset(name))
+            if when < earliest:
+                continue  # left out of the exports; its scheduled_at stays null
+            while when in taken.setdefault(name, set()):
+                when += SLOT
+            taken[name].add(when)
+            post["scheduled_at"] = when.isoformat()
+            rows.setdefault(name, []).append({"when": when, "article": article.slug, "title": article.title,
+                                              "text": post["text"], "url": post["url"],
+                                              "shown": display_link(post["url"]) if "facets" in post else None})
+    for name in rows:
+        rows[name].sort(key=lambda r: r["when"])
+    return rows
+
+
+def hootsuite_csv(site: Site, rows: list[dict]) -> bytes:
+    """Hootsuite bulk composer: no header; A date-time, B message, C optional link; UTF-8."""
+    fmt = FORMATS[site.config.social.datetime_format]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for row in rows[:MAX_ROWS]:
+        message = row["text"]
+        for shown in (row["url"], row.get("shown")):
+            if shown:
+                message = message.replace(shown, "")
+        message = message.strip()
+        message = re.sub(r"\n{3,}", "\n\n", message)
+        writer.writerow([row["when"].strftime(fmt), neutralise(message), neutralise(row["url"] or "")])
+    return out.getvalue().encode("utf-8")
+
+
+def neutralise(cell: str) -> str:
+    """Spreadsheets run cells that start with = + - @ as formulas: prefix a quote (OWASP)."""
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
+
+
+def calendar(site: Site, rows: dict[str, list[dict]]) -> bytes:
+    domain = site.config.base_url.split("://", 1)[1].split("/", 1)[0]
+    labels = platforms(site.config.social.mastodon_limit)
+    cal = Calendar()
+    cal.add("prodid", "-//clinic-pipeline//content calendar//EN")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", f"{site.config.title}: social posts")
+    events = sorted(((row["when"], name, row) for name, items in rows.items() for row in items),
+                    key=lambda e: (e[0], e[1]))
+    for when, name, row in events:
+        event = Event()
+        event.add("uid", f"{row['article']}.{name}@{domain}")
+        event.add("dtstamp", site.build_time)
+        event.add("dtstart", when.astimezone(site.build_time.tzinfo))
+        event.add("dtend", (when + timedelta(minutes=15)).astimezone(site.build_time.tzinfo))
+        event.add("summary", f"{labels[name].label}: {row['title']}")
+        event.add("description", row["text"])
+        if row["url"]:
+            event.add("url", row["url"])
+        cal.add_component(event)
+    return cal.to_ical()

@@ -1,0 +1,85 @@
+"""Checks of the social scheduling exports as the tools that import them see them: Hootsuite's
+bulk-composer rules for every CSV row, and social posts left out because their time has passed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timedelta
+
+from pipeline.errors import ERROR, WARNING, Finding, Location
+from pipeline.model import Artifact, Site
+
+HOOTSUITE = "hootsuite-csv"
+SOCIAL_PAST = "social-past"
+FORMATS = {"dd/mm/yyyy hh:mm": "%d/%m/%Y %H:%M", "mm/dd/yyyy hh:mm": "%m/%d/%Y %H:%M"}
+RECENT = timedelta(days=7)   # an article this new whose posts were dropped is worth a warning
+
+
+def check_exports(site: Site, artifacts: list[Artifact]) -> list[Finding]:
+    findings: list[Finding] = []
+    for artifact in artifacts:
+        if artifact.channel != "social":
+            continue
+        if artifact.media_type == "text/csv":
+            findings += [Finding(Location(f"output/{artifact.path}", line), message, ERROR, HOOTSUITE,
+                                 channel="social", artifact=f"output/{artifact.path}")
+                         for line, message in hootsuite_problems(site, artifact.content)]
+        elif artifact.media_type == "application/json":
+            findings += _past_posts(site, artifact)
+    return findings
+
+
+def hootsuite_problems(site: Site, content: bytes) -> list[tuple[int, str]]:
+    """(row number, problem) for every Hootsuite bulk-composer rule a CSV breaks."""
+    fmt = FORMATS[site.config.social.datetime_format]
+    tz = site.config.tz
+    earliest = site.now.astimezone(tz) + timedelta(minutes=10)
+    problems = []
+    try:
+        rows = list(csv.reader(io.StringIO(content.decode("utf-8"))))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        return [(1, f"is not a UTF-8 CSV file: {exc}")]
+    if len(rows) > 350:
+        problems.append((351, f"has {len(rows)} rows; Hootsuite takes at most 350 per upload"))
+    times, texts = {}, {}
+    for number, row in enumerate(rows, start=1):
+        if len(row) not in (2, 3):
+            problems.append((number, f"has {len(row)} columns; expected date-time, message and optional link"))
+            continue
+        try:
+            when = datetime.strptime(row[0], fmt).replace(tzinfo=tz)
+        except ValueError:
+            problems.append((number, f"date-time {row[0]!r} is not in the format {site.config.social.datetime_format}"))
+            continue
+        if when.minute % 5:
+            problems.append((number, f"time {row[0]} does not end in 0 or 5"))
+        if when < earliest:
+            problems.append((number, f"time {row[0]} is less than 10 minutes after the build's clock"))
+        if row[0] in times:
+            problems.append((number, f"time {row[0]} is also used by row {times[row[0]]}; one post per time slot"))
+        times.setdefault(row[0], number)
+        if row[1] in texts:
+            problems.append((number, f"the same message as row {texts[row[1]]}; Hootsuite rejects duplicates"))
+        texts.setdefault(row[1], number)
+        for cell in row[1:]:
+            if cell.startswith(("=", "+", "-", "@")):
+                problems.append((number, f"cell {cell[:20]!r} starts like a spreadsheet formula"))
+        if not row[1].strip():
+            problems.append((number, "has an empty message"))
+    return problems
+
+
+def _past_posts(site: Site, artifact: Artifact) -> list[Finding]:
+    data = json.loads(artifact.content)
+    article = next((a for a in site.articles if a.slug in artifact.articles), None)
+    if article is None or site.now - article.date > RECENT:
+        return []
+    missed = sorted(name for name, post in data.get("posts", {}).items() if post.get("scheduled_at") is None)
+    if not missed:
+        return []
+    return [Finding(Location(article.source), f"the {', '.join(missed)} post(s) would go out less than 10 minutes "
+                    f"from now or earlier, so they are left out of the scheduling exports; post them by hand or "
+                    f"adjust social.offsets in site.yaml", WARNING, SOCIAL_PAST, channel="social",
+                    artifact=f"output/{artifact.path}")]

@@ -1,0 +1,76 @@
+"""How each platform counts a post's length (STANDARDS section 6), with the maintained libraries
+that exist: twitter-text for X's weighted count, `regex` for grapheme clusters and emoji."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Callable
+
+import regex
+from twitter_text import parse_tweet
+
+_GRAPHEME = regex.compile(r"\X")
+_EMOJI = regex.compile(r"\p{Extended_Pictographic}|\p{Regional_Indicator}")
+_URL = regex.compile(r"https?://\S+")
+URL_WEIGHT = 23
+
+
+def graphemes(text: str) -> int:
+    return len(_GRAPHEME.findall(text))
+
+
+_T_CO = "https://t.co/" + "x" * 10  # what X wraps every link in: 23 characters
+
+
+def x_length(text: str) -> int:
+    """X's weighted length (twitter-text v3: URLs 23, emoji 2, CJK 2), after NFC normalisation.
+    Every http(s) URL counts as a t.co link, also on domains twitter-text does not know."""
+    return parse_tweet(_URL.sub(_T_CO, unicodedata.normalize("NFC", text))).weightedLength
+
+
+def threads_length(text: str) -> int:
+    """Characters, but each emoji counts as its UTF-8 byte length."""
+    return sum(len(g.encode("utf-8")) if _EMOJI.search(g) else len(g) for g in _GRAPHEME.findall(text))
+
+
+def mastodon_length(text: str) -> int:
+    """Graphemes, with every URL counting 23."""
+    return graphemes(_URL.sub("x" * URL_WEIGHT, text))
+
+
+def characters(text: str) -> int:
+    return len(text)
+
+
+@dataclass(frozen=True)
+class Platform:
+    """One platform's limits and how it counts."""
+
+    name: str
+    label: str
+    limit: int
+    count: Callable[[str], int]
+    byte_limit: int | None = None   # Bluesky: 3,000 bytes as well as 300 graphemes
+    max_hashtags: int = 30
+    links: bool = True              # Instagram captions have no clickable links
+
+    def length(self, text: str) -> int:
+        return self.count(text)
+
+    def fits(self, text: str) -> bool:
+        if self.byte_limit is not None and len(text.encode("utf-8")) > self.byte_limit:
+            return False
+        return self.count(text) <= self.limit
+
+
+def platforms(mastodon_limit: int = 500) -> dict[str, Platform]:
+    return {
+        "x": Platform("x", "X", 280, x_length),
+        "linkedin": Platform("linkedin", "LinkedIn", 3000, characters),
+        "facebook": Platform("facebook", "Facebook", 63206, characters),
+        "instagram": Platform("instagram", "Instagram", 2200, characters, max_hashtags=5, links=False),
+        "bluesky": Platform("bluesky", "Bluesky", 300, graphemes, byte_limit=3000),
+        "threads": Platform("threads", "Threads", 500, threads_length),
+        "mastodon": Platform("mastodon", "Mastodon", mastodon_limit, mastodon_length),
+    }

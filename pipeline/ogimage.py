@@ -1,0 +1,57 @@
+"""Link-preview cards: a 1200x630 PNG with the article's title and the clinic's name (Pillow),
+for articles without an image of their own. Deterministic: the same title gives the same bytes."""
+
+from __future__ import annotations
+
+import io
+import textwrap
+
+from PIL import Image, ImageDraw, ImageFont
+
+WIDTH, HEIGHT = 1200, 630
+BACKGROUND = (20, 54, 92)
+ACCENT = (111, 181, 255)
+TEXT = (255, 255, 255)
+MARGIN = 80
+
+
+def _font(size: int):
+    return ImageFont.load_default(size=size)
+
+
+def _fit_title(draw: ImageDraw.ImageDraw, title: str) -> tuple[ImageFont.FreeTypeFont, list[str]]:
+    """The largest font size at which the title fits in at most four lines."""
+    for size in (72, 64, 56, 48, 42, 36):
+        font = _font(size)
+        average = draw.textlength("abcdefghijklmnopqrstuvwxyz", font=font) / 26
+        lines = textwrap.wrap(title, width=max(8, int((WIDTH - 2 * MARGIN) / average)))
+        if len(lines) <= 4 and all(draw.textlength(line, font=font) <= WIDTH - 2 * MARGIN for line in lines):
+            return font, lines
+    lines = textwrap.wrap(title, width=48)[:4]
+    if len(textwrap.wrap(title, width=48)) > 4:
+        lines[-1] = lines[-1].rstrip(" .,;:") + "\u2026"
+    return _font(36), lines
+
+
+def render_card(title: str, organization: str, site_title: str) -> bytes:
+    image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 24, HEIGHT), fill=ACCENT)
+    draw.text((MARGIN, MARGIN - 10), site_title, font=_font(30), fill=ACCENT)
+    font, lines = _fit_title(draw, title)
+    line_height = int(font.size * 1.2)
+    top = (HEIGHT - line_height * len(lines)) // 2
+    for index, line in enumerate(lines):
+        draw.text((MARGIN, top + index * line_height), line, font=font, fill=TEXT)
+    draw.text((MARGIN, HEIGHT - MARGIN - 20), organization, font=_font(34), fill=TEXT)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.size
+    except Exception:  # noqa: BLE001 - any unreadable image simply has no known size
+        return None
