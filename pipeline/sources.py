@@ -63,7 +63,7 @@ SOCIAL = Schema(tuple(Field(platform, text(5000), f"Your own {platform} post tex
                 name="social post texts per platform (" + ", ".join(PLATFORMS) + ")")
 
 ARTICLE = Schema((
-    Field("title", line(200), "The article's headline.", required=True, example="title: How Dry Needling Works"),
+    Field("title", line(300), "The article's headline.", required=True, example="title: How Dry Needling Works"),
     Field("date", DATE, "Publication date, ISO 8601; the site's timezone when none is given.", required=True,
           example="date: 2026-05-01"),
     Field("slug", matching(r"[a-z0-9]+(-[a-z0-9]+)*", " (use lowercase ASCII letters, digits and single "

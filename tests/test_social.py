@@ -1,0 +1,275 @@
+"""Social posts: fit each platform as it counts, always carry the short disclaimer and the link,
+and export as files Hootsuite and calendars import as they are; link previews on every page."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import unicodedata
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import lxml.html
+import pytest
+import regex
+from icalendar import Calendar
+from PIL import Image
+from twitter_text import parse_tweet
+
+from conftest import SITE_YAML, build, cli, make_project, post
+from pipeline.compliance.exports import hootsuite_problems
+
+NOW = "2026-05-01T09:30"          # every article below is live, and every post still ahead
+TZ = ZoneInfo("America/New_York")
+SHORT_MEDICAL = "Educational only, not medical advice."
+SHORT_DRY = "Dry needling by licensed PTs; not acupuncture."
+LONG_TITLE = ("An Extremely Long Title About Knee Pain, Hip Strength, Running Form and Everything Else a "
+              "Runner Could Ask " * 3).strip()[:300]
+TRICKY = {
+    "emoji.md": post('"Runners 🏃‍♀️🏃🏽 love it 👍🏾 🇺🇸"', "2026-05-01T09:00", "Emoji everywhere 🎉🎉🎉.",
+                     slug="emoji", summary='"' + "Great day 🏃🏽‍♂️ " * 25 + '"', tags="[running, dry needling]"),
+    "accents.md": post('"Rééducation du genou: ça marche"', "2026-05-01T09:05", "Texte.", slug="accents",
+                       summary='"' + "Ça va très bien, merci beaucoup. " * 15 + '"', tags="[knee]"),
+    "cjk.md": post('"膝の痛みとランニング"', "2026-05-01T09:10", "本文。", slug="cjk",
+                   summary='"' + "膝の痛みを和らげるための運動を紹介します。" * 15 + '"', tags="[knee]"),
+    "long.md": post(f'"{LONG_TITLE}"', "2026-05-01T09:15", "Body.", slug="l" + "o" * 70 + "ng",
+                    tags="[running, knee, hip, strength, balance, mobility, sports]"),
+    "formula.md": post('"=HYPERLINK(1) and @mentions"', "2026-05-01T09:20", "Body.", slug="formula",
+                       summary='"-1 reasons to stretch"'),
+}
+
+
+@pytest.fixture
+def social(tmp_path):
+    project = make_project(tmp_path / "p", TRICKY)
+    result = cli(project, "build", "--now", NOW)
+    assert result.exit_code == 0, result.stderr
+    return project
+
+
+def posts_of(project, slug):
+    return json.loads((project / "output/social" / f"{slug}.json").read_text())
+
+
+def graphemes(text):
+    return len(regex.findall(r"\X", text))
+
+
+def threads_length(text):
+    return sum(len(g.encode()) if regex.search(r"\p{Extended_Pictographic}|\p{Regional_Indicator}", g) else len(g)
+               for g in regex.findall(r"\X", text))
+
+
+def test_every_post_fits_its_platform_as_that_platform_counts(social):
+    for slug in ("emoji", "accents", "cjk", "l" + "o" * 70 + "ng", "formula"):
+        data = posts_of(social, slug)
+        assert set(data["posts"]) == {"x", "linkedin", "facebook", "instagram", "bluesky", "threads", "mastodon"}
+        for platform, item in data["posts"].items():
+            text = item["text"]
+            if platform == "x":
+                counted = parse_tweet(regex.sub(r"https?://\S+", "https://t.co/abcdefghij",
+                                                unicodedata.normalize("NFC", text))).weightedLength
+                assert counted <= 280
+            elif platform == "bluesky":
+                counted = graphemes(text)
+                assert counted <= 300 and len(text.encode()) <= 3000
+            elif platform == "threads":
+                counted = threads_length(text)
+                assert counted <= 500
+            elif platform == "mastodon":
+                counted = graphemes(regex.sub(r"https?://\S+", "x" * 23, text))
+                assert counted <= 500
+            else:
+                counted = len(text)
+                assert counted <= {"linkedin": 3000, "facebook": 63206, "instagram": 2200}[platform]
+            assert item["length"] == counted, (slug, platform)
+            assert item["limit"] >= counted
+
+
+def test_every_post_keeps_the_disclaimer_link_and_whole_hashtags(social):
+    for slug in ("emoji", "cjk", "l" + "o" * 70 + "ng"):
+        for platform, item in posts_of(social, slug)["posts"].items():
+            text = item["text"]
+            assert SHORT_MEDICAL in text, (slug, platform)
+            for tag in item["hashtags"]:
+                assert regex.search(regex.escape(tag) + r"(?!\w)", text), (slug, platform, tag)
+            if platform == "instagram":
+                assert item["url"] is None and "http" not in text and "Link in bio." in text
+                assert len(item["hashtags"]) <= 5
+            elif platform == "bluesky":
+                facet = item["facets"][0]
+                shown = text.encode()[facet["index"]["byteStart"]:facet["index"]["byteEnd"]].decode()
+                assert shown.startswith("clinic.example/blog/")
+                assert facet["features"][0]["uri"] == item["url"]
+            else:
+                assert item["url"] in text
+    assert SHORT_DRY in posts_of(social, "emoji")["posts"]["x"]["text"]
+
+
+def test_trimmed_text_ends_at_a_word_boundary(social):
+    text = posts_of(social, "accents")["posts"]["x"]["text"]
+    body = text.split("\n\n")[0]
+    assert body.endswith("\u2026")
+    assert body[:-1] == body[:-1].rstrip() and not body[:-1].endswith(("Ç", "ç", "trè"))
+    assert "Ça va très bien, merci beaucoup." in body
+
+
+def test_links_carry_platform_campaign_tags(social):
+    data = posts_of(social, "cjk")["posts"]
+    for platform in ("x", "linkedin", "facebook", "bluesky", "threads", "mastodon"):
+        assert data[platform]["url"] == (f"https://clinic.example/blog/cjk/?utm_source={platform}"
+                                         f"&utm_medium=social&utm_campaign=cjk")
+
+
+def test_hashtags_come_from_tags_with_site_mapping(tmp_path):
+    site = SITE_YAML + "social:\n  hashtags: {dry needling: DryNeedlingPT, knee: ''}\n  max_hashtags: 2\n"
+    project = make_project(tmp_path / "p", {"a.md": post("A", "2026-05-01T09:00",
+                                                         tags="[dry needling, knee, back pain, hip]")}, site=site)
+    assert cli(project, "build", "--now", NOW).exit_code == 0
+    assert posts_of(project, "a")["posts"]["x"]["hashtags"] == ["#DryNeedlingPT", "#BackPain"]
+
+
+def test_an_override_that_fits_is_used_and_one_that_does_not_is_an_error(tmp_path):
+    fits = make_project(tmp_path / "a", {"a.md": post("A", "2026-05-01T09:00", social="{x: Our own words.}")})
+    assert cli(fits, "build", "--now", NOW).exit_code == 0
+    assert posts_of(fits, "a")["posts"]["x"]["text"].startswith("Our own words.\n\nEducational only")
+    too_long = "word " * 60
+    project = make_project(tmp_path / "b", {"a.md": post("A", "2026-05-01T09:00", social=f"{{x: {too_long}}}")})
+    result = cli(project, "build", "--now", NOW)
+    assert result.exit_code == 1
+    assert ("content/posts/a.md:4:13: error: social.x: with the link and the short disclaimer the post is 362 "
+            "long as X counts it; the limit is 280. Shorten it") in result.stderr
+
+
+def read_csv(project, platform):
+    raw = (project / "output/social" / f"hootsuite-{platform}.csv").read_bytes()
+    return list(csv.reader(io.StringIO(raw.decode("utf-8"))))
+
+
+def test_hootsuite_files_follow_every_bulk_composer_rule(social):
+    now = datetime(2026, 5, 1, 9, 30, tzinfo=TZ)
+    for platform in ("x", "linkedin", "facebook", "instagram", "bluesky", "threads", "mastodon"):
+        rows = read_csv(social, platform)
+        assert 0 < len(rows) <= 350
+        times = []
+        for row in rows:
+            assert len(row) == 3
+            when = datetime.strptime(row[0], "%d/%m/%Y %H:%M").replace(tzinfo=TZ)
+            assert when.minute % 5 == 0 and when >= now + timedelta(minutes=10)
+            times.append(when)
+            assert row[1].strip() and not row[1].startswith(("=", "+", "-", "@"))
+            assert not row[2].startswith(("=", "+", "-", "@"))
+            assert SHORT_MEDICAL in row[1]
+            if platform == "instagram":
+                assert row[2] == ""
+            else:
+                assert row[2].startswith("https://clinic.example/blog/") and row[2] not in row[1]
+        assert len(set(times)) == len(times) and times == sorted(times)
+        assert len({r[1] for r in rows}) == len(rows)
+
+
+def test_cells_that_look_like_formulas_are_neutralised(social):
+    rows = read_csv(social, "linkedin")
+    formula = next(r for r in rows if "HYPERLINK" in r[1])
+    assert formula[1].startswith("'=HYPERLINK(1) and @mentions")
+
+
+def test_times_come_from_the_article_date_plus_platform_offsets(tmp_path):
+    site = SITE_YAML + "social:\n  offsets: {x: 0m, linkedin: 90m, instagram: 1d 2h}\n  datetime_format: mm/dd/yyyy hh:mm\n"
+    project = make_project(tmp_path / "p", {
+        "a.md": post("A", "2026-05-01T09:02"), "b.md": post("B", "2026-05-01T09:03")}, site=site)
+    assert cli(project, "build", "--now", "2026-05-01T08:00", "--future").exit_code == 0
+    assert [r[0] for r in read_csv(project, "x")] == ["05/01/2026 09:05", "05/01/2026 09:10"]
+    assert [r[0] for r in read_csv(project, "linkedin")] == ["05/01/2026 10:35", "05/01/2026 10:40"]
+    assert read_csv(project, "instagram")[0][0] == "05/02/2026 11:05"
+    assert posts_of(project, "a")["posts"]["x"]["scheduled_at"] == "2026-05-01T09:05:00-04:00"
+
+
+def test_posts_whose_time_has_passed_are_left_out_with_a_warning(tmp_path):
+    project = make_project(tmp_path / "p", {"new.md": post("New", "2026-05-01T09:00"),
+                                            "old.md": post("Old", "2026-01-01T09:00")})
+    result = cli(project, "build", "--now", "2026-05-01T12:30")
+    assert result.exit_code == 0
+    assert ("content/posts/new.md: warning[social-past]: the bluesky, facebook, linkedin, mastodon, x post(s) would go out "
+            "less than 10 minutes from now or earlier") in result.stderr
+    assert "content/posts/old.md: warning[social-past]" not in result.stderr
+    assert [r[1].split(" \u2014 ")[0] for r in read_csv(project, "threads")] == ["New"]
+    assert posts_of(project, "new")["posts"]["x"]["scheduled_at"] is None
+    assert posts_of(project, "old")["posts"]["facebook"]["scheduled_at"] is None
+
+
+def test_the_calendar_parses_and_lists_every_scheduled_post(social):
+    calendar = Calendar.from_ical((social / "output/social/calendar.ics").read_bytes())
+    events = list(calendar.walk("VEVENT"))
+    rows = sum(len(read_csv(social, p)) for p in ("x", "linkedin", "facebook", "instagram", "bluesky", "threads",
+                                                  "mastodon"))
+    assert len(events) == rows
+    assert len({str(e["UID"]) for e in events}) == rows
+    x_event = next(e for e in events if str(e["UID"]) == "emoji.x@clinic.example")
+    assert x_event.decoded("DTSTART") == datetime(2026, 5, 1, 10, 0, tzinfo=TZ)
+    assert str(x_event["SUMMARY"]).startswith("X: Runners")
+
+
+def test_the_hootsuite_check_catches_each_broken_rule(project):
+    from pipeline.build import Options, load_site
+    from pipeline.errors import FindingList
+    site = load_site(project, Options(now=datetime(2026, 5, 1, 6, 0)), FindingList())
+    bad = ("01/05/2026 06:05,too soon,\r\n01/05/2026 09:03,odd minute,\r\n01/05/2026 10:00,dup,\r\n"
+           "01/05/2026 10:00,dup,\r\n2026-05-01 11:00,wrong format,\r\n01/05/2026 12:00,=cmd(),\r\n")
+    problems = [m for _, m in hootsuite_problems(site, bad.encode())]
+    assert problems == [
+        "time 01/05/2026 06:05 is less than 10 minutes after the build's clock",
+        "time 01/05/2026 09:03 does not end in 0 or 5",
+        "time 01/05/2026 10:00 is also used by row 3; one post per time slot",
+        "the same message as row 3; Hootsuite rejects duplicates",
+        "date-time '2026-05-01 11:00' is not in the format dd/mm/yyyy hh:mm",
+        "cell '=cmd()' starts like a spreadsheet formula",
+    ]
+
+
+def test_a_post_template_that_drops_the_disclaimer_fails_check(social):
+    template = social / "templates/social/post.txt"
+    template.write_text(template.read_text().replace('{{ disclaimers | map(attribute="short") | join(" ") }}', ""))
+    result = cli(social, "check", "--now", NOW)
+    assert result.exit_code == 1
+    for platform in ("x", "instagram", "mastodon"):
+        assert (f"content/posts/cjk.md: error[disclaimer-missing]: social output/social/cjk.json ({platform} post) "
+                f"lacks disclaimer 'medical'") in result.stderr
+
+
+def test_every_article_page_has_link_preview_tags_and_a_1200x630_card(social):
+    for slug in ("emoji", "cjk"):
+        doc = lxml.html.fromstring((social / "output/site" / slug / "index.html").read_bytes())
+        meta = {m.get("property") or m.get("name"): m.get("content") for m in doc.iter("meta")}
+        canonical = doc.xpath("//link[@rel='canonical']/@href")[0]
+        assert meta["og:url"] == canonical and "utm_" not in canonical
+        assert meta["og:type"] == "article" and meta["twitter:card"] == "summary_large_image"
+        assert meta["og:image"] == f"https://clinic.example/blog/og/{slug}.png"
+        assert (meta["og:image:width"], meta["og:image:height"]) == ("1200", "630")
+        assert meta["og:image:alt"] and meta["og:description"] and meta["article:published_time"]
+        with Image.open(social / "output/site/og" / f"{slug}.png") as card:
+            assert card.size == (1200, 630)
+        assert posts_of(social, slug)["posts"]["x"]["image"] == meta["og:image"]
+
+
+def test_an_article_image_in_the_site_is_the_preview_with_its_real_size(tmp_path):
+    picture = io.BytesIO()
+    Image.new("RGB", (800, 420), (200, 30, 30)).save(picture, format="PNG")
+    project = make_project(tmp_path / "p", {"a.md": post("A", "2026-05-01T09:00", image="images/a.png",
+                                                         image_alt="A red square")},
+                           files={"content/static/images/a.png": picture.getvalue()})
+    assert cli(project, "build", "--now", NOW).exit_code == 0
+    doc = lxml.html.fromstring((project / "output/site/a/index.html").read_bytes())
+    meta = {m.get("property"): m.get("content") for m in doc.iter("meta") if m.get("property")}
+    assert meta["og:image"] == "https://clinic.example/blog/images/a.png"
+    assert (meta["og:image:width"], meta["og:image:height"], meta["og:image:alt"]) == ("800", "420", "A red square")
+    assert not (project / "output/site/og/a.png").exists()
+
+
+def test_a_missing_local_image_is_an_error_at_its_line(tmp_path):
+    project = make_project(tmp_path / "p", {"a.md": post("A", image="images/gone.png", image_alt="Gone")})
+    result = build(project)
+    assert result.exit_code == 1
+    assert ("content/posts/a.md:4:8: error: image: no file content/static/images/gone.png; add the picture there "
+            "or fix the path") in result.stderr
