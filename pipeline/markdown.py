@@ -1,9 +1,13 @@
-"""The one Markdown -> HTML conversion: Python-Markdown with raw HTML disabled (it shows as text),
-then nh3 so no script, handler or javascript: URL from an article ever reaches an output.
+"""The one Markdown -> HTML conversion: raw HTML left out (as Hugo does), Python-Markdown with its
+HTML passthrough disabled, then nh3 so no script, handler or javascript: URL from an article ever reaches an output.
 Also yields the reader's plain text, the first paragraph and every link target."""
 
 from __future__ import annotations
 
+import signal
+import threading
+from contextlib import contextmanager
+import re
 from dataclasses import dataclass
 from typing import Callable
 from xml.etree.ElementTree import Element
@@ -29,6 +33,33 @@ ALLOWED_ATTRIBUTES = {
     "li": {"id"}, "sup": {"id"}, "div": {"class"},
 }
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
+
+
+TIME_LIMIT = 10.0  # seconds for one article's conversion
+
+
+class MarkupTooComplex(Exception):
+    """The Markdown cannot be converted in bounded time or depth."""
+
+
+@contextmanager
+def _deadline(seconds: float):
+    """Raise MarkupTooComplex after `seconds` (main thread only; elsewhere no limit applies)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expired(signum, frame):
+        raise MarkupTooComplex(f"converting it took longer than {seconds:.0f} s; look for long runs of "
+                               f"unbalanced brackets such as '[x](' or deeply nested markup")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @dataclass(frozen=True)
@@ -82,9 +113,16 @@ class MarkdownRenderer:
         self.md.inlinePatterns.deregister("html")
 
     def render(self, source: str, resolve: Callable[[str], str] | None = None) -> Rendered:
+        """Convert `source`; raises MarkupTooComplex for input that nests too deeply or would take
+        longer than TIME_LIMIT seconds (Python-Markdown is quadratic on some unbalanced brackets)."""
         self.state.update(links=[], resolve=resolve)
         self.md.reset()
-        html = sanitise(self.md.convert(source))
+        try:
+            with _deadline(TIME_LIMIT):
+                converted = self.md.convert(source)
+        except RecursionError:
+            raise MarkupTooComplex("lists, quotes or emphasis are nested too deeply to convert") from None
+        html = sanitise(converted)
         if not html.strip():
             return Rendered("", "", "", tuple(self.state["links"]))
         fragment = lxml.html.fragment_fromstring(html, create_parent="div")
@@ -107,3 +145,30 @@ def html_text(html: str) -> str:
 
 def _collapse(element) -> str:
     return readable_text(element)
+
+
+_RAW_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_CODE_SPAN = re.compile(r"`+[^`]*`+")
+
+
+def strip_raw_html(body: str) -> tuple[str, list[tuple[int, int, str]]]:
+    """Remove raw HTML tags and comments from Markdown, outside code; like Hugo's default, raw HTML
+    is left out of the output. Returns the cleaned body and (line offset, column, tag) of each."""
+    removed: list[tuple[int, int, str]] = []
+    out = []
+    in_fence = False
+    for offset, line in enumerate(body.split("\n")):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        if in_fence or _FENCE.match(line) or line.startswith(("    ", "\t")):
+            out.append(line)
+            continue
+        masked = _CODE_SPAN.sub(lambda m: "\0" * len(m.group()), line)
+        pieces, last = [], 0
+        for match in _RAW_TAG.finditer(masked):
+            removed.append((offset, match.start() + 1, line[match.start():match.end()]))
+            pieces.append(line[last:match.start()])
+            last = match.end()
+        out.append("".join(pieces) + line[last:])
+    return "\n".join(out), removed

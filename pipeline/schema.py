@@ -52,7 +52,7 @@ def _text(value: Any, *, max_len: int | None = None, pattern: re.Pattern | None 
         raise Invalid(f"expected text, got {describe(value)}; put the value in quotes")
     if not isinstance(value, str):
         raise Invalid(f"expected text, got {describe(value)}")
-    value = strip_controls(value).strip()
+    value = (value if pattern is not None else strip_controls(value)).strip()
     if not value:
         raise Invalid("must not be empty")
     if max_len is not None and len(value) > max_len:

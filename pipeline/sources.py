@@ -10,7 +10,7 @@ from pathlib import Path, PurePosixPath
 
 from pipeline.errors import FindingList, Location, WARNING
 from pipeline.frontmatter import SplitSource, split_front_matter
-from pipeline.markdown import MarkdownRenderer
+from pipeline.markdown import MarkdownRenderer, MarkupTooComplex, strip_raw_html
 from pipeline.model import PLATFORMS, Acceptance, Article, Evidence, SiteConfig, Tag
 from pipeline.schema import (BOOLEAN, DATE, Field, Invalid, Kind, ListOf, Schema, Validator, line, matching,
                              text)
@@ -20,6 +20,10 @@ from pipeline.yamldoc import YamlDoc, parse_yaml
 
 POSTS_DIR = "content/posts"
 SUMMARY_LENGTH = 200
+MAX_BYTES = 1_000_000   # an article over 1 MB is a mistake (a pasted file), not an article
+MAX_INDENT = 64         # 16 levels of nested lists
+MAX_QUOTES = 16
+_MARKERS = re.compile(r"(?:\s*(?:[-*+>]|\d{1,9}[.)])(?=\s))*")
 
 
 def _image(value) -> str:
@@ -116,7 +120,13 @@ def load_articles(root: Path, config: SiteConfig, findings: FindingList, *, now:
     by_source = {PurePosixPath(p.rel).relative_to(POSTS_DIR).as_posix(): p.slug for p in published}
     tag_names = _canonical_tags(published, findings)
     renderer = MarkdownRenderer()
-    articles = [_article(p, config, renderer, by_source, tag_names, findings) for p in published]
+    articles = []
+    for parsed_article in published:
+        try:
+            articles.append(_article(parsed_article, config, renderer, by_source, tag_names, findings))
+        except MarkupTooComplex as exc:
+            findings.add(Location(parsed_article.rel, parsed_article.split.body_line),
+                         f"cannot convert the article's Markdown: {exc}")
     articles.sort(key=lambda a: (a.date, a.slug), reverse=True)
     return articles
 
@@ -128,11 +138,16 @@ def _parse(root: Path, path: Path, config: SiteConfig, findings: FindingList) ->
         findings.add(Location(rel), "this file is a link to a place outside content/; copy the article "
                      "into content/posts instead")
         return None
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        findings.add(Location(rel), f"the article is {size / 1e6:.1f} MB; the limit is {MAX_BYTES // 1_000_000} MB. "
+                     f"Split it into several articles, and keep images in content/static/")
+        return None
     source = read_text(path, rel, findings)
     if source is None:
         return None
     split = split_front_matter(source, rel, findings)
-    if split is None:
+    if split is None or not _check_nesting(split, rel, findings):
         return None
     before = len(findings.items)
     doc = parse_yaml(split.yaml_text, rel, findings, lines=split.lines, line_offset=split.yaml_line_offset)
@@ -159,6 +174,21 @@ def _parse(root: Path, path: Path, config: SiteConfig, findings: FindingList) ->
     tz = config.tz
     return _Parsed(rel, split, doc, clean, slug, _aware(clean["date"], tz),
                    _aware(clean["updated"], tz) if clean["updated"] else None)
+
+
+def _check_nesting(split: SplitSource, rel: str, findings: FindingList) -> bool:
+    """Refuse lists and quotes nested deeper than anyone reads (and than Markdown renders quickly)."""
+    for offset, text_line in enumerate(split.body.split("\n")):
+        indent = len(text_line) - len(text_line.lstrip(" \t"))
+        quotes = len(re.match(r"[>\s]*", text_line).group().replace(" ", "").replace("\t", ""))
+        quotes = max(quotes, len(_MARKERS.match(text_line).group().split()))
+        if indent > MAX_INDENT or quotes > MAX_QUOTES:
+            what = f"indented {indent} columns" if indent > MAX_INDENT else f"nested {quotes} list or quote levels deep"
+            findings.add(Location(rel, split.body_line + offset, 1), f"this line is {what}; the limit is "
+                         f"{MAX_INDENT} columns and {MAX_QUOTES} quote levels. Flatten the nested lists or quotes",
+                         source=text_line[:120])
+            return False
+    return True
 
 
 def _aware(value: datetime | date, tz) -> datetime:
@@ -211,14 +241,18 @@ def _article(p: _Parsed, config: SiteConfig, renderer: MarkdownRenderer, by_sour
         return f"{config.base_path}{slug}/" + (("#" + href.split("#", 1)[1]) if "#" in href else "") \
             if slug else href
 
-    rendered = renderer.render(p.split.body, resolve)
+    body, removed = strip_raw_html(p.split.body)
+    for offset, col, tag in removed:
+        findings.add(Location(p.rel, p.split.body_line + offset, col), f"raw HTML {tag[:40]!r} is left out of the "
+                     f"output; write it in Markdown instead", severity=WARNING,
+                     source=p.split.lines[p.split.body_line + offset - 1])
+    rendered = renderer.render(body, resolve)
     summary = p.fields["summary"] or trim(rendered.first_paragraph or rendered.text or p.fields["title"])
     seen_tags: dict[str, Tag] = {}
     for name in p.fields["tags"]:
         slug = slugify(name)
         if slug and slug not in seen_tags:
             seen_tags[slug] = Tag(tag_names[slug], slug)
-    _warn_raw_html(p, findings)
     return Article(
         source=p.rel, slug=p.slug, title=p.fields["title"], date=p.date, updated=p.updated,
         author=p.fields["author"] or config.author, summary=summary, tags=tuple(seen_tags.values()),
@@ -256,23 +290,3 @@ def trim(text_: str, limit: int = SUMMARY_LENGTH) -> str:
         return text_
     cut = text_[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:.-\u2014 ")
     return cut + "\u2026"
-
-
-_RAW_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?>")
-_FENCE = re.compile(r"^\s*(```|~~~)")
-
-
-def _warn_raw_html(p: _Parsed, findings: FindingList) -> None:
-    in_fence = False
-    for offset, source in enumerate(p.split.body.split("\n")):
-        if _FENCE.match(source):
-            in_fence = not in_fence
-            continue
-        if in_fence or source.startswith("    "):
-            continue
-        stripped = re.sub(r"`[^`]*`", lambda m: " " * len(m.group()), source)
-        match = _RAW_TAG.search(stripped)
-        if match:
-            findings.add(Location(p.rel, p.split.body_line + offset, match.start() + 1),
-                         f"raw HTML {match.group()[:40]!r} is shown as text, not as HTML; write it in Markdown "
-                         f"instead", severity=WARNING, source=source)

@@ -100,6 +100,7 @@ class _Builder:
         self.doc = doc
         self.findings = findings
         self.seen: set[int] = set()
+        self.alias_reported = False
 
     def fail(self, node: Node, message: str) -> None:
         location = self.doc.mark_location(node.start_mark)
@@ -107,7 +108,9 @@ class _Builder:
 
     def build(self, node: Node, keys: Path) -> Any:
         if id(node) in self.seen:
-            self.fail(node, "YAML anchors and aliases (& and *) are not supported here; write the value out")
+            if not self.alias_reported:
+                self.fail(node, "YAML anchors and aliases (& and *) are not supported here; write the value out")
+                self.alias_reported = True
             return INVALID
         self.seen.add(id(node))
         self.doc.nodes[keys] = node

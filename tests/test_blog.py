@@ -144,7 +144,7 @@ def test_raw_html_and_script_links_never_reach_any_output(tmp_path):
     for feed in ("feed.xml", "atom.xml"):
         for entry in feedparser.parse((project / "output/site" / feed).read_bytes()).entries:
             assert_no_active_content(entry.content[0].value, feed)
-    assert "content/posts/a.md:6:7: warning: raw HTML '<script>' is shown as text" in result.stderr
+    assert "content/posts/a.md:6:7: warning: raw HTML '<script>' is left out of the output" in result.stderr
     assert "content/posts/a.md:8:9: warning: link 'javascript:alert(3)' uses a javascript: address" in result.stderr
 
 

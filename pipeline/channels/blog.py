@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.errors import Finding, Location, PipelineError
 from pipeline.model import Article, Artifact, Site
 from pipeline.ogimage import HEIGHT as CARD_HEIGHT, WIDTH as CARD_WIDTH, image_size, render_card
 from pipeline.templating import make_environment, render as render_template
@@ -125,14 +126,22 @@ def structured_data(site: Site, article: Article) -> dict:
 
 
 def static_files(root: Path) -> list[Artifact]:
-    """Theme assets (templates/blog/static -> site/static/) and content/static -> site/."""
+    """Theme assets (templates/blog/static -> site/static/) and content/static -> site/.
+    A link that leads out of its folder is refused: it could publish any file on the machine."""
     out = []
+    outside = []
     for folder, prefix in ((root / "templates" / NAME / "static", "site/static/"),
                            (root / "content" / "static", "site/")):
         if not folder.is_dir():
             continue
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             rel = path.relative_to(folder).as_posix()
+            if not path.resolve().is_relative_to(folder.resolve()):
+                outside.append(Finding(Location(path.relative_to(root).as_posix()), "this file is a link to a place "
+                                       f"outside {folder.relative_to(root).as_posix()}/; copy the file in instead"))
+                continue
             out.append(Artifact(prefix + rel, path.read_bytes(), NAME, "application/octet-stream",
                                 for_readers=False))
+    if outside:
+        raise PipelineError(outside)
     return out
