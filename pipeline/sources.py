@@ -247,7 +247,7 @@ def _article(p: _Parsed, config: SiteConfig, renderer: MarkdownRenderer, by_sour
                      f"output; write it in Markdown instead", severity=WARNING,
                      source=p.split.lines[p.split.body_line + offset - 1])
     rendered = renderer.render(body, resolve)
-    summary = p.fields["summary"] or trim(rendered.first_paragraph or rendered.text or p.fields["title"])
+    summary = p.fields["summary"] or trim(rendered.first_paragraph or p.fields["title"])
     seen_tags: dict[str, Tag] = {}
     for name in p.fields["tags"]:
         slug = slugify(name)

@@ -51,9 +51,9 @@ def assert_no_script(artifacts) -> None:
     for artifact in artifacts:
         if artifact.media_type == "text/html" and artifact.path != "report.html":
             assert active_content(artifact.content.decode()) == [], artifact.path
-        if artifact.media_type == "application/json":
+        if artifact.media_type == "application/json":  # plain text posts: only their links could act
             for item in json.loads(artifact.content)["posts"].values():
-                assert "<script" not in item["text"].lower()
+                assert item["url"] is None or item["url"].startswith("https://clinic.example/blog/")
 
 
 @SETTINGS
