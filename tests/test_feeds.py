@@ -73,13 +73,16 @@ def test_feeds_carry_the_newest_twenty_by_default(tmp_path):
 
 def test_feeds_stay_well_formed_with_markup_characters_in_every_field(tmp_path):
     project = make_project(tmp_path / "p", {"a.md": post(
-        '"Tom & Jerry ]]> <b>bold</b>"', slug="tricky", summary='"Less < more & ]]> \\u0007 bell"',
-        body="Text with ]]> and & and <b>tags</b>.", tags='["R&D"]')})
+        '"Tom & Jerry ]]> <b>bold</b> \\ud800"', slug="tricky", summary='"Less < more & ]]> \\u0007 bell \\udfff"',
+        body="Text with ]]> and & and <b>tags</b> and \x0b.", tags='["R&D \\x1b"]', author='"A \\x00 B"')})
     result = build(project)
     assert result.exit_code == 0, result.stderr
     for name in ("feed.xml", "atom.xml"):
         entry = parse(project, name).entries[0]
         assert entry.title == "Tom & Jerry ]]> <b>bold</b>"
+        assert entry.tags[0].label == "R&D"
+        if name == "atom.xml":
+            assert entry.author == "A  B"
         assert entry.summary.startswith("Less < more & ]]>")
         assert "\x07" not in entry.summary
         assert "]]&gt;" in entry.content[0].value or "]]>" in entry.content[0].value
