@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from pipeline.compliance.extract import Unit, units
-from pipeline.compliance.matching import contains_text, find_phrases
+from pipeline.compliance.matching import Haystack, contains_text, fold, phrase_pattern
 from pipeline.compliance.rules import ClaimRule, Disclaimer
 from pipeline.errors import ERROR, Finding, Location
 from pipeline.model import Article, Artifact, Site
@@ -102,6 +102,21 @@ def _hits(article: Article, rules: tuple[ClaimRule, ...]):
 
 def _matches(article: Article, rule: ClaimRule):
     """(location, source line, matched text) for every phrase of `rule` in the article's source."""
+    pattern = phrase_pattern(rule.phrases) if rule.phrases else None
+    if pattern is None:
+        return
+    for number, line, folded in _scannable_lines(article):
+        for match in pattern.finditer(folded):
+            start, end = match.span()
+            yield Location(article.source, number, start + 1), line, line[start:end]
+
+
+def _scannable_lines(article: Article) -> list[tuple[int, str, str]]:
+    """(line number, line, folded line with URLs, code and YAML keys blanked) of the text a reader
+    reads: the title and summary values and the body. Computed once per article."""
+    cached = _SCANNABLE.get(id(article))
+    if cached is not None and cached[0] is article:
+        return cached[1]
     spans = []
     for key in SOURCE_FIELDS:
         node = article.front.node((key,))
@@ -109,14 +124,21 @@ def _matches(article: Article, rule: ClaimRule):
             spans.append((node.start_mark.line + 1 + article.front.line_offset,
                           node.end_mark.line + 1 + article.front.line_offset))
     spans.append((article.body_line, len(article.lines)))
+    lines = []
     for first, last in spans:
         for number in range(first, last + 1):
             line = article.lines[number - 1]
             masked = _URLS.sub(lambda m: " " * len(m.group()), line)
             if number < article.body_line:
                 masked = re.sub(r"^\s*\w+\s*:", lambda m: " " * len(m.group()), masked)
-            for start, end in find_phrases(rule.phrases, masked):
-                yield Location(article.source, number, start + 1), line, line[start:end]
+            if masked.strip():
+                lines.append((number, line, fold(masked)))
+    _SCANNABLE.clear()
+    _SCANNABLE[id(article)] = (article, lines)
+    return lines
+
+
+_SCANNABLE: dict = {}
 
 
 def check_artifacts(site: Site, artifacts: list[Artifact]) -> tuple[list[Finding], list[Check]]:
@@ -130,6 +152,7 @@ def check_artifacts(site: Site, artifacts: list[Artifact]) -> tuple[list[Finding
         if not artifact.for_readers:
             continue
         for unit in units(artifact):
+            seen = Haystack(unit.text)
             presented = [by_slug[s] for s in unit.articles if s in by_slug]
             if unit.article_url in by_url:
                 presented = [by_url[unit.article_url]]
@@ -137,7 +160,7 @@ def check_artifacts(site: Site, artifacts: list[Artifact]) -> tuple[list[Finding
             where = Location(article.source) if article else Location(f"output/{artifact.path}")
             for disclaimer in _required(site, artifact.channel, presented):
                 expected = disclaimer.short if artifact.channel == "social" else disclaimer.text
-                found = contains_text(unit.text, expected)
+                found = expected in seen
                 checks.append(Check(artifact.path, artifact.channel, unit.label,
                                     article.slug if article else None, disclaimer.id, found))
                 if not found:

@@ -8,18 +8,33 @@ import unicodedata
 from functools import lru_cache
 
 
+_PLAIN = {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
+          "\u00a0": " ", "\u2011": "-"}
+
+
+class _FoldTable(dict):
+    """str.translate table computed one character at a time, then cached (translate runs in C)."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        if char in _PLAIN:
+            folded = _PLAIN[char]
+        else:
+            base = unicodedata.normalize("NFKD", char)[:1] or char
+            lower = base.lower()
+            folded = lower if len(lower) == 1 else base
+        self[code] = folded
+        return folded
+
+
+_FOLD = _FoldTable()
+
+
 def fold(text: str) -> str:
     """Lowercase, accents removed, typographic quotes and dashes made plain; same length as `text`."""
-    out = []
-    for char in text:
-        base = unicodedata.normalize("NFKD", char)[0] if ord(char) > 127 else char
-        lower = base.lower()
-        out.append(lower if len(lower) == 1 else base)
-    return "".join(out).translate(_PLAIN)
-
-
-_PLAIN = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
-                        "\u2014": "-", "\u00a0": " ", "\u2011": "-"})
+    if text.isascii():
+        return text.lower()
+    return text.translate(_FOLD)
 
 
 @lru_cache(maxsize=None)
@@ -47,3 +62,13 @@ def normalise_space(text: str) -> str:
 def contains_text(haystack: str, needle: str) -> bool:
     """Does `haystack` show `needle`, ignoring case, accents, quote styles and line breaks?"""
     return normalise_space(needle) in normalise_space(haystack)
+
+
+class Haystack:
+    """A text normalised once, to look for many needles in."""
+
+    def __init__(self, text: str):
+        self.normalised = normalise_space(text)
+
+    def __contains__(self, needle: str) -> bool:
+        return normalise_space(needle) in self.normalised

@@ -5,7 +5,7 @@ Staff edit the YAML, never code. Validated like site.yaml: every problem at file
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.compliance.matching import find_phrases
@@ -69,9 +69,14 @@ class Rules:
     disclaimers: tuple[Disclaimer, ...]
     claims: tuple[ClaimRule, ...]
     doc: YamlDoc | None = None
+    _applying: dict = field(default_factory=dict, compare=False, repr=False)  # article slug -> disclaimers
 
     def disclaimers_for(self, article, channel: str) -> tuple[Disclaimer, ...]:
-        return tuple(d for d in self.disclaimers if channel in d.channels and d.applies_to(article))
+        key = (article.slug, article.source)
+        applying = self._applying.get(key)
+        if applying is None:
+            applying = self._applying[key] = tuple(d for d in self.disclaimers if d.applies_to(article))
+        return tuple(d for d in applying if channel in d.channels)
 
     def sitewide(self, channel: str) -> tuple[Disclaimer, ...]:
         """Disclaimers that apply always, on every page of `channel`."""
