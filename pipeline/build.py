@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 from pipeline.channels import CHANNELS, newsletter
 from pipeline.compliance.checker import Check, Claim, check_artifacts, check_sources
@@ -27,6 +28,7 @@ class Options:
     strict: bool = False             # warnings count as errors
     digest_since: datetime | None = None   # also render a digest newsletter of [since, until]
     digest_until: datetime | None = None   # default: the publishing clock
+    progress: Callable[[str, int, int], None] | None = field(default=None, compare=False)  # (stage, done, total)
 
 
 @dataclass(frozen=True)
@@ -80,15 +82,23 @@ def group_tags(articles) -> tuple[tuple[Tag, tuple], ...]:
 
 def run(root: Path, options: Options = Options()) -> BuildResult:
     """Everything `build` does except writing. Raises PipelineError with all errors found."""
+    stages = ["Reading articles"] + [f"Rendering {channel.NAME}" for channel in CHANNELS] + ["Checking compliance"]
+    report = options.progress or (lambda stage, done, total: None)
     findings = FindingList()
+    report(stages[0], 0, len(stages))
     site = load_site(root, options, findings)
-    artifacts = [artifact for channel in CHANNELS for artifact in channel.render(site)]
+    artifacts = []
+    for index, channel in enumerate(CHANNELS, start=1):
+        report(stages[index], index, len(stages))
+        artifacts += channel.render(site)
     if options.digest_since is not None:
         artifacts += digest(site, options.digest_since, options.digest_until)
+    report(stages[-1], len(stages) - 1, len(stages))
     findings.extend(check_links(site.articles, artifacts, site.config))
     source_findings, claims = check_sources(site)
     artifact_findings, checks = check_artifacts(site, artifacts)
     findings.extend(source_findings + artifact_findings + check_exports(site, artifacts))
+    report("Done", len(stages), len(stages))
     if options.strict:
         findings.items = [_strict(f) for f in findings.items]
     findings.raise_if_errors()

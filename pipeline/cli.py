@@ -4,10 +4,11 @@ Exit 0: success. Exit 1: problems in content, configuration, templates or compli
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -17,8 +18,65 @@ from pipeline.build import Options, run
 from pipeline.compliance.rules import load_rules
 from pipeline.errors import Finding, PipelineError
 from pipeline.formats import findings_json, rules_json, rules_text
+from pipeline.scaffold import new_article
 from pipeline.schema import Invalid, parse_datetime
 from pipeline.writer import write_artifacts
+
+
+class Console:
+    """What the user sees: findings, a progress bar on a terminal (none in CI), changes, a summary."""
+
+    def __init__(self, quiet: bool = False, verbose: bool = False):
+        self.quiet, self.verbose = quiet, verbose
+        self.bar = (not quiet and sys.stderr.isatty() and not os.environ.get("CI")
+                    and os.environ.get("TERM") != "dumb")
+        self.drawn = False
+        self.started = time.perf_counter()
+        self.stage_started = self.started
+
+    def progress(self, stage: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if self.verbose and done:
+            click.echo(f"  {now - self.stage_started:6.2f} s", err=True)
+        self.stage_started = now
+        if self.verbose and done < total:
+            click.echo(f"{stage}...", err=True, nl=False)
+        if self.bar:
+            width = 24
+            filled = width * done // max(total, 1)
+            text = f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {stage:<28}"
+            click.echo(text if done < total else "\r" + " " * len(text) + "\r", err=True, nl=False)
+            self.drawn = done < total
+
+    def findings(self, findings: list[Finding]) -> None:
+        for finding in findings:
+            if self.quiet and not finding.is_error:
+                continue
+            click.echo(finding.format(), err=True)
+
+    def changes(self, changes) -> None:
+        if self.quiet:
+            return
+        lines = ([f"  added    {p}" for p in changes.added] + [f"  changed  {p}" for p in changes.changed]
+                 + [f"  removed  {p}" for p in changes.removed])
+        if not lines:
+            click.echo("No changes since the last build.")
+            return
+        click.echo(f"Changes since the last build: {len(changes.added)} added, {len(changes.changed)} changed, "
+                   f"{len(changes.removed)} removed")
+        limit = len(lines) if self.verbose else 15
+        for line in lines[:limit]:
+            click.echo(line)
+        if len(lines) > limit:
+            click.echo(f"  ... and {len(lines) - limit} more (--verbose lists them all)")
+
+    def summary(self, text: str) -> None:
+        if not self.quiet:
+            click.echo(text)
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
 
 
 class Context:
@@ -44,65 +102,127 @@ def _now(ctx, param, value):
 @click.version_option(__version__, prog_name="pipeline")
 @click.pass_context
 def main(ctx: click.Context, project: Path, debug: bool) -> None:
-    """Publish clinic articles to a blog and feeds, with the disclaimers health marketing requires."""
+    """Publish clinic articles to a blog, feeds, newsletter and social posts, with the disclaimers
+    health marketing requires."""
     if not (project / "content").is_dir():
         raise click.UsageError(f"{project} has no content/ folder; run this in your project or pass --project DIR")
     ctx.obj = Context(project, debug)
 
 
 def build_options(function):
-    function = click.option("--now", callback=_now, metavar="DATETIME",
-                            help="Fix the publishing clock (ISO 8601), e.g. 2026-05-01T09:00.")(function)
-    function = click.option("--future", is_flag=True, help="Include articles dated in the future.")(function)
-    function = click.option("--drafts", is_flag=True, help="Include articles marked draft: true.")(function)
-    function = click.option("--strict", is_flag=True, help="Treat warnings as errors.")(function)
+    options = [
+        click.option("--verbose", "-v", is_flag=True, help="List every changed file and each stage's time."),
+        click.option("--quiet", "-q", is_flag=True, help="Print errors only."),
+        click.option("--now", callback=_now, metavar="DATETIME",
+                     help="Fix the publishing clock (ISO 8601), e.g. 2026-05-01T09:00."),
+        click.option("--future", is_flag=True, help="Include articles dated in the future."),
+        click.option("--drafts", is_flag=True, help="Include articles marked draft: true."),
+        click.option("--strict", is_flag=True, help="Treat warnings as errors."),
+    ]
+    for option in options:
+        function = option(function)
     return function
 
 
+OUT = click.option("--out", type=click.Path(path_type=Path), default=None, help="Output folder [default: output/].")
+
+
 @main.command()
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Output folder [default: output/].")
+@OUT
 @build_options
 @click.pass_obj
-def build(obj: Context, out: Path | None, drafts: bool, future: bool, now, strict: bool) -> None:
+def build(obj: Context, out: Path | None, drafts, future, now, strict, quiet, verbose) -> None:
     """Render every channel and write output/ (only when the whole build is good)."""
-    started = time.perf_counter()
-    out = out if out is not None else obj.root / "output"
-    written = {}
-    result = _run(obj, Options(drafts, future, now, strict),
-                  lambda r: written.update(changes=write_artifacts(r.artifacts, out, obj.root)))
-    _report(result.findings)
-    _show_changes(written["changes"])
+    console = Console(quiet, verbose)
+    result, out = _build_and_write(obj, console, out, Options(drafts, future, now, strict,
+                                                               progress=console.progress))
     counts = Counter(a.channel for a in result.artifacts)
     per_channel = ", ".join(f"{channel} {n}" for channel, n in counts.items())
-    click.echo(f"Built {len(result.site.articles)} articles: {len(result.artifacts)} files ({per_channel}) in "
-               f"{_display(out, obj.root)}/ in {time.perf_counter() - started:.2f} s{_tally(result.findings)}.")
+    console.summary(f"Built {len(result.site.articles)} articles: {len(result.artifacts)} files ({per_channel}) in "
+                    f"{_display(out, obj.root)}/ in {console.elapsed:.2f} s{_tally(result.findings)}.")
 
 
 @main.command()
 @click.option("--since", required=True, callback=_now, metavar="DATE", help="First day of the window (ISO 8601).")
 @click.option("--until", callback=_now, metavar="DATE", help="End of the window; default: now. A date "
               "without a time means the end of that day.")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Output folder [default: output/].")
+@OUT
 @build_options
 @click.pass_obj
-def digest(obj: Context, since, until, out: Path | None, drafts: bool, future: bool, now, strict: bool) -> None:
+def digest(obj: Context, since, until, out: Path | None, drafts, future, now, strict, quiet, verbose) -> None:
     """Build everything plus one digest newsletter of the articles published in a window
     (output/newsletter/digest-<date>/)."""
     if until is not None and until.time() == datetime.min.time():
         until = until.replace(hour=23, minute=59, second=59)
     if until is not None and since > until:
         raise click.BadParameter("--since must be before --until", param_hint="--since")
-    started = time.perf_counter()
-    out = out if out is not None else obj.root / "output"
-    written = {}
-    options = Options(drafts, future, now, strict, since, until)
-    result = _run(obj, options, lambda r: written.update(changes=write_artifacts(r.artifacts, out, obj.root)))
-    _report(result.findings)
-    _show_changes(written["changes"])
+    console = Console(quiet, verbose)
+    options = Options(drafts, future, now, strict, since, until, progress=console.progress)
+    result, out = _build_and_write(obj, console, out, options)
     folder = next(a.path.rsplit("/", 1)[0] for a in result.artifacts if "/digest-" in a.path)
     count = len(next(a.articles for a in result.artifacts if a.path.startswith(folder)))
-    click.echo(f"Digest of {count} article{'s' if count != 1 else ''} in {_display(out, obj.root)}/{folder}/ "
-               f"in {time.perf_counter() - started:.2f} s{_tally(result.findings)}.")
+    console.summary(f"Digest of {count} article{'s' if count != 1 else ''} in {_display(out, obj.root)}/{folder}/ "
+                    f"in {console.elapsed:.2f} s{_tally(result.findings)}.")
+
+
+def _build_and_write(obj: Context, console: Console, out: Path | None, options: Options):
+    out = out if out is not None else obj.root / "output"
+    written = {}
+    result = _run(obj, options, lambda r: written.update(changes=write_artifacts(r.artifacts, out, obj.root)),
+                  console=console)
+    console.findings(result.findings)
+    console.changes(written["changes"])
+    return result, out
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port on 127.0.0.1 (0 picks a free one).")
+@click.pass_obj
+def serve(obj: Context, port: int) -> None:
+    """Preview every channel locally, drafts included; rebuilds and reloads as you edit."""
+    from pipeline.serve import PreviewServer
+
+    def on_build(state) -> None:
+        stamp = datetime.now().strftime("%H:%M:%S")
+        if state.crash:
+            click.echo(f"[{stamp}] The pipeline crashed; the traceback is in the browser and below.\n{state.crash}",
+                       err=True)
+        elif state.errors:
+            for finding in state.errors:
+                click.echo(finding.format(), err=True)
+            click.echo(f"[{stamp}] Build failed; the errors are shown in the browser.", err=True)
+        else:
+            result = state.result
+            click.echo(f"[{stamp}] Built {len(result.site.articles)} articles{_tally(result.findings)}.")
+
+    try:
+        server = PreviewServer(obj.root, port, on_build=on_build)
+    except OSError as exc:
+        raise click.UsageError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}; try --port 0") from None
+    server.rebuild()
+    base = server.state.result.site.config.base_path if server.state.result else "/"
+    click.echo(f"Serving http://127.0.0.1:{server.port}{base} (previews: http://127.0.0.1:{server.port}/_preview/)"
+               f"; drafts and future articles included. Press Ctrl+C to stop.", )
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+
+
+@main.command()
+@click.argument("title")
+@click.option("--tags", default="", metavar="TAG,TAG", help="Comma-separated tags.")
+@click.pass_obj
+def new(obj: Context, title: str, tags: str) -> None:
+    """Create content/posts/<slug>.md with front matter, today's date and an outline."""
+    try:
+        path = new_article(obj.root, title, tags.split(",") if tags else [], datetime.now(timezone.utc))
+    except PipelineError as exc:
+        _fail(obj, exc, "text", "Not created")
+    click.echo(f"Created {path.relative_to(obj.root).as_posix()} (a draft: preview it with `pipeline serve`, "
+               f"and delete the `draft: true` line to publish).")
 
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
@@ -113,15 +233,16 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), de
 @build_options
 @FORMAT
 @click.pass_obj
-def check(obj: Context, drafts: bool, future: bool, now, strict: bool, fmt: str) -> None:
+def check(obj: Context, drafts, future, now, strict, quiet, verbose, fmt: str) -> None:
     """Everything build does except writing: for CI and pre-publish review."""
-    result = _run(obj, Options(drafts, future, now, strict), None, fmt)
+    console = Console(quiet or fmt == "json", verbose)
+    result = _run(obj, Options(drafts, future, now, strict, progress=console.progress), None, fmt, console)
     if fmt == "json":
         click.echo(findings_json(result.findings))
         return
-    _report(result.findings)
-    click.echo(f"Checked {len(result.site.articles)} articles and {len(result.artifacts)} outputs: "
-               f"no errors{_tally(result.findings)}.")
+    console.findings(result.findings)
+    console.summary(f"Checked {len(result.site.articles)} articles and {len(result.artifacts)} outputs: "
+                    f"no errors{_tally(result.findings)}.")
 
 
 @main.command()
@@ -132,17 +253,19 @@ def rules(obj: Context, fmt: str) -> None:
     try:
         loaded = load_rules(obj.root)
     except PipelineError as exc:
-        _fail(obj, exc, "json" if fmt == "json" else "text", "Rules not loaded")
+        _fail(obj, exc, fmt, "Rules not loaded")
     click.echo(rules_json(loaded) if fmt == "json" else rules_text(loaded))
 
 
-def _run(obj: Context, options: Options, then, fmt: str = "text"):
+def _run(obj: Context, options: Options, then, fmt: str = "text", console: Console | None = None):
     try:
         result = run(obj.root, options)
         if then is not None:
             then(result)
         return result
     except PipelineError as exc:
+        if console is not None and console.drawn:
+            console.progress("", 1, 1)
         _fail(obj, exc, fmt, "Build failed")
 
 
@@ -152,32 +275,15 @@ def _fail(obj: Context, exc: PipelineError, fmt: str, headline: str):
     if fmt == "json":
         click.echo(findings_json(exc.findings))
         sys.exit(1)
-    _report(exc.findings)
+    for finding in exc.findings:
+        click.echo(finding.format(), err=True)
     errors = sum(1 for f in exc.findings if f.is_error)
     warnings = sum(1 for f in exc.findings if f.severity == "warning" and f.accepted is None)
     files = len({f.location.path for f in exc.findings})
+    tail = " Nothing was written to output/." if headline == "Build failed" else ""
     click.echo(f"{headline}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')} in "
-               f"{_plural(files, 'file')}. Nothing was written to output/.", err=True)
+               f"{_plural(files, 'file')}.{tail}", err=True)
     sys.exit(1)
-
-
-def _show_changes(changes, limit: int = 15) -> None:
-    lines = ([f"  added    {p}" for p in changes.added] + [f"  changed  {p}" for p in changes.changed]
-             + [f"  removed  {p}" for p in changes.removed])
-    if not lines:
-        click.echo("No changes since the last build.")
-        return
-    click.echo(f"Changes since the last build: {len(changes.added)} added, {len(changes.changed)} changed, "
-               f"{len(changes.removed)} removed")
-    for line in lines[:limit]:
-        click.echo(line)
-    if len(lines) > limit:
-        click.echo(f"  ... and {len(lines) - limit} more")
-
-
-def _report(findings: list[Finding]) -> None:
-    for finding in findings:
-        click.echo(finding.format(), err=True)
 
 
 def _tally(findings: list[Finding]) -> str:
