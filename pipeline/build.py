@@ -17,6 +17,7 @@ from pipeline.config import load_config
 from pipeline.errors import Finding, FindingList, PipelineError
 from pipeline.links import check_links
 from pipeline.model import Artifact, Site, SiteConfig, Tag
+from pipeline.parallel import set_jobs
 from pipeline.sources import load_articles
 
 
@@ -29,6 +30,7 @@ class Options:
     digest_since: datetime | None = None   # also render a digest newsletter of [since, until]
     digest_until: datetime | None = None   # default: the publishing clock
     progress: Callable[[str, int, int], None] | None = field(default=None, compare=False)  # (stage, done, total)
+    jobs: int | None = None          # worker processes; default: the number of cores
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ def run(root: Path, options: Options = Options()) -> BuildResult:
     """Everything `build` does except writing. Raises PipelineError with all errors found."""
     stages = ["Reading articles"] + [f"Rendering {channel.NAME}" for channel in CHANNELS] + ["Checking compliance"]
     report = options.progress or (lambda stage, done, total: None)
+    set_jobs(options.jobs)
     findings = FindingList()
     report(stages[0], 0, len(stages))
     site = load_site(root, options, findings)

@@ -111,6 +111,8 @@ def main(ctx: click.Context, project: Path, debug: bool) -> None:
 
 def build_options(function):
     options = [
+        click.option("--jobs", "-j", type=click.IntRange(1, 256), default=None,
+                     help="Worker processes [default: the number of cores]."),
         click.option("--verbose", "-v", is_flag=True, help="List every changed file and each stage's time."),
         click.option("--quiet", "-q", is_flag=True, help="Print errors only."),
         click.option("--now", callback=_now, metavar="DATETIME",
@@ -131,11 +133,11 @@ OUT = click.option("--out", type=click.Path(path_type=Path), default=None, help=
 @OUT
 @build_options
 @click.pass_obj
-def build(obj: Context, out: Path | None, drafts, future, now, strict, quiet, verbose) -> None:
+def build(obj: Context, out: Path | None, drafts, future, now, strict, quiet, verbose, jobs) -> None:
     """Render every channel and write output/ (only when the whole build is good)."""
     console = Console(quiet, verbose)
     result, out = _build_and_write(obj, console, out, Options(drafts, future, now, strict,
-                                                               progress=console.progress))
+                                                               progress=console.progress, jobs=jobs))
     counts = Counter(a.channel for a in result.artifacts)
     per_channel = ", ".join(f"{channel} {n}" for channel, n in counts.items())
     console.summary(f"Built {len(result.site.articles)} articles: {len(result.artifacts)} files ({per_channel}) in "
@@ -149,7 +151,7 @@ def build(obj: Context, out: Path | None, drafts, future, now, strict, quiet, ve
 @OUT
 @build_options
 @click.pass_obj
-def digest(obj: Context, since, until, out: Path | None, drafts, future, now, strict, quiet, verbose) -> None:
+def digest(obj: Context, since, until, out: Path | None, drafts, future, now, strict, quiet, verbose, jobs) -> None:
     """Build everything plus one digest newsletter of the articles published in a window
     (output/newsletter/digest-<date>/)."""
     if until is not None and until.time() == datetime.min.time():
@@ -157,7 +159,7 @@ def digest(obj: Context, since, until, out: Path | None, drafts, future, now, st
     if until is not None and since > until:
         raise click.BadParameter("--since must be before --until", param_hint="--since")
     console = Console(quiet, verbose)
-    options = Options(drafts, future, now, strict, since, until, progress=console.progress)
+    options = Options(drafts, future, now, strict, since, until, progress=console.progress, jobs=jobs)
     result, out = _build_and_write(obj, console, out, options)
     folder = next(a.path.rsplit("/", 1)[0] for a in result.artifacts if "/digest-" in a.path)
     count = len(next(a.articles for a in result.artifacts if a.path.startswith(folder)))
@@ -233,10 +235,11 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), de
 @build_options
 @FORMAT
 @click.pass_obj
-def check(obj: Context, drafts, future, now, strict, quiet, verbose, fmt: str) -> None:
+def check(obj: Context, drafts, future, now, strict, quiet, verbose, jobs, fmt: str) -> None:
     """Everything build does except writing: for CI and pre-publish review."""
     console = Console(quiet or fmt == "json", verbose)
-    result = _run(obj, Options(drafts, future, now, strict, progress=console.progress), None, fmt, console)
+    result = _run(obj, Options(drafts, future, now, strict, progress=console.progress, jobs=jobs), None, fmt,
+                  console)
     if fmt == "json":
         click.echo(findings_json(result.findings))
         return

@@ -73,7 +73,7 @@ class PreviewServer:
         """Build and swap in; on failure keep the last good output and show the errors instead."""
         self.built_from = self.fingerprint()
         try:
-            result = run(self.root, Options(drafts=True, future=True))
+            result = run(self.root, Options(drafts=True, future=True, jobs=1))  # no fork beside server threads
             write_artifacts(result.artifacts, self.out, self.root)
             with self.state.lock:
                 self.state.result, self.state.errors, self.state.crash = result, None, None

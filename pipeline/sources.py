@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 from pipeline.errors import FindingList, Location, WARNING
 from pipeline.frontmatter import SplitSource, split_front_matter
 from pipeline.markdown import MarkdownRenderer, MarkupTooComplex, strip_raw_html
+from pipeline.parallel import map_ordered
 from pipeline.model import PLATFORMS, Acceptance, Article, Evidence, SiteConfig, Tag
 from pipeline.schema import (BOOLEAN, DATE, Field, Invalid, Kind, ListOf, Schema, Validator, line, matching,
                              text)
@@ -119,14 +120,12 @@ def load_articles(root: Path, config: SiteConfig, findings: FindingList, *, now:
     _check_slugs(published, findings)
     by_source = {PurePosixPath(p.rel).relative_to(POSTS_DIR).as_posix(): p.slug for p in published}
     tag_names = _canonical_tags(published, findings)
-    renderer = MarkdownRenderer()
+    context = (config, MarkdownRenderer(), by_source, tag_names)
     articles = []
-    for parsed_article in published:
-        try:
-            articles.append(_article(parsed_article, config, renderer, by_source, tag_names, findings))
-        except MarkupTooComplex as exc:
-            findings.add(Location(parsed_article.rel, parsed_article.split.body_line),
-                         f"cannot convert the article's Markdown: {exc}")
+    for article, found in map_ordered(_convert, published, context):
+        findings.extend(found)
+        if article is not None:
+            articles.append(article)
     articles.sort(key=lambda a: (a.date, a.slug), reverse=True)
     return articles
 
@@ -225,6 +224,17 @@ def _canonical_tags(published: list[_Parsed], findings: FindingList) -> dict[str
                 continue
             spellings.setdefault(slug, Counter())[name] += 1
     return {slug: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] for slug, c in spellings.items()}
+
+
+def _convert(context, parsed: _Parsed) -> tuple[Article | None, list]:
+    """One article's Markdown conversion (run in a worker process): the article and its findings."""
+    config, renderer, by_source, tag_names = context
+    findings = FindingList()
+    try:
+        return _article(parsed, config, renderer, by_source, tag_names, findings), findings.items
+    except MarkupTooComplex as exc:
+        findings.add(Location(parsed.rel, parsed.split.body_line), f"cannot convert the article's Markdown: {exc}")
+        return None, findings.items
 
 
 def _article(p: _Parsed, config: SiteConfig, renderer: MarkdownRenderer, by_source: dict[str, str],

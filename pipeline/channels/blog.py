@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pipeline.errors import Finding, Location, PipelineError
 from pipeline.model import Article, Artifact, Site
+from pipeline.parallel import map_ordered
 from pipeline.ogimage import HEIGHT as CARD_HEIGHT, WIDTH as CARD_WIDTH, image_size, render_card
 from pipeline.templating import make_environment, render as render_template
 
@@ -29,15 +30,8 @@ def render(site: Site) -> list[Artifact]:
     articles = site.articles
     statics = static_files(Path(site.root))
     sizes = {a.path[len("site/"):]: a.content for a in statics}
-    for index, article in enumerate(articles):
-        newer = articles[index - 1] if index > 0 else None
-        older = articles[index + 1] if index + 1 < len(articles) else None
-        preview, card = link_preview(site, article, sizes)
-        if card is not None:
-            out.append(card)
-        page(article.path, "article.html", (article.slug,), article=article, newer=newer, older=older,
-             canonical=config.url(article.path), disclaimers=rules.disclaimers_for(article, NAME),
-             structured=structured_data(site, article), preview=preview)
+    pages = map_ordered(_article_page, range(len(articles)), (site, env, common, sizes))
+    out += [artifact for group in pages for artifact in group]
 
     for number, chunk, path, pager in paginate(articles, config.posts_per_page, ""):
         page(path, "list.html", heading=None, articles=chunk, pager=pager, canonical=config.url(path),
@@ -80,6 +74,21 @@ def link_preview(site: Site, article: Article, static: dict[str, bytes]) -> tupl
     alt = f"{article.title} — {config.organization.name}"
     return ({"url": config.url(path), "width": CARD_WIDTH, "height": CARD_HEIGHT, "alt": alt},
             Artifact(f"site/{path}", png, NAME, "image/png", for_readers=False))
+
+
+def _article_page(context, index: int) -> list[Artifact]:
+    """One article's page and, when it needs one, its preview card (run in a worker process)."""
+    site, env, common, sizes = context
+    articles, config = site.articles, site.config
+    article = articles[index]
+    newer = articles[index - 1] if index > 0 else None
+    older = articles[index + 1] if index + 1 < len(articles) else None
+    preview, card = link_preview(site, article, sizes)
+    html = render_template(env, "article.html", **common, article=article, newer=newer, older=older,
+                           canonical=config.url(article.path), disclaimers=site.rules.disclaimers_for(article, NAME),
+                           structured=structured_data(site, article), preview=preview)
+    page = Artifact(f"site/{article.path}index.html", html.encode("utf-8"), NAME, HTML, (article.slug,))
+    return [page] if card is None else [card, page]
 
 
 def paginate(articles, per_page: int, prefix: str):

@@ -17,6 +17,7 @@ import lxml.html
 
 from pipeline.errors import Finding, Location, PipelineError
 from pipeline.model import Article, Artifact, Site
+from pipeline.parallel import map_ordered
 from pipeline.plaintext import html_to_text, wrap
 from pipeline.sources import trim
 from pipeline.templating import make_environment, render as render_template
@@ -30,16 +31,16 @@ _INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=
 
 def render(site: Site) -> list[Artifact]:
     env = make_environment(Path(site.root), NAME)
-    html_env = env
     text_env = make_environment(Path(site.root), NAME, autoescape=False)
-    out: list[Artifact] = []
-    for article in site.articles:
-        campaign = article.slug
-        issue = _issue(site, [article], campaign, subject=article.newsletter_subject or article.title,
-                       preheader=article.newsletter_preheader or trim(article.summary, PREHEADER_LIMIT))
-        out += _artifacts(site, html_env, text_env, f"newsletter/{article.slug}", issue, (article.slug,),
-                          article.date, article.source)
-    return out
+    return [a for group in map_ordered(_render_article, site.articles, (site, env, text_env)) for a in group]
+
+
+def _render_article(context, article: Article) -> list[Artifact]:
+    site, env, text_env = context
+    issue = _issue(site, [article], article.slug, subject=article.newsletter_subject or article.title,
+                   preheader=article.newsletter_preheader or trim(article.summary, PREHEADER_LIMIT))
+    return _artifacts(site, env, text_env, f"newsletter/{article.slug}", issue, (article.slug,), article.date,
+                      article.source)
 
 
 def render_digest(site: Site, since: datetime, until: datetime, label: str) -> list[Artifact]:

@@ -21,6 +21,7 @@ from pipeline.compliance.exports import FORMATS
 from pipeline.errors import Finding, Location, PipelineError
 from pipeline.lengths import Platform, platforms
 from pipeline.model import Article, Artifact, Site
+from pipeline.parallel import map_ordered
 from pipeline.templating import make_environment, render as render_template
 from pipeline.urls import with_utm
 
@@ -49,12 +50,8 @@ def render(site: Site) -> list[Artifact]:
     known = platforms(config.mastodon_limit)
     findings: list[Finding] = []
     per_article = []
-    for article in site.articles:
-        posts = {}
-        for name in config.platforms:
-            post = compose(site, env, article, known[name], findings)
-            if post is not None:
-                posts[name] = post
+    for article, (posts, found) in zip(site.articles, map_ordered(_compose_all, site.articles, (site, env, known))):
+        findings += found
         per_article.append((article, posts))
     if findings:
         raise PipelineError(findings)
@@ -72,6 +69,17 @@ def render(site: Site) -> list[Artifact]:
                             "text/csv", tuple(r["article"] for r in rows.get(name, [])), for_readers=False))
     out.append(Artifact("social/calendar.ics", calendar(site, rows), NAME, "text/calendar", for_readers=False))
     return out
+
+
+def _compose_all(context, article: Article) -> tuple[dict, list[Finding]]:
+    site, env, known = context
+    findings: list[Finding] = []
+    posts = {}
+    for name in site.config.social.platforms:
+        post = compose(site, env, article, known[name], findings)
+        if post is not None:
+            posts[name] = post
+    return posts, findings
 
 
 def compose(site: Site, env, article: Article, platform: Platform, findings: list[Finding]) -> dict | None:

@@ -12,6 +12,7 @@ from pipeline.compliance.matching import Haystack, contains_text, fold, phrase_p
 from pipeline.compliance.rules import ClaimRule, Disclaimer
 from pipeline.errors import ERROR, Finding, Location
 from pipeline.model import Article, Artifact, Site
+from pipeline.parallel import map_ordered
 
 MISSING = "disclaimer-missing"
 UNKNOWN_ACCEPT = "accept-unknown-rule"
@@ -51,38 +52,46 @@ def check_sources(site: Site) -> tuple[list[Finding], list[Claim]]:
     """Claim rules over each article's title, summary and body, with exact positions."""
     findings: list[Finding] = []
     claims: list[Claim] = []
+    for found, claimed in map_ordered(_check_source, site.articles, site):
+        findings += found
+        claims += claimed
+    return findings, claims
+
+
+def _check_source(site: Site, article: Article) -> tuple[list[Finding], list[Claim]]:
+    findings: list[Finding] = []
+    claims: list[Claim] = []
     known = site.rules.rule_ids()
-    for article in site.articles:
-        accepted = {a.rule: a.reason for a in article.accept}
-        for index, acceptance in enumerate(article.accept):
-            if acceptance.rule not in known:
-                location = article.front.location(("accept", index, "rule"))
-                findings.append(Finding(location, f"accept[{index}].rule: no claim rule '{acceptance.rule}' "
-                                        f"exists (see `pipeline rules`); disclaimers cannot be accepted away",
-                                        ERROR, UNKNOWN_ACCEPT, article.front.source(location)))
-        for index, evidence in enumerate(article.evidence):
-            for position, rule_id in enumerate(evidence.supports):
-                if rule_id not in known:
-                    keys = ("evidence", index, "supports", position)
-                    location = article.front.location(keys)
-                    close = difflib.get_close_matches(rule_id, sorted(known), n=1)
-                    hint = f" (did you mean '{close[0]}'?)" if close else " (see `pipeline rules`)"
-                    findings.append(Finding(location, f"evidence[{index}].supports: no claim rule '{rule_id}'"
-                                            f"{hint}", ERROR, UNKNOWN_RULE, article.front.source(location)))
-        for rule, location, line, phrase in _hits(article, site.rules.claims):
-            if rule.substantiate:
-                evidence = tuple(e for e in article.evidence if rule.id in e.supports)
-                substantiated = bool(evidence and article.reviewed_by)
-                claims.append(Claim(article.source, rule.id, phrase, location, evidence, substantiated))
-                if substantiated:
-                    continue
-            message = rule.message.replace("{match}", phrase)
-            if rule.suggest:
-                message += f"; say \"{rule.suggest}\""
-            if rule.substantiate:
-                message += (" (cite evidence with `evidence: [{citation, title, supports: [" + rule.id
-                            + "]}]` and name `reviewed_by`)")
-            findings.append(Finding(location, message, rule.level, rule.id, line, accepted=accepted.get(rule.id)))
+    accepted = {a.rule: a.reason for a in article.accept}
+    for index, acceptance in enumerate(article.accept):
+        if acceptance.rule not in known:
+            location = article.front.location(("accept", index, "rule"))
+            findings.append(Finding(location, f"accept[{index}].rule: no claim rule '{acceptance.rule}' "
+                                    f"exists (see `pipeline rules`); disclaimers cannot be accepted away",
+                                    ERROR, UNKNOWN_ACCEPT, article.front.source(location)))
+    for index, evidence in enumerate(article.evidence):
+        for position, rule_id in enumerate(evidence.supports):
+            if rule_id not in known:
+                keys = ("evidence", index, "supports", position)
+                location = article.front.location(keys)
+                close = difflib.get_close_matches(rule_id, sorted(known), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else " (see `pipeline rules`)"
+                findings.append(Finding(location, f"evidence[{index}].supports: no claim rule '{rule_id}'"
+                                        f"{hint}", ERROR, UNKNOWN_RULE, article.front.source(location)))
+    for rule, location, line, phrase in _hits(article, site.rules.claims):
+        if rule.substantiate:
+            evidence = tuple(e for e in article.evidence if rule.id in e.supports)
+            substantiated = bool(evidence and article.reviewed_by)
+            claims.append(Claim(article.source, rule.id, phrase, location, evidence, substantiated))
+            if substantiated:
+                continue
+        message = rule.message.replace("{match}", phrase)
+        if rule.suggest:
+            message += f"; say \"{rule.suggest}\""
+        if rule.substantiate:
+            message += (" (cite evidence with `evidence: [{citation, title, supports: [" + rule.id
+                        + "]}]` and name `reviewed_by`)")
+        findings.append(Finding(location, message, rule.level, rule.id, line, accepted=accepted.get(rule.id)))
     return findings, claims
 
 
@@ -144,34 +153,41 @@ _SCANNABLE: dict = {}
 def check_artifacts(site: Site, artifacts: list[Artifact]) -> tuple[list[Finding], list[Check]]:
     """Every required disclaimer must be visible in every unit of every artifact that needs it;
     every newsletter part must carry the postal address and a working unsubscribe."""
-    by_url = {site.config.url(a.path): a for a in site.articles}
-    by_slug = {a.slug: a for a in site.articles}
+    lookup = ({site.config.url(a.path): a for a in site.articles}, {a.slug: a for a in site.articles})
+    readable = [a for a in artifacts if a.for_readers]
     findings: list[Finding] = []
     checks: list[Check] = []
-    for artifact in artifacts:
-        if not artifact.for_readers:
-            continue
-        for unit in units(artifact):
-            seen = Haystack(unit.text)
-            presented = [by_slug[s] for s in unit.articles if s in by_slug]
-            if unit.article_url in by_url:
-                presented = [by_url[unit.article_url]]
-            article = presented[0] if len(presented) == 1 else None
-            where = Location(article.source) if article else Location(f"output/{artifact.path}")
-            for disclaimer in _required(site, artifact.channel, presented):
-                expected = disclaimer.short if artifact.channel == "social" else disclaimer.text
-                found = expected in seen
-                checks.append(Check(artifact.path, artifact.channel, unit.label,
-                                    article.slug if article else None, disclaimer.id, found))
-                if not found:
-                    findings.append(Finding(
-                        where, f"{artifact.channel} {_describe(artifact, unit)} lacks disclaimer "
-                        f"'{disclaimer.id}'; check templates/{artifact.channel}/ still renders the disclaimers",
-                        ERROR, MISSING, channel=artifact.channel, artifact=f"output/{artifact.path}"))
-            if artifact.channel == "newsletter":
-                for rule, problem in email_problems(site, artifact, unit):
-                    findings.append(Finding(where, f"newsletter {_describe(artifact, unit)} {problem}", ERROR, rule,
-                                            channel=artifact.channel, artifact=f"output/{artifact.path}"))
+    for found, checked in map_ordered(_check_artifact, readable, (site, lookup)):
+        findings += found
+        checks += checked
+    return findings, checks
+
+
+def _check_artifact(context, artifact: Artifact) -> tuple[list[Finding], list[Check]]:
+    site, (by_url, by_slug) = context
+    findings: list[Finding] = []
+    checks: list[Check] = []
+    for unit in units(artifact):
+        seen = Haystack(unit.text)
+        presented = [by_slug[s] for s in unit.articles if s in by_slug]
+        if unit.article_url in by_url:
+            presented = [by_url[unit.article_url]]
+        article = presented[0] if len(presented) == 1 else None
+        where = Location(article.source) if article else Location(f"output/{artifact.path}")
+        for disclaimer in _required(site, artifact.channel, presented):
+            expected = disclaimer.short if artifact.channel == "social" else disclaimer.text
+            found = expected in seen
+            checks.append(Check(artifact.path, artifact.channel, unit.label,
+                                article.slug if article else None, disclaimer.id, found))
+            if not found:
+                findings.append(Finding(
+                    where, f"{artifact.channel} {_describe(artifact, unit)} lacks disclaimer "
+                    f"'{disclaimer.id}'; check templates/{artifact.channel}/ still renders the disclaimers",
+                    ERROR, MISSING, channel=artifact.channel, artifact=f"output/{artifact.path}"))
+        if artifact.channel == "newsletter":
+            for rule, problem in email_problems(site, artifact, unit):
+                findings.append(Finding(where, f"newsletter {_describe(artifact, unit)} {problem}", ERROR, rule,
+                                        channel=artifact.channel, artifact=f"output/{artifact.path}"))
     return findings, checks
 
 

@@ -104,13 +104,13 @@ def _plain(artifact: Artifact) -> list[Unit]:
 @extractor("message/rfc822")
 def _email(artifact: Artifact) -> list[Unit]:
     """Each part of a message separately, as the reader's client shows one or the other."""
-    message = BytesParser(policy=policy.default).parsebytes(artifact.content)
+    message = BytesParser(policy=policy.compat32).parsebytes(artifact.content)  # raw headers: fast
     headers = tuple((k, str(v)) for k, v in message.items())
     out = []
     for part in message.walk():
         if part.is_multipart():
             continue
-        content = part.get_content()
+        content = part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8", "replace")
         if part.get_content_type() == "text/html":
             text, links = visible(content)
             out.append(Unit("html part", text, None, artifact.articles, links, headers))

@@ -1,0 +1,57 @@
+"""Parallel rendering across processes: `map_ordered` runs a function over items in a pool of
+forked workers (they inherit the site, so nothing big is pickled on the way in) and returns the
+results in order. One process when jobs is 1, for small inputs, or where fork is unavailable."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from typing import Callable, Sequence, TypeVar
+
+from pipeline.errors import PipelineError
+
+T = TypeVar("T")
+R = TypeVar("R")
+CHUNK = 32
+_JOBS = {"n": 1}
+_STATE: dict = {}
+
+
+def set_jobs(jobs: int | None) -> None:
+    _JOBS["n"] = max(1, jobs or os.cpu_count() or 1)
+
+
+def jobs() -> int:
+    return _JOBS["n"]
+
+
+def map_ordered(function: Callable[[object, T], R], items: Sequence[T], context: object = None) -> list[R]:
+    """[function(context, item) for item in items], spread over `jobs()` processes."""
+    workers = min(jobs(), (len(items) + CHUNK - 1) // CHUNK)
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [function(context, item) for item in items]
+    _STATE.update(function=function, context=context, items=items)
+    chunks = [(start, min(start + CHUNK, len(items))) for start in range(0, len(items), CHUNK)]
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_run_chunk, chunks, chunksize=1)
+    finally:
+        _STATE.clear()
+    results: list = []
+    problems = []
+    for status, value in parts:
+        if status == "error":
+            problems.extend(value)
+        else:
+            results.extend(value)
+    if problems:
+        raise PipelineError(problems)
+    return results
+
+
+def _run_chunk(bounds: tuple[int, int]):
+    function, context, items = _STATE["function"], _STATE["context"], _STATE["items"]
+    try:
+        return "ok", [function(context, items[index]) for index in range(*bounds)]
+    except PipelineError as exc:  # exceptions with findings do not survive pickling: send the findings
+        return "error", exc.findings
