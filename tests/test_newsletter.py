@@ -270,3 +270,29 @@ def test_email_renders_without_horizontal_scrolling(tmp_path, width):
     shot = screenshot((project / "output/newsletter/how-dry-needling-works/email.html").read_text(), width,
                       f"email-how-dry-needling-works-{width}.png")
     assert shot.read_bytes().startswith(b"\x89PNG")
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _inverted(hex_colour: str) -> str:
+    return "#" + "".join(f"{255 - int(hex_colour[i:i + 2], 16):02x}" for i in (1, 3, 5))
+
+
+def test_disclaimer_and_footer_stay_legible_in_light_and_inverted_dark_mode(mailing):
+    doc = lxml.html.fromstring((mailing / "output/newsletter/knee-basics/email.html").read_bytes())
+    for cell_class in ("disclaimers", "footer"):
+        cell = doc.xpath(f"//td[@class='{cell_class}']")[0]
+        style = dict(part.split(":", 1) for part in cell.get("style").replace(" ", "").split(";") if ":" in part)
+        colour = style["color"]
+        background = style.get("background-color", "#ffffff")
+        assert _contrast(colour, background) >= 4.5, (cell_class, colour, background)
+        assert _contrast(_inverted(colour), _inverted(background)) >= 4.5, cell_class

