@@ -71,6 +71,16 @@ def build(project: Path, *args: str):
     return cli(project, "build", "--now", NOW, *args)
 
 
+def build_errors(root: Path, posts: dict[str, str]) -> str:
+    """Build a project that must fail: exit 1, no traceback, nothing written. Returns stderr."""
+    project = make_project(root, posts)
+    result = build(project)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.stderr
+    assert not (project / "output").exists()
+    return result.stderr
+
+
 def tree(folder: Path) -> dict[str, bytes]:
     """Every file below `folder`, path -> bytes."""
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
