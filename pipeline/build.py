@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from pipeline import cache
 from pipeline.channels import CHANNELS, newsletter
 from pipeline.compliance.checker import Check, Claim, check_artifacts, check_sources
 from pipeline.compliance.exports import check_exports
@@ -31,6 +32,7 @@ class Options:
     digest_until: datetime | None = None   # default: the publishing clock
     progress: Callable[[str, int, int], None] | None = field(default=None, compare=False)  # (stage, done, total)
     jobs: int | None = None          # worker processes; default: the number of cores
+    cache: bool = True               # reuse per-article results from .pipeline/cache.sqlite
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,9 @@ class BuildResult:
     findings: list[Finding] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    reused: int = 0      # cached results used
+    computed: int = 0    # results computed afresh
 
 
 def load_site(root: Path, options: Options, findings: FindingList) -> Site:
@@ -84,6 +89,30 @@ def group_tags(articles) -> tuple[tuple[Tag, tuple], ...]:
 
 def run(root: Path, options: Options = Options()) -> BuildResult:
     """Everything `build` does except writing. Raises PipelineError with all errors found."""
+    build_cache = cache.BuildCache(root if options.cache else None)
+    cache.use(build_cache)
+    build_cache.keys = base_keys(root)
+    try:
+        result = _run(root, options)
+    finally:
+        build_cache.save()
+        cache.use(cache.BuildCache(None))
+    return replace(result, notes=build_cache.notes, reused=build_cache.hits, computed=build_cache.misses)
+
+
+def base_keys(root: Path) -> dict[str, str]:
+    """What every cached result of a kind depends on besides its article."""
+    code = cache.code_digest()
+    settings = [(root / name).read_bytes() if (root / name).is_file() else b"" for name in
+                ("content/site.yaml", "content/compliance.yaml")]
+    keys = {"check": cache.digest("check", code, *settings), "markdown": cache.digest("markdown", code, settings[0])}
+    for channel in CHANNELS:
+        keys[channel.NAME] = cache.digest(channel.NAME, code, *settings,
+                                          cache.folder_digest(root / "templates" / channel.NAME))
+    return keys
+
+
+def _run(root: Path, options: Options) -> BuildResult:
     stages = ["Reading articles"] + [f"Rendering {channel.NAME}" for channel in CHANNELS] + ["Checking compliance"]
     report = options.progress or (lambda stage, done, total: None)
     set_jobs(options.jobs)

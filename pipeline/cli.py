@@ -20,7 +20,7 @@ from pipeline.errors import Finding, PipelineError
 from pipeline.formats import findings_json, rules_json, rules_text
 from pipeline.scaffold import new_article
 from pipeline.schema import Invalid, parse_datetime
-from pipeline.writer import write_artifacts
+from pipeline.writer import check_output_dir, write_artifacts
 
 
 class Console:
@@ -47,6 +47,12 @@ class Console:
             text = f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {stage:<28}"
             click.echo(text if done < total else "\r" + " " * len(text) + "\r", err=True, nl=False)
             self.drawn = done < total
+
+    def notes(self, result) -> None:
+        for note in result.notes:
+            click.echo(f"note: {note}", err=True)
+        if self.verbose:
+            click.echo(f"Reused {result.reused} cached results, computed {result.computed}.", err=True)
 
     def findings(self, findings: list[Finding]) -> None:
         for finding in findings:
@@ -111,6 +117,7 @@ def main(ctx: click.Context, project: Path, debug: bool) -> None:
 
 def build_options(function):
     options = [
+        click.option("--no-cache", "no_cache", is_flag=True, help="Ignore and do not reuse .pipeline/cache.sqlite."),
         click.option("--jobs", "-j", type=click.IntRange(1, 256), default=None,
                      help="Worker processes [default: the number of cores]."),
         click.option("--verbose", "-v", is_flag=True, help="List every changed file and each stage's time."),
@@ -133,11 +140,12 @@ OUT = click.option("--out", type=click.Path(path_type=Path), default=None, help=
 @OUT
 @build_options
 @click.pass_obj
-def build(obj: Context, out: Path | None, drafts, future, now, strict, quiet, verbose, jobs) -> None:
+def build(obj: Context, out: Path | None, drafts, future, now, strict, quiet, verbose, jobs, no_cache) -> None:
     """Render every channel and write output/ (only when the whole build is good)."""
     console = Console(quiet, verbose)
     result, out = _build_and_write(obj, console, out, Options(drafts, future, now, strict,
-                                                               progress=console.progress, jobs=jobs))
+                                                               progress=console.progress, jobs=jobs,
+                                                               cache=not no_cache))
     counts = Counter(a.channel for a in result.artifacts)
     per_channel = ", ".join(f"{channel} {n}" for channel, n in counts.items())
     console.summary(f"Built {len(result.site.articles)} articles: {len(result.artifacts)} files ({per_channel}) in "
@@ -151,7 +159,7 @@ def build(obj: Context, out: Path | None, drafts, future, now, strict, quiet, ve
 @OUT
 @build_options
 @click.pass_obj
-def digest(obj: Context, since, until, out: Path | None, drafts, future, now, strict, quiet, verbose, jobs) -> None:
+def digest(obj: Context, since, until, out: Path | None, drafts, future, now, strict, quiet, verbose, jobs, no_cache) -> None:
     """Build everything plus one digest newsletter of the articles published in a window
     (output/newsletter/digest-<date>/)."""
     if until is not None and until.time() == datetime.min.time():
@@ -159,7 +167,8 @@ def digest(obj: Context, since, until, out: Path | None, drafts, future, now, st
     if until is not None and since > until:
         raise click.BadParameter("--since must be before --until", param_hint="--since")
     console = Console(quiet, verbose)
-    options = Options(drafts, future, now, strict, since, until, progress=console.progress, jobs=jobs)
+    options = Options(drafts, future, now, strict, since, until, progress=console.progress, jobs=jobs,
+                      cache=not no_cache)
     result, out = _build_and_write(obj, console, out, options)
     folder = next(a.path.rsplit("/", 1)[0] for a in result.artifacts if "/digest-" in a.path)
     count = len(next(a.articles for a in result.artifacts if a.path.startswith(folder)))
@@ -169,9 +178,14 @@ def digest(obj: Context, since, until, out: Path | None, drafts, future, now, st
 
 def _build_and_write(obj: Context, console: Console, out: Path | None, options: Options):
     out = out if out is not None else obj.root / "output"
+    try:
+        check_output_dir(out, obj.root)  # refuse before spending a build on it
+    except PipelineError as exc:
+        _fail(obj, exc, "text", "Build failed")
     written = {}
     result = _run(obj, options, lambda r: written.update(changes=write_artifacts(r.artifacts, out, obj.root)),
                   console=console)
+    console.notes(result)
     console.findings(result.findings)
     console.changes(written["changes"])
     return result, out
@@ -235,14 +249,15 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), de
 @build_options
 @FORMAT
 @click.pass_obj
-def check(obj: Context, drafts, future, now, strict, quiet, verbose, jobs, fmt: str) -> None:
+def check(obj: Context, drafts, future, now, strict, quiet, verbose, jobs, no_cache, fmt: str) -> None:
     """Everything build does except writing: for CI and pre-publish review."""
     console = Console(quiet or fmt == "json", verbose)
-    result = _run(obj, Options(drafts, future, now, strict, progress=console.progress, jobs=jobs), None, fmt,
-                  console)
+    options = Options(drafts, future, now, strict, progress=console.progress, jobs=jobs, cache=not no_cache)
+    result = _run(obj, options, None, fmt, console)
     if fmt == "json":
         click.echo(findings_json(result.findings))
         return
+    console.notes(result)
     console.findings(result.findings)
     console.summary(f"Checked {len(result.site.articles)} articles and {len(result.artifacts)} outputs: "
                     f"no errors{_tally(result.findings)}.")

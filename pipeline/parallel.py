@@ -8,6 +8,7 @@ import multiprocessing
 import os
 from typing import Callable, Sequence, TypeVar
 
+from pipeline import cache
 from pipeline.errors import PipelineError
 
 T = TypeVar("T")
@@ -39,7 +40,9 @@ def map_ordered(function: Callable[[object, T], R], items: Sequence[T], context:
         _STATE.clear()
     results: list = []
     problems = []
-    for status, value in parts:
+    build_cache = cache.current()
+    for status, value, (pending, used) in parts:
+        build_cache.merge(pending, used)
         if status == "error":
             problems.extend(value)
         else:
@@ -51,7 +54,9 @@ def map_ordered(function: Callable[[object, T], R], items: Sequence[T], context:
 
 def _run_chunk(bounds: tuple[int, int]):
     function, context, items = _STATE["function"], _STATE["context"], _STATE["items"]
+    cache.current().in_worker()
     try:
-        return "ok", [function(context, items[index]) for index in range(*bounds)]
+        results = [function(context, items[index]) for index in range(*bounds)]
+        return "ok", results, cache.current().take()
     except PipelineError as exc:  # exceptions with findings do not survive pickling: send the findings
-        return "error", exc.findings
+        return "error", exc.findings, cache.current().take()

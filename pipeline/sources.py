@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 from pipeline.errors import FindingList, Location, WARNING
 from pipeline.frontmatter import SplitSource, split_front_matter
 from pipeline.markdown import MarkdownRenderer, MarkupTooComplex, strip_raw_html
+from pipeline import cache
 from pipeline.parallel import map_ordered
 from pipeline.model import PLATFORMS, Acceptance, Article, Evidence, SiteConfig, Tag
 from pipeline.schema import (BOOLEAN, DATE, Field, Invalid, Kind, ListOf, Schema, Validator, line, matching,
@@ -256,7 +257,10 @@ def _article(p: _Parsed, config: SiteConfig, renderer: MarkdownRenderer, by_sour
         findings.add(Location(p.rel, p.split.body_line + offset, col), f"raw HTML {tag[:40]!r} is left out of the "
                      f"output; write it in Markdown instead", severity=WARNING,
                      source=p.split.lines[p.split.body_line + offset - 1])
-    rendered = renderer.render(body, resolve)
+    build_cache = cache.current()
+    key = cache.digest(build_cache.keys.get("markdown"), config.base_path, body,
+                       sorted(by_source.items()) if (".md" in body or "&" in body) else None, here.as_posix())
+    rendered = build_cache.memo("markdown", key, lambda: renderer.render(body, resolve))
     summary = p.fields["summary"] or trim(rendered.first_paragraph or p.fields["title"])
     seen_tags: dict[str, Tag] = {}
     for name in p.fields["tags"]:

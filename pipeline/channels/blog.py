@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline import cache
 from pipeline.errors import Finding, Location, PipelineError
 from pipeline.model import Article, Artifact, Site
 from pipeline.parallel import map_ordered
@@ -79,10 +80,20 @@ def link_preview(site: Site, article: Article, static: dict[str, bytes]) -> tupl
 def _article_page(context, index: int) -> list[Artifact]:
     """One article's page and, when it needs one, its preview card (run in a worker process)."""
     site, env, common, sizes = context
-    articles, config = site.articles, site.config
+    articles = site.articles
     article = articles[index]
     newer = articles[index - 1] if index > 0 else None
     older = articles[index + 1] if index + 1 < len(articles) else None
+    build_cache = cache.current()
+    key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article),
+                       [(a.slug, a.title, a.path) if a else None for a in (newer, older)],
+                       [(tag.slug, tag.name, len(tagged)) for tag, tagged in site.tags],
+                       cache.digest(sizes.get(preview_path(article), b"")))
+    return build_cache.memo(NAME, key, lambda: _render_page(site, env, common, sizes, article, newer, older))
+
+
+def _render_page(site, env, common, sizes, article, newer, older) -> list[Artifact]:
+    config = site.config
     preview, card = link_preview(site, article, sizes)
     html = render_template(env, "article.html", **common, article=article, newer=newer, older=older,
                            canonical=config.url(article.path), disclaimers=site.rules.disclaimers_for(article, NAME),

@@ -15,6 +15,7 @@ from pathlib import Path
 import css_inline
 import lxml.html
 
+from pipeline import cache
 from pipeline.errors import Finding, Location, PipelineError
 from pipeline.model import Article, Artifact, Site
 from pipeline.parallel import map_ordered
@@ -36,6 +37,12 @@ def render(site: Site) -> list[Artifact]:
 
 
 def _render_article(context, article: Article) -> list[Artifact]:
+    build_cache = cache.current()
+    key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article))
+    return build_cache.memo(NAME, key, lambda: _render_fresh(context, article))
+
+
+def _render_fresh(context, article: Article) -> list[Artifact]:
     site, env, text_env = context
     issue = _issue(site, [article], article.slug, subject=article.newsletter_subject or article.title,
                    preheader=article.newsletter_preheader or trim(article.summary, PREHEADER_LIMIT))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from icalendar import Calendar, Event
 
+from pipeline import cache
 from pipeline.channels.blog import preview_path
 from pipeline.compliance.exports import FORMATS
 from pipeline.errors import Finding, Location, PipelineError
@@ -72,6 +73,12 @@ def render(site: Site) -> list[Artifact]:
 
 
 def _compose_all(context, article: Article) -> tuple[dict, list[Finding]]:
+    build_cache = cache.current()
+    key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article))
+    return build_cache.memo(NAME, key, lambda: _compose_fresh(context, article))
+
+
+def _compose_fresh(context, article: Article) -> tuple[dict, list[Finding]]:
     site, env, known = context
     findings: list[Finding] = []
     posts = {}

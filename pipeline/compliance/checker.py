@@ -7,6 +7,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
+from pipeline import cache
 from pipeline.compliance.extract import Unit, units
 from pipeline.compliance.matching import Haystack, contains_text, fold, phrase_pattern
 from pipeline.compliance.rules import ClaimRule, Disclaimer
@@ -59,6 +60,12 @@ def check_sources(site: Site) -> tuple[list[Finding], list[Claim]]:
 
 
 def _check_source(site: Site, article: Article) -> tuple[list[Finding], list[Claim]]:
+    build_cache = cache.current()
+    key = cache.digest(build_cache.keys.get("check"), "claims", cache.article_digest(article))
+    return build_cache.memo("claims", key, lambda: _check_source_fresh(site, article))
+
+
+def _check_source_fresh(site: Site, article: Article) -> tuple[list[Finding], list[Claim]]:
     findings: list[Finding] = []
     claims: list[Claim] = []
     known = site.rules.rule_ids()
@@ -164,6 +171,15 @@ def check_artifacts(site: Site, artifacts: list[Artifact]) -> tuple[list[Finding
 
 
 def _check_artifact(context, artifact: Artifact) -> tuple[list[Finding], list[Check]]:
+    site, (by_url, by_slug) = context
+    build_cache = cache.current()
+    key = cache.digest(build_cache.keys.get("check"), artifact.path, artifact.media_type, artifact.channel,
+                       cache.digest(artifact.content), [cache.article_digest(by_slug[s]) for s in artifact.articles
+                                                        if s in by_slug])
+    return build_cache.memo("check", key, lambda: _check_artifact_fresh(context, artifact))
+
+
+def _check_artifact_fresh(context, artifact: Artifact) -> tuple[list[Finding], list[Check]]:
     site, (by_url, by_slug) = context
     findings: list[Finding] = []
     checks: list[Check] = []

@@ -1,0 +1,173 @@
+"""Build cache: the results of per-article work, keyed by a hash of everything that determines
+them (the article as rendered, its neighbours where they show, the templates of its channel, the
+settings and rules, and the pipeline's own code), in one SQLite file under .pipeline/.
+
+Workers only read; what they compute comes back to the parent, which writes it in one transaction
+and drops entries no longer used, so the cache never grows past one build's worth. A corrupt or
+foreign cache is ignored with a note, deleted and rebuilt."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sqlite3
+from dataclasses import fields
+from pathlib import Path
+
+import pipeline
+
+FORMAT = "1"
+MISSING = object()
+
+
+def digest(*parts) -> str:
+    hasher = hashlib.sha256()
+    for part in parts:
+        hasher.update(part if isinstance(part, bytes) else repr(part).encode("utf-8", "surrogatepass"))
+        hasher.update(b"\0")
+    return hasher.hexdigest()
+
+
+def folder_digest(folder: Path) -> str:
+    """Every file's path and bytes below `folder`."""
+    if not folder.is_dir():
+        return digest("missing", str(folder.name))
+    return digest(*[(p.relative_to(folder).as_posix(), p.read_bytes()) for p in sorted(folder.rglob("*"))
+                    if p.is_file()])
+
+
+def code_digest() -> str:
+    """The pipeline's own source: a changed pipeline never reuses an old result."""
+    return digest(pipeline.__version__, folder_digest(Path(pipeline.__file__).parent))
+
+
+def article_digest(article) -> str:
+    """Everything about an article that its outputs can show (not its parsed YAML nodes)."""
+    known = _ARTICLE_DIGESTS.get(id(article))
+    if known is not None and known[0] is article:
+        return known[1]
+    values = [(f.name, getattr(article, f.name)) for f in fields(article) if f.name != "front"]
+    result = digest(*values)
+    _ARTICLE_DIGESTS[id(article)] = (article, result)
+    return result
+
+
+_ARTICLE_DIGESTS: dict = {}
+
+
+class BuildCache:
+    def __init__(self, root: Path | None):
+        self.path = root / ".pipeline" / "cache.sqlite" if root is not None else None
+        self.notes: list[str] = []
+        self.pending: list[tuple[str, bytes]] = []
+        self.used: list[str] = []
+        self._connection = None
+        self._pid = None
+        self.hits = self.misses = 0
+        self.keys: dict[str, str] = {}   # base key per kind of result, set by the build
+        self._owner = os.getpid()
+
+    def _open(self):
+        if self.path is None:
+            return None
+        if self._pid == os.getpid() and self._connection is not None:
+            return self._connection
+        self._pid, self._connection = os.getpid(), None
+        if not self.path.exists():
+            return None
+        try:
+            connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+            (stored,) = connection.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
+            if stored != FORMAT:
+                raise sqlite3.DatabaseError(f"format {stored}")
+            self._connection = connection
+        except (sqlite3.Error, TypeError, ValueError) as exc:
+            self.notes.append(f"the build cache {self.path.name} could not be read ({exc}); it is ignored and "
+                              f"rebuilt")
+            self._connection = None
+            self._broken = True
+        return self._connection
+
+    def get(self, kind: str, key: str):
+        name = f"{kind}:{key}"
+        self.used.append(name)
+        connection = self._open()
+        if connection is not None:
+            try:
+                row = connection.execute("SELECT value FROM entries WHERE key = ?", (name,)).fetchone()
+                if row is not None:
+                    self.hits += 1
+                    return pickle.loads(row[0])
+            except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a wrong result
+                pass
+        self.misses += 1
+        return MISSING
+
+    def put(self, kind: str, key: str, value) -> None:
+        self.pending.append((f"{kind}:{key}", pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)))
+
+    def memo(self, kind: str, key: str, compute):
+        value = self.get(kind, key)
+        if value is MISSING:
+            value = compute()
+            self.put(kind, key, value)
+        return value
+
+    def in_worker(self) -> None:
+        """In a freshly forked worker: forget what the parent had pending (it is not ours to send)."""
+        if self._owner != os.getpid():
+            self._owner = os.getpid()
+            self.pending, self.used = [], []
+
+    def take(self) -> tuple[list, list]:
+        """What this process computed and used since the last call (sent back from workers)."""
+        pending, used = self.pending, self.used
+        self.pending, self.used = [], []
+        return pending, used
+
+    def merge(self, pending: list, used: list) -> None:
+        self.pending += pending
+        self.used += used
+
+    def save(self) -> None:
+        """Write new entries, drop unused ones (parent process only)."""
+        if self.path is None:
+            return
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._write()
+        except sqlite3.Error as exc:
+            self.notes.append(f"the build cache could not be written ({exc}); it was deleted")
+            self.path.unlink(missing_ok=True)
+
+    def _write(self) -> None:
+        if getattr(self, "_broken", False) and self.path.exists():
+            self.path.unlink()
+        connection = sqlite3.connect(self.path, timeout=30)
+        try:
+            with connection:
+                connection.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
+                connection.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB)")
+                connection.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (FORMAT,))
+                connection.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)", self.pending)
+                connection.execute("CREATE TEMP TABLE used (key TEXT PRIMARY KEY)")
+                connection.executemany("INSERT OR IGNORE INTO used VALUES (?)", ((k,) for k in self.used))
+                connection.execute("DELETE FROM entries WHERE key NOT IN (SELECT key FROM used)")
+        finally:
+            connection.close()
+        self.pending, self.used = [], []
+
+
+_CURRENT = {"cache": BuildCache(None)}
+
+
+def current() -> BuildCache:
+    return _CURRENT["cache"]
+
+
+def use(cache: BuildCache) -> None:
+    _CURRENT["cache"] = cache

@@ -1,0 +1,105 @@
+"""The build cache: whatever changes between two builds (an article, a template, the settings, the
+rules; an article deleted; the cache itself damaged), the incremental output equals a cold build."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from conftest import cli, make_project, post, tree
+
+NOW = "2026-11-24T12:00"
+
+
+def build_into(project, out, *extra):
+    result = cli(project, "build", "--now", NOW, "--out", str(out), "--verbose", *extra)
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def cold(project, tmp_path, name):
+    """The same project built from scratch in another folder with no cache."""
+    copy = tmp_path / f"cold-{name}"
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns(".pipeline", "output"))
+    build_into(copy, copy / "output", "--no-cache")
+    return tree(copy / "output")
+
+
+@pytest.fixture
+def warm(tmp_path):
+    posts = {f"p{i:02}.md": post(f"Article {i}", f"2026-03-{i + 1:02}", f"Body {i}. See [next](p{(i + 1) % 12:02}.md).",
+                                 tags=f"[knee, topic {i % 3}]") for i in range(12)}
+    posts["dry.md"] = post("Dry Needling Basics", "2026-04-01", "What dry needling is.", tags="[dry needling]")
+    project = make_project(tmp_path / "p", posts)
+    first = build_into(project, project / "output")
+    assert "Reused 0 cached results" in first.stderr
+    second = build_into(project, project / "output")
+    assert "Reused 0 cached" not in second.stderr and "No changes since the last build." in second.stdout
+    return project
+
+
+CHANGES = {
+    "article text": lambda p: (p / "content/posts/p03.md").write_text(post("Article 3", "2026-03-04", "New body.",
+                                                                           tags="[knee]")),
+    "article title (neighbours' links)": lambda p: (p / "content/posts/p05.md").write_text(
+        post("Renamed Five", "2026-03-06", "Body 5.", tags="[knee, topic 2]")),
+    "article deleted": lambda p: (p / "content/posts/dry.md").unlink(),
+    "template": lambda p: (p / "templates/newsletter/email.html").write_text(
+        (p / "templates/newsletter/email.html").read_text().replace("Read it on our blog", "Read the article")),
+    "social template": lambda p: (p / "templates/social/post.txt").write_text(
+        (p / "templates/social/post.txt").read_text() + "\nNew line.\n"),
+    "site settings": lambda p: (p / "content/site.yaml").write_text(
+        (p / "content/site.yaml").read_text().replace("Test Clinic Blog", "Renamed Clinic Blog")),
+    "compliance rules": lambda p: (p / "content/compliance.yaml").write_text(
+        (p / "content/compliance.yaml").read_text().replace("Educational only, not medical advice.",
+                                                            "For education only; not medical advice.")),
+    "a tag renamed on one article": lambda p: (p / "content/posts/p01.md").write_text(
+        post("Article 1", "2026-03-02", "Body 1.", tags="[Knee, topic 1]")),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES), ids=list(CHANGES))
+def test_an_incremental_build_equals_a_cold_build(warm, tmp_path, change):
+    CHANGES[change](warm)
+    result = build_into(warm, warm / "output")
+    assert tree(warm / "output") == cold(warm, tmp_path, "x")
+    assert "Reused 0 cached" not in result.stderr or change in ("site settings", "compliance rules")
+
+
+def test_deleting_a_linked_article_is_caught_even_with_the_cache(warm):
+    (warm / "content/posts/p07.md").unlink()
+    result = cli(warm, "build", "--now", NOW)
+    assert result.exit_code == 1
+    assert "content/posts/p06.md:7:20: error: link to 'p07.md': no published article has that file" in result.stderr
+
+
+@pytest.mark.parametrize("damage", [b"not a database", b"", b"SQLite format 3\x00" + b"\xff" * 200])
+def test_a_corrupt_cache_is_ignored_with_a_note_and_rebuilt(warm, tmp_path, damage):
+    (warm / ".pipeline/cache.sqlite").write_bytes(damage)
+    result = build_into(warm, warm / "output")
+    assert "note: the build cache cache.sqlite could not be read" in result.stderr
+    assert tree(warm / "output") == cold(warm, tmp_path, "corrupt")
+    again = build_into(warm, warm / "output")
+    assert "could not be read" not in again.stderr and "Reused 0 cached" not in again.stderr
+
+
+def test_a_foreign_cache_is_ignored(warm, tmp_path):
+    import sqlite3
+    path = warm / ".pipeline/cache.sqlite"
+    path.unlink()
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE meta (name TEXT, value TEXT)")
+    connection.execute("INSERT INTO meta VALUES ('format', 'someone-else')")
+    connection.commit()
+    connection.close()
+    result = build_into(warm, warm / "output")
+    assert "could not be read (format someone-else)" in result.stderr
+    assert tree(warm / "output") == cold(warm, tmp_path, "foreign")
+
+
+def test_no_cache_builds_from_scratch_and_leaves_the_cache_alone(warm):
+    before = (warm / ".pipeline/cache.sqlite").read_bytes()
+    result = build_into(warm, warm / "output", "--no-cache")
+    assert "Reused 0 cached results" in result.stderr
+    assert (warm / ".pipeline/cache.sqlite").read_bytes() == before
