@@ -4,6 +4,8 @@ leaves the previous output as it was."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import unicodedata
@@ -86,23 +88,57 @@ class Changes:
         return bool(self.added or self.changed or self.removed)
 
 
-def compare(artifacts: list[Artifact], out: Path) -> Changes:
+def _manifest_path(out: Path) -> Path:
+    return out.parent / f".{out.name}-manifest.json"
+
+
+def _read_manifest(out: Path) -> dict:
+    """path -> [sha256, size, mtime_ns] of the files the last build wrote (beside output/, not in it)."""
+    try:
+        data = json.loads(_manifest_path(out).read_text("utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _unchanged_file(out: Path, path: str, entry) -> Path | None:
+    """The old output file for `path` if it is still exactly what the last build wrote."""
+    target = out / path
+    try:
+        stat = target.stat()
+    except OSError:
+        return None
+    return target if entry and [stat.st_size, stat.st_mtime_ns] == entry[1:] else None
+
+
+def compare(artifacts: list[Artifact], out: Path, hashes: dict[str, str], manifest: dict) -> Changes:
     old = {p.relative_to(out).as_posix(): p for p in out.rglob("*") if p.is_file()} if out.is_dir() else {}
     old.pop(MARKER, None)
-    new = {a.path: a.content for a in artifacts}
+    new = {a.path: a for a in artifacts}
     added = tuple(sorted(set(new) - set(old)))
     removed = tuple(sorted(set(old) - set(new)))
-    changed = tuple(sorted(p for p in set(new) & set(old) if old[p].read_bytes() != new[p]))
+
+    def differs(path: str) -> bool:
+        entry = manifest.get(path)
+        if entry and _unchanged_file(out, path, entry) is not None:
+            return entry[0] != hashes[path]
+        return old[path].read_bytes() != new[path].content
+
+    changed = tuple(sorted(p for p in set(new) & set(old) if differs(p)))
     return Changes(added, changed, removed)
 
 
 def write_artifacts(artifacts: list[Artifact], out: Path, root: Path) -> Changes:
-    """Write every artifact into a fresh folder beside `out`, then swap it in. Returns what changed."""
+    """Write every artifact into a fresh folder beside `out`, then swap it in. Files that are the
+    same as last time are hard-linked from the old output instead of written again. Returns what
+    changed."""
     check_paths(artifacts)
     check_output_dir(out, root)
     out = out.resolve()
     recover(out)
-    changes = compare(artifacts, out)
+    manifest = _read_manifest(out)
+    hashes = {a.path: hashlib.sha256(a.content).hexdigest() for a in artifacts}
+    changes = compare(artifacts, out, hashes, manifest)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.new-{os.getpid()}"
     try:
@@ -111,14 +147,32 @@ def write_artifacts(artifacts: list[Artifact], out: Path, root: Path) -> Changes
         for artifact in sorted(artifacts, key=lambda a: a.path):
             target = staging / artifact.path
             target.parent.mkdir(parents=True, exist_ok=True)
+            entry = manifest.get(artifact.path)
+            previous = _unchanged_file(out, artifact.path, entry) if entry and entry[0] == hashes[artifact.path] \
+                else None
+            if previous is not None:
+                try:
+                    os.link(previous, target)
+                    continue
+                except OSError:
+                    pass
             target.write_bytes(artifact.content)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise PipelineError(Finding(Location(str(out)), f"could not write the build ({exc.strerror or exc}); "
                                     "the previous output is unchanged")) from None
+    fresh = {}
+    for artifact in artifacts:
+        stat = (staging / artifact.path).stat()
+        fresh[artifact.path] = [hashes[artifact.path], stat.st_size, stat.st_mtime_ns]
     old = out.parent / f".{out.name}.old-{os.getpid()}"
+    _manifest_path(out).unlink(missing_ok=True)  # never describe a tree it does not match
     if out.exists():
         os.replace(out, old)
     os.replace(staging, out)
     shutil.rmtree(old, ignore_errors=True)
+    try:
+        _manifest_path(out).write_text(json.dumps(fresh, sort_keys=True), "utf-8")
+    except OSError:
+        pass  # the manifest only saves work; without it the next build compares file contents
     return changes

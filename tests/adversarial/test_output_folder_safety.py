@@ -75,6 +75,7 @@ def test_refuses_to_replace_a_folder_the_pipeline_did_not_create(project, tmp_pa
 def test_a_write_failure_midway_keeps_the_previous_output(project, monkeypatch):
     build(project)
     before = tree(project / "output")
+    (project / "content/posts/new.md").write_text(post("Brand New", "2026-07-01"))  # so files must be written
     calls = {"n": 0}
     real = type(project).write_bytes
 
