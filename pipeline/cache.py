@@ -118,17 +118,19 @@ class BuildCache:
         """In a freshly forked worker: forget what the parent had pending (it is not ours to send)."""
         if self._owner != os.getpid():
             self._owner = os.getpid()
-            self.pending, self.used = [], []
+            self.pending, self.used, self.hits, self.misses = [], [], 0, 0
 
-    def take(self) -> tuple[list, list]:
+    def take(self) -> tuple[list, list, int, int]:
         """What this process computed and used since the last call (sent back from workers)."""
-        pending, used = self.pending, self.used
-        self.pending, self.used = [], []
-        return pending, used
+        taken = (self.pending, self.used, self.hits, self.misses)
+        self.pending, self.used, self.hits, self.misses = [], [], 0, 0
+        return taken
 
-    def merge(self, pending: list, used: list) -> None:
+    def merge(self, pending: list, used: list, hits: int, misses: int) -> None:
         self.pending += pending
         self.used += used
+        self.hits += hits
+        self.misses += misses
 
     def save(self) -> None:
         """Write new entries, drop unused ones (parent process only)."""

@@ -41,8 +41,8 @@ def map_ordered(function: Callable[[object, T], R], items: Sequence[T], context:
     results: list = []
     problems = []
     build_cache = cache.current()
-    for status, value, (pending, used) in parts:
-        build_cache.merge(pending, used)
+    for status, value, taken in parts:
+        build_cache.merge(*taken)
         if status == "error":
             problems.extend(value)
         else:

@@ -19,6 +19,7 @@ RECENT = timedelta(days=7)   # an article this new whose posts were dropped is w
 
 def check_exports(site: Site, artifacts: list[Artifact]) -> list[Finding]:
     findings: list[Finding] = []
+    by_slug = {a.slug: a for a in site.articles}
     for artifact in artifacts:
         if artifact.channel != "social":
             continue
@@ -27,7 +28,7 @@ def check_exports(site: Site, artifacts: list[Artifact]) -> list[Finding]:
                                  channel="social", artifact=f"output/{artifact.path}")
                          for line, message in hootsuite_problems(site, artifact.content)]
         elif artifact.media_type == "application/json":
-            findings += _past_posts(site, artifact)
+            findings += _past_posts(site, artifact, by_slug)
     return findings
 
 
@@ -71,11 +72,11 @@ def hootsuite_problems(site: Site, content: bytes) -> list[tuple[int, str]]:
     return problems
 
 
-def _past_posts(site: Site, artifact: Artifact) -> list[Finding]:
-    data = json.loads(artifact.content)
-    article = next((a for a in site.articles if a.slug in artifact.articles), None)
+def _past_posts(site: Site, artifact: Artifact, by_slug: dict) -> list[Finding]:
+    article = next((by_slug[s] for s in artifact.articles if s in by_slug), None)
     if article is None or site.now - article.date > RECENT:
         return []
+    data = json.loads(artifact.content)
     missed = sorted(name for name, post in data.get("posts", {}).items() if post.get("scheduled_at") is None)
     if not missed:
         return []

@@ -23,16 +23,22 @@ def render_report(site: Site, findings: list[Finding], claims: list[Claim], chec
             by_article[check.article][check.channel].append(check)
         else:
             sitewide[check.channel].append(check)
+    claims_by_source, findings_by_source = defaultdict(list), defaultdict(list)
+    for claim in claims:
+        claims_by_source[claim.article].append(claim)
+    for finding in findings:
+        findings_by_source[finding.location.path].append(finding)
     articles = []
     for article in site.articles:
         articles.append({
             "article": article,
             "url": site.config.url(article.path),
             "channels": dict(sorted(by_article[article.slug].items())),
-            "claims": [c for c in claims if c.article == article.source],
-            "findings": [f for f in findings if f.location.path == article.source],
+            "claims": claims_by_source[article.source],
+            "findings": findings_by_source[article.source],
         })
-    other = [f for f in findings if not any(f.location.path == a.source for a in site.articles)]
+    sources = {a.source for a in site.articles}
+    other = [f for f in findings if f.location.path not in sources]
     totals = {
         "checks": len(checks),
         "found": sum(1 for c in checks if c.found),
