@@ -127,24 +127,13 @@ class MarkdownRenderer:
             return Rendered("", "", "", tuple(self.state["links"]))
         fragment = lxml.html.fragment_fromstring(html, create_parent="div")
         first = next((el for el in fragment if el.tag == "p"), None)
-        return Rendered(html, _collapse(fragment), _collapse(first) if first is not None else "",
+        return Rendered(html, readable_text(fragment), readable_text(first) if first is not None else "",
                         tuple(self.state["links"]))
 
 
 def sanitise(html: str) -> str:
     return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES,
                      link_rel=None, strip_comments=True)
-
-
-def html_text(html: str) -> str:
-    """Plain text of an HTML fragment (tags dropped, entities decoded, whitespace collapsed)."""
-    if not html.strip():
-        return ""
-    return _collapse(lxml.html.fragment_fromstring(html, create_parent="div"))
-
-
-def _collapse(element) -> str:
-    return readable_text(element)
 
 
 _RAW_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")

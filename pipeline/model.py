@@ -32,10 +32,6 @@ class NewsletterConfig:
     unsubscribe_url: str          # https URL, or an email service's merge tag such as *|UNSUB|*
     unsubscribe_mailto: str | None = None
 
-    @property
-    def unsubscribe_is_merge_tag(self) -> bool:
-        return not self.unsubscribe_url.startswith("https://")
-
 
 PLATFORMS = ("x", "linkedin", "facebook", "instagram", "bluesky", "threads", "mastodon")
 # When each platform's post goes out after the article's date, unless site.yaml says otherwise.
@@ -173,9 +169,6 @@ class Site:
     rules: "object"           # pipeline.compliance.rules.Rules
     build_time: datetime      # from SOURCE_DATE_EPOCH or the newest article; never the wall clock
     now: datetime             # the publishing clock: --now, or the wall clock
-
-    def article(self, slug: str) -> Article:
-        return next(a for a in self.articles if a.slug == slug)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable
 
@@ -170,7 +170,6 @@ class Validator:
 
     doc: YamlDoc
     findings: FindingList
-    extra: dict = field(default_factory=dict)
 
     def fail(self, keys: tuple, message: str, *, at_key: bool = False) -> None:
         location = self.doc.key_location(keys) if at_key else self.doc.location(keys)
