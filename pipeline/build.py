@@ -6,33 +6,20 @@ import os
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
 
 from pipeline import cache
-from pipeline.channels import CHANNELS, newsletter
+from pipeline.channels import CHANNELS, newsletter, social
 from pipeline.compliance.checker import Check, Claim, check_artifacts, check_sources
-from pipeline.compliance.exports import check_exports
+from pipeline.compliance.exports import RECENT, check_exports
 from pipeline.compliance.report import render_report
 from pipeline.compliance.rules import load_rules
 from pipeline.config import load_config
 from pipeline.errors import Finding, FindingList, PipelineError
 from pipeline.links import check_links
 from pipeline.model import Artifact, Site, SiteConfig, Tag
+from pipeline.options import Options
 from pipeline.parallel import set_jobs
 from pipeline.sources import load_articles
-
-
-@dataclass(frozen=True)
-class Options:
-    drafts: bool = False
-    future: bool = False
-    now: datetime | None = None      # the publishing clock; default: the wall clock
-    strict: bool = False             # warnings count as errors
-    digest_since: datetime | None = None   # also render a digest newsletter of [since, until]
-    digest_until: datetime | None = None   # default: the publishing clock
-    progress: Callable[[str, int, int], None] | None = field(default=None, compare=False)  # (stage, done, total)
-    jobs: int | None = None          # worker processes; default: the number of cores
-    cache: bool = True               # reuse per-article results from .pipeline/cache.sqlite
 
 
 @dataclass(frozen=True)
@@ -45,10 +32,12 @@ class BuildResult:
     notes: list[str] = field(default_factory=list)
     reused: int = 0      # cached results used
     computed: int = 0    # results computed afresh
+    clock_events: tuple[datetime, ...] = ()  # publishing-clock readings at which the output changes
 
 
-def load_site(root: Path, options: Options, findings: FindingList) -> Site:
-    """Config, rules and articles, with every problem of all three reported together."""
+def load_site(root: Path, options: Options, findings: FindingList, dates: list | None = None) -> Site:
+    """Config, rules and articles, with every problem of all three reported together. `dates`
+    receives every source's date, published or not."""
     config = rules = None
     for load in (load_config, load_rules):
         try:
@@ -62,7 +51,8 @@ def load_site(root: Path, options: Options, findings: FindingList) -> Site:
     now = options.now or datetime.now(timezone.utc)
     if now.tzinfo is None:
         now = now.replace(tzinfo=config.tz)
-    articles = load_articles(root, config, findings, now=now, drafts=options.drafts, future=options.future)
+    articles = load_articles(root, config, findings, now=now, drafts=options.drafts, future=options.future,
+                             dates=dates)
     findings.raise_if_errors()
     return Site(str(root), config, tuple(articles), group_tags(articles), rules, build_time(articles), now)
 
@@ -118,7 +108,8 @@ def _run(root: Path, options: Options) -> BuildResult:
     set_jobs(options.jobs)
     findings = FindingList()
     report(stages[0], 0, len(stages))
-    site = load_site(root, options, findings)
+    dates: list[datetime] = []
+    site = load_site(root, options, findings, dates)
     artifacts = []
     for index, channel in enumerate(CHANNELS, start=1):
         report(stages[index], index, len(stages))
@@ -136,7 +127,15 @@ def _run(root: Path, options: Options) -> BuildResult:
     findings.raise_if_errors()
     ordered = sorted(findings.items, key=Finding.sort_key)
     artifacts.append(render_report(site, ordered, claims, checks))
-    return BuildResult(site, artifacts, ordered, claims, checks)
+    return BuildResult(site, artifacts, ordered, claims, checks, clock_events=clock_events(site, dates))
+
+
+def clock_events(site: Site, dates: list[datetime]) -> tuple[datetime, ...]:
+    """Every reading of the publishing clock at which some output would change: an article's date
+    (it gets published), a post's slot minus the lead time (it leaves the exports) and the end of
+    an article's first week (the social-past warning stops)."""
+    events = set(dates) | set(social.clock_events(site)) | {a.date + RECENT for a in site.articles}
+    return tuple(sorted(events))
 
 
 def digest(site: Site, since: datetime, until: datetime | None) -> list:

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import click
 
-from pipeline import __version__
-from pipeline.build import Options, run
-from pipeline.compliance.rules import load_rules
+from pipeline import __version__, uptodate
 from pipeline.errors import Finding, PipelineError
-from pipeline.formats import findings_json, rules_json, rules_text
-from pipeline.scaffold import new_article
+from pipeline.options import Options
 from pipeline.schema import Invalid, parse_datetime
 from pipeline.writer import check_output_dir, write_artifacts
+
+# The renderers (pipeline.build and what it imports) load only when a build really runs, so an
+# up-to-date rebuild answers in a fraction of a second.
 
 
 class Console:
@@ -61,7 +61,11 @@ class Console:
             click.echo(finding.format(), err=True)
 
     def changes(self, changes) -> None:
+        """What the swap changed in output/; None when the build was up to date."""
         if self.quiet:
+            return
+        if changes is None:
+            click.echo("No changes since the last build.")
             return
         lines = ([f"  added    {p}" for p in changes.added] + [f"  changed  {p}" for p in changes.changed]
                  + [f"  removed  {p}" for p in changes.removed])
@@ -143,13 +147,38 @@ OUT = click.option("--out", type=click.Path(path_type=Path), default=None, help=
 def build(obj: Context, out: Path | None, drafts, future, now, strict, quiet, verbose, jobs, no_cache) -> None:
     """Render every channel and write output/ (only when the whole build is good)."""
     console = Console(quiet, verbose)
-    result, out = _build_and_write(obj, console, out, Options(drafts, future, now, strict,
-                                                               progress=console.progress, jobs=jobs,
-                                                               cache=not no_cache))
-    counts = Counter(a.channel for a in result.artifacts)
+    options = Options(drafts, future, now, strict, progress=console.progress, jobs=jobs, cache=not no_cache)
+    out = out if out is not None else obj.root / "output"
+    articles, counts, findings = _build_unless_up_to_date(obj, console, out, options)
     per_channel = ", ".join(f"{channel} {n}" for channel, n in counts.items())
-    console.summary(f"Built {len(result.site.articles)} articles: {len(result.artifacts)} files ({per_channel}) in "
-                    f"{_display(out, obj.root)}/ in {console.elapsed:.2f} s{_tally(result.findings)}.")
+    console.summary(f"Built {articles} articles: {sum(counts.values())} files ({per_channel}) in "
+                    f"{_display(out, obj.root)}/ in {console.elapsed:.2f} s{_tally(findings)}.")
+
+
+def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options: Options):
+    """(articles, files per channel, findings) of a build, or of the last one when nothing it
+    depends on has changed since (see pipeline.uptodate); --no-cache always builds."""
+    key = uptodate.code_key(obj.root, (options.drafts, options.future, options.strict,
+                             os.environ.get("SOURCE_DATE_EPOCH", "").strip(), str(out.resolve())))
+    stamp = uptodate.load(obj.root, out, key, options.now) if options.cache else None
+    if stamp is not None:
+        if console.verbose:
+            click.echo("Up to date: no input, option or output file has changed since the last build.", err=True)
+        console.findings(list(stamp.findings))
+        console.changes(None)
+        return stamp.articles, dict(stamp.files), list(stamp.findings)
+    try:
+        check_output_dir(out, obj.root)  # refuse before writing even the clock
+    except PipelineError as exc:
+        _fail(obj, exc, "text", "Build failed")
+    started, inputs = uptodate.fs_clock(obj.root), uptodate.input_entries(obj.root)
+    result, out = _build_and_write(obj, console, out, options)
+    counts = Counter(a.channel for a in result.artifacts)
+    uptodate.save(obj.root, out, dict(key=key, now=result.site.now, timezone=result.site.config.timezone,
+                                      clock_events=result.clock_events, findings=tuple(result.findings),
+                                      articles=len(result.site.articles), files=tuple(counts.items())),
+                  inputs, started)
+    return len(result.site.articles), counts, result.findings
 
 
 @main.command()
@@ -233,6 +262,8 @@ def serve(obj: Context, port: int) -> None:
 @click.pass_obj
 def new(obj: Context, title: str, tags: str) -> None:
     """Create content/posts/<slug>.md with front matter, today's date and an outline."""
+    from pipeline.scaffold import new_article
+
     try:
         path = new_article(obj.root, title, tags.split(",") if tags else [], datetime.now(timezone.utc))
     except PipelineError as exc:
@@ -255,6 +286,8 @@ def check(obj: Context, drafts, future, now, strict, quiet, verbose, jobs, no_ca
     options = Options(drafts, future, now, strict, progress=console.progress, jobs=jobs, cache=not no_cache)
     result = _run(obj, options, None, fmt, console)
     if fmt == "json":
+        from pipeline.formats import findings_json
+
         click.echo(findings_json(result.findings))
         return
     console.notes(result)
@@ -268,6 +301,9 @@ def check(obj: Context, drafts, future, now, strict, quiet, verbose, jobs, no_ca
 @click.pass_obj
 def rules(obj: Context, fmt: str) -> None:
     """List the disclaimers and claim rules in force (content/compliance.yaml)."""
+    from pipeline.compliance.rules import load_rules
+    from pipeline.formats import rules_json, rules_text
+
     try:
         loaded = load_rules(obj.root)
     except PipelineError as exc:
@@ -276,6 +312,8 @@ def rules(obj: Context, fmt: str) -> None:
 
 
 def _run(obj: Context, options: Options, then, fmt: str = "text", console: Console | None = None):
+    from pipeline.build import run
+
     try:
         result = run(obj.root, options)
         if then is not None:
@@ -291,6 +329,8 @@ def _fail(obj: Context, exc: PipelineError, fmt: str, headline: str):
     if obj.debug:
         raise exc
     if fmt == "json":
+        from pipeline.formats import findings_json
+
         click.echo(findings_json(exc.findings))
         sys.exit(1)
     for finding in exc.findings:

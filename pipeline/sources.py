@@ -114,9 +114,12 @@ def source_files(root: Path) -> list[Path]:
 
 
 def load_articles(root: Path, config: SiteConfig, findings: FindingList, *, now: datetime,
-                  drafts: bool = False, future: bool = False) -> list[Article]:
-    """Validate every source; return the published articles, newest first. Findings for all files."""
+                  drafts: bool = False, future: bool = False, dates: list | None = None) -> list[Article]:
+    """Validate every source; return the published articles, newest first. Findings for all files.
+    `dates` receives the date of every valid source, published or not (see uptodate)."""
     parsed = [p for p in (_parse(root, path, config, findings) for path in source_files(root)) if p]
+    if dates is not None:
+        dates.extend(p.date for p in parsed)
     published = [p for p in parsed if (drafts or not p.fields["draft"]) and (future or p.date <= now)]
     _check_slugs(published, findings)
     by_source = {PurePosixPath(p.rel).relative_to(POSTS_DIR).as_posix(): p.slug for p in published}

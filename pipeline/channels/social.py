@@ -174,6 +174,13 @@ def _slot(moment: datetime) -> datetime:
     return moment + timedelta(minutes=(-moment.minute) % 5)
 
 
+def clock_events(site: Site) -> list[datetime]:
+    """The clock readings at which `schedule` starts leaving a post out: its slot minus the lead time."""
+    tz = site.config.tz
+    return [_slot(article.date.astimezone(tz) + site.config.social.offset(name)) - LEAD_TIME
+            for article in site.articles for name in site.config.social.platforms]
+
+
 def schedule(site: Site, per_article) -> dict[str, list[dict]]:
     """Give each post a time slot: the article's date plus the platform's offset, in the site's
     timezone, at least 10 minutes after the build clock, one post per slot per platform."""

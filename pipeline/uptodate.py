@@ -1,0 +1,161 @@
+"""Up-to-date check, the fast path of a rebuild: when every file the build reads, the pipeline's
+own code, the options and the output folder are exactly as the last successful build left them,
+and the publishing clock has not crossed a moment at which the output would change, the build is
+not run again; its findings are shown again instead.
+
+Like make, Hugo and git it compares file metadata (path, size, mtime, ctime, inode), never trusts a
+file modified within a second before the build that read it (git's "racy" files: a change in the
+same clock tick would keep its mtime), and stamps the output tree too, so a hand-edited or deleted output file means a full build. Only this module
+and the writer look at output/; the stamp itself lives in .pipeline/."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+FORMAT = 2
+RACY_NS = 1_000_000_000   # inputs modified this close to the start of a build are not trusted
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What the last successful build of one output folder read, decided and showed."""
+
+    key: str                          # options, code, Python and installed packages
+    inputs: str                       # digest of every input file's metadata
+    output: str                       # digest of every output file's metadata after the swap
+    now: datetime                     # the publishing clock it used
+    timezone: str                     # the site's, for a --now without one
+    clock_events: tuple[datetime, ...]  # moments at which another clock changes the output
+    findings: tuple                   # what it reported (errors excluded: it succeeded)
+    articles: int
+    files: tuple[tuple[str, int], ...]  # files per channel, in order
+
+
+def _entries(folder: Path, into: list, prefix: str = "", seen: set | None = None) -> None:
+    """(path, size, mtime, ctime, inode) of every file below `folder`, following links once."""
+    seen = seen if seen is not None else set()
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except (FileNotFoundError, NotADirectoryError):
+        into.append((prefix or ".", "missing"))
+        return
+    for entry in entries:
+        rel = prefix + entry.name
+        if entry.name == "__pycache__":
+            continue
+        try:
+            stat = entry.stat()
+        except OSError:
+            into.append((rel, "broken"))
+            continue
+        if entry.is_dir():
+            if (stat.st_dev, stat.st_ino) not in seen:
+                seen.add((stat.st_dev, stat.st_ino))
+                _entries(Path(entry.path), into, rel + "/", seen)
+            continue
+        into.append((rel, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino))
+
+
+def _digest(entries: list) -> str:
+    return hashlib.sha256(repr(entries).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def input_entries(root: Path) -> list:
+    entries: list = []
+    for name in ("content", "templates"):
+        _entries(root / name, entries, name + "/")
+    return entries
+
+
+def output_digest(out: Path) -> str:
+    entries: list = []
+    _entries(out, entries)
+    return _digest(entries)
+
+
+def code_key(root: Path, options: tuple) -> str:
+    """The options plus everything besides the inputs that shapes the output: the pipeline's code,
+    the Python version and the installed packages (installing any package touches its folder;
+    the project folder itself is left out: every build's swap touches it)."""
+    package = Path(__file__).parent
+    entries: list = [options, sys.version, sys.executable]
+    _entries(package, entries)
+    for place in sys.path:
+        if os.path.realpath(place or ".") == os.path.realpath(root):
+            continue
+        try:
+            stat = os.stat(place or ".")
+            entries.append((place, stat.st_mtime_ns, stat.st_ino))
+        except OSError:
+            entries.append((place, "missing"))
+    return _digest(entries)
+
+
+def _stamp_path(root: Path, out: Path) -> Path:
+    name = hashlib.sha256(str(out.resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return root / ".pipeline" / f"uptodate-{name}.pickle"
+
+
+def fs_clock(root: Path) -> int | None:
+    """Now, by the clock of the file system the project is on (the one its mtimes come from)."""
+    marker = root / ".pipeline" / "clock"
+    try:
+        marker.parent.mkdir(exist_ok=True)
+        marker.touch()
+        return marker.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+def load(root: Path, out: Path, key: str, now: datetime | None) -> Stamp | None:
+    """The last build's stamp if nothing it depends on has changed, else None. `now` is the
+    publishing clock of this build (None: the wall clock; without a timezone: the site's)."""
+    try:
+        with open(_stamp_path(root, out), "rb") as handle:
+            fmt, stamp = pickle.load(handle)
+    except Exception:  # noqa: BLE001 - a missing, damaged or foreign stamp just means a full build
+        return None
+    if fmt != FORMAT or not isinstance(stamp, Stamp) or stamp.key != key:
+        return None
+    if now is None:
+        now = datetime.now(timezone.utc)
+    elif now.tzinfo is None:
+        try:
+            now = now.replace(tzinfo=ZoneInfo(stamp.timezone))
+        except (ValueError, KeyError, ZoneInfoNotFoundError):
+            return None
+    low, high = sorted((stamp.now, now))
+    if any(low <= moment <= high for moment in stamp.clock_events):
+        return None
+    if stamp.inputs != _digest(input_entries(root)) or stamp.output != output_digest(out):
+        return None
+    return stamp
+
+
+def save(root: Path, out: Path, stamp_fields: dict, entries: list, started_ns: int | None) -> None:
+    """Record a successful build, unless an input changed while it ran (then the next one is full)."""
+    path = _stamp_path(root, out)
+    path.unlink(missing_ok=True)
+    if started_ns is None or any(len(e) == 5 and e[2] >= started_ns - RACY_NS for e in entries):
+        return
+    if _digest(input_entries(root)) != _digest(entries):
+        return
+    stamp = Stamp(inputs=_digest(entries), output=output_digest(out), **stamp_fields)
+    try:
+        temporary = path.with_suffix(f".tmp-{os.getpid()}")
+        temporary.write_bytes(pickle.dumps((FORMAT, stamp), protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(temporary, path)
+    except OSError:
+        pass  # the stamp only saves time
+
+
+def forget(root: Path, out: Path) -> None:
+    _stamp_path(root, out).unlink(missing_ok=True)

@@ -1,0 +1,184 @@
+"""The up-to-date fast path: a rebuild with nothing changed is skipped and repeats the last build's
+findings; any change to what a build depends on (an input file, an option, the output folder, the
+publishing clock crossing a moment that matters) means a real build, whose output equals a cold
+build's."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import pytest
+
+from conftest import cli, make_project, post, tree
+
+NOW = "2026-11-24T12:00"
+UP_TO_DATE = "Up to date: no input, option or output file has changed since the last build."
+
+
+def settle(project, seconds: float = 60) -> None:
+    """Make every input look edited a minute ago: files changed just before a build are never
+    trusted by the next one (see test_a_file_changed_just_before_a_build_is_not_trusted)."""
+    then = time.time() - seconds
+    for folder in ("content", "templates"):
+        for path in (project / folder).rglob("*"):
+            os.utime(path, (then, then))
+
+
+def build(project, *extra, now=NOW):
+    result = cli(project, "build", "--now", now, "--verbose", *extra)
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def cold(project, tmp_path, *extra, now=NOW):
+    copy = tmp_path / "cold"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns(".pipeline", "output", ".output-manifest.json"))
+    build(copy, "--no-cache", *extra, now=now)
+    return tree(copy / "output")
+
+
+@pytest.fixture
+def stamped(tmp_path):
+    project = make_project(tmp_path / "p", {
+        "knee.md": post("Knee Basics", "2026-05-01", "Knees carry a lot. See [hips](hip.md).", tags="[knee]"),
+        "hip.md": post("Hip Strength", "2026-06-01", "Strong hips help runners.", tags="[hip]"),
+        "soon.md": post("Coming Soon", "2026-11-25T09:00:00", "Scheduled for tomorrow.", tags="[knee]"),
+    }, files={"content/static/logo.txt": "logo"})
+    settle(project)
+    build(project)
+    assert UP_TO_DATE in build(project).stderr
+    return project
+
+
+def _findings(stderr: str) -> list[str]:
+    """The finding lines, without --verbose's timing and cache lines."""
+    return [line for line in stderr.splitlines()
+            if line != UP_TO_DATE and not line.startswith("Reused ") and not line.endswith(" s")]
+
+
+def test_an_unchanged_rebuild_is_skipped_and_repeats_findings_and_summary(tmp_path):
+    project = make_project(tmp_path / "p", {"knee.md": post("Knee Basics", "2026-05-01",
+                                                            "Our treatment is the best in Avon.")})
+    settle(project)
+    first = build(project)
+    before = tree(project / "output")
+    second = build(project)
+    assert UP_TO_DATE in second.stderr
+    assert "warning[" in first.stderr and _findings(second.stderr) == _findings(first.stderr)
+    assert "No changes since the last build." in second.stdout
+    summary = lambda text: text.splitlines()[-1].split(" in output/")[0]  # noqa: E731
+    assert summary(second.stdout) == summary(first.stdout)
+    assert tree(project / "output") == before
+
+
+CHANGES = {
+    "article text, same size and mtime": lambda p: _same_size_edit(p / "content/posts/hip.md"),
+    "article added": lambda p: (p / "content/posts/new.md").write_text(post("New One", "2026-07-01", "Hello.")),
+    "article deleted": lambda p: (p / "content/posts/soon.md").unlink(),
+    "article renamed": lambda p: (p / "content/posts/soon.md").rename(p / "content/posts/later.md"),
+    "template": lambda p: (p / "templates/blog/article.html").write_text(
+        (p / "templates/blog/article.html").read_text() + "\n<!-- edited -->\n"),
+    "static file added": lambda p: (p / "content/static/extra.txt").write_text("extra"),
+    "site settings": lambda p: (p / "content/site.yaml").write_text(
+        (p / "content/site.yaml").read_text().replace("Test Clinic Blog", "Renamed Clinic Blog")),
+    "compliance rules": lambda p: (p / "content/compliance.yaml").write_text(
+        (p / "content/compliance.yaml").read_text().replace("Educational only, not medical advice.",
+                                                            "For education only; not medical advice.")),
+    "output file edited by hand": lambda p: (p / "output/site/index.html").write_text("edited"),
+    "output file deleted": lambda p: (p / "output/site/feed.xml").unlink(),
+    "stamp damaged": lambda p: [s.write_bytes(b"\x80garbage") for s in (p / ".pipeline").glob("uptodate-*")],
+}
+
+
+def _same_size_edit(path) -> None:
+    stat = path.stat()
+    text = path.read_text()
+    path.write_text(text.replace("Strong hips", "Strung hips"))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size and path.stat().st_mtime_ns == stat.st_mtime_ns
+
+
+@pytest.mark.parametrize("change", list(CHANGES), ids=list(CHANGES))
+def test_any_change_means_a_real_build_equal_to_a_cold_one(stamped, tmp_path, change):
+    CHANGES[change](stamped)
+    result = build(stamped)
+    assert UP_TO_DATE not in result.stderr
+    assert tree(stamped / "output") == cold(stamped, tmp_path)
+
+
+@pytest.mark.parametrize("option", ["--drafts", "--future"])
+def test_another_option_means_a_real_build(stamped, tmp_path, option):
+    result = build(stamped, option)
+    assert UP_TO_DATE not in result.stderr
+    assert tree(stamped / "output") == cold(stamped, tmp_path, option)
+
+
+def test_strict_is_never_answered_from_a_lenient_build(tmp_path):
+    project = make_project(tmp_path / "p", {"knee.md": post("Knee Basics", "2026-05-01", "We are the best.")})
+    settle(project)
+    build(project)
+    result = cli(project, "build", "--now", NOW, "--strict")
+    assert result.exit_code == 1 and "error[" in result.stderr
+
+
+def test_source_date_epoch_is_part_of_the_key(stamped, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert UP_TO_DATE not in build(stamped).stderr
+    assert tree(stamped / "output") == cold(stamped, tmp_path)
+
+
+def test_no_cache_always_builds(stamped):
+    assert UP_TO_DATE not in build(stamped, "--no-cache").stderr
+
+
+def test_the_clock_moving_between_publishing_moments_keeps_the_build_up_to_date(stamped):
+    assert UP_TO_DATE in build(stamped, now="2026-11-24T18:00").stderr
+    assert UP_TO_DATE in build(stamped, now="2026-11-24T11:00").stderr
+
+
+def test_the_clock_passing_a_future_articles_date_publishes_it(stamped, tmp_path):
+    assert not (stamped / "output/site/coming-soon").exists()
+    result = build(stamped, now="2026-11-25T10:00")
+    assert UP_TO_DATE not in result.stderr
+    assert (stamped / "output/site/coming-soon/index.html").is_file()
+    assert tree(stamped / "output") == cold(stamped, tmp_path, now="2026-11-25T10:00")
+
+
+def test_the_clock_passing_a_posts_slot_drops_it_from_the_exports(tmp_path):
+    # Published 11:00; LinkedIn's offset is 2 h: its slot is 13:00, so from 12:50 on it is too late.
+    project = make_project(tmp_path / "p", {"knee.md": post("Knee Basics", "2026-11-24T11:00:00", "About knees.")})
+    csv = project / "output/social/hootsuite-linkedin.csv"
+    settle(project)
+    build(project)
+    assert b"Knee Basics" in csv.read_bytes()
+    assert UP_TO_DATE in build(project, now="2026-11-24T12:45").stderr
+    result = build(project, now="2026-11-24T12:55")
+    assert UP_TO_DATE not in result.stderr
+    assert not csv.exists() or b"Knee Basics" not in csv.read_bytes()
+    assert tree(project / "output") == cold(project, tmp_path, now="2026-11-24T12:55")
+
+
+def test_a_file_changed_just_before_a_build_is_not_trusted(stamped):
+    (stamped / "content/posts/hip.md").write_text(post("Hip Strength", "2026-06-01", "Edited just now."))
+    build(stamped)
+    assert not list((stamped / ".pipeline").glob("uptodate-*"))
+    assert UP_TO_DATE not in build(stamped).stderr
+
+
+def test_a_failed_build_leaves_no_stamp_that_hides_the_failure(stamped):
+    (stamped / "content/posts/hip.md").write_text(post("Hip Strength", "2026-06-01", "See [gone](gone.md)."))
+    settle(stamped)
+    assert cli(stamped, "build", "--now", NOW).exit_code == 1
+    assert cli(stamped, "build", "--now", NOW).exit_code == 1
+
+
+def test_stamps_are_kept_per_output_folder(stamped, tmp_path):
+    other = tmp_path / "elsewhere"
+    assert UP_TO_DATE not in build(stamped, "--out", str(other)).stderr
+    assert UP_TO_DATE in build(stamped, "--out", str(other)).stderr
+    assert UP_TO_DATE in build(stamped).stderr
+    assert tree(other) == tree(stamped / "output")
+
