@@ -149,24 +149,25 @@ def build(obj: Context, out: Path | None, drafts, future, now, strict, quiet, ve
     console = Console(quiet, verbose)
     options = Options(drafts, future, now, strict, progress=console.progress, jobs=jobs, cache=not no_cache)
     out = out if out is not None else obj.root / "output"
-    articles, counts, findings = _build_unless_up_to_date(obj, console, out, options)
+    articles, counts, tally = _build_unless_up_to_date(obj, console, out, options)
     per_channel = ", ".join(f"{channel} {n}" for channel, n in counts.items())
     console.summary(f"Built {articles} articles: {sum(counts.values())} files ({per_channel}) in "
-                    f"{_display(out, obj.root)}/ in {console.elapsed:.2f} s{_tally(findings)}.")
+                    f"{_display(out, obj.root)}/ in {console.elapsed:.2f} s{tally}.")
 
 
 def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options: Options):
-    """(articles, files per channel, findings) of a build, or of the last one when nothing it
-    depends on has changed since (see pipeline.uptodate); --no-cache always builds."""
+    """(articles, files per channel, tally) of a build, or of the last one when nothing it depends
+    on has changed since (see pipeline.uptodate); --no-cache always builds."""
     key = uptodate.code_key(obj.root, (options.drafts, options.future, options.strict,
-                             os.environ.get("SOURCE_DATE_EPOCH", "").strip(), str(out.resolve())))
+                                       os.environ.get("SOURCE_DATE_EPOCH", "").strip(), str(out.resolve())))
     stamp = uptodate.load(obj.root, out, key, options.now) if options.cache else None
     if stamp is not None:
         if console.verbose:
             click.echo("Up to date: no input, option or output file has changed since the last build.", err=True)
-        console.findings(list(stamp.findings))
+        if stamp.shown and not console.quiet:  # a successful build's findings are warnings: --quiet hides them
+            click.echo(stamp.shown, err=True)
         console.changes(None)
-        return stamp.articles, dict(stamp.files), list(stamp.findings)
+        return stamp.articles, dict(stamp.files), stamp.tally
     try:
         check_output_dir(out, obj.root)  # refuse before writing even the clock
     except PipelineError as exc:
@@ -174,35 +175,13 @@ def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options:
     started, inputs = uptodate.fs_clock(obj.root), uptodate.input_entries(obj.root)
     result, out = _build_and_write(obj, console, out, options)
     counts = Counter(a.channel for a in result.artifacts)
-    uptodate.save(obj.root, out, dict(key=key, now=result.site.now, timezone=result.site.config.timezone,
-                                      clock_events=result.clock_events, findings=tuple(result.findings),
-                                      articles=len(result.site.articles), files=tuple(counts.items())),
-                  inputs, started)
-    return len(result.site.articles), counts, result.findings
-
-
-@main.command()
-@click.option("--since", required=True, callback=_now, metavar="DATE", help="First day of the window (ISO 8601).")
-@click.option("--until", callback=_now, metavar="DATE", help="End of the window; default: now. A date "
-              "without a time means the end of that day.")
-@OUT
-@build_options
-@click.pass_obj
-def digest(obj: Context, since, until, out: Path | None, drafts, future, now, strict, quiet, verbose, jobs, no_cache) -> None:
-    """Build everything plus one digest newsletter of the articles published in a window
-    (output/newsletter/digest-<date>/)."""
-    if until is not None and until.time() == datetime.min.time():
-        until = until.replace(hour=23, minute=59, second=59)
-    if until is not None and since > until:
-        raise click.BadParameter("--since must be before --until", param_hint="--since")
-    console = Console(quiet, verbose)
-    options = Options(drafts, future, now, strict, since, until, progress=console.progress, jobs=jobs,
-                      cache=not no_cache)
-    result, out = _build_and_write(obj, console, out, options)
-    folder = next(a.path.rsplit("/", 1)[0] for a in result.artifacts if "/digest-" in a.path)
-    count = len(next(a.articles for a in result.artifacts if a.path.startswith(folder)))
-    console.summary(f"Digest of {count} article{'s' if count != 1 else ''} in {_display(out, obj.root)}/{folder}/ "
-                    f"in {console.elapsed:.2f} s{_tally(result.findings)}.")
+    tally = _tally(result.findings)
+    uptodate.save(obj.root, out, dict(
+        key=key, now=result.site.now.timestamp(), timezone=result.site.config.timezone,
+        clock_events=tuple(moment.timestamp() for moment in result.clock_events),
+        shown="\n".join(f.format() for f in result.findings if not f.is_error), tally=tally,
+        articles=len(result.site.articles), files=tuple(counts.items())), inputs, started)
+    return len(result.site.articles), counts, tally
 
 
 def _build_and_write(obj: Context, console: Console, out: Path | None, options: Options):

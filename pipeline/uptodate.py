@@ -30,42 +30,44 @@ class Stamp:
     key: str                          # options, code, Python and installed packages
     inputs: str                       # digest of every input file's metadata
     output: str                       # digest of every output file's metadata after the swap
-    now: datetime                     # the publishing clock it used
+    now: float                        # the publishing clock it used (POSIX time)
     timezone: str                     # the site's, for a --now without one
-    clock_events: tuple[datetime, ...]  # moments at which another clock changes the output
-    findings: tuple                   # what it reported (errors excluded: it succeeded)
+    clock_events: tuple[float, ...]   # clock readings at which the output changes (POSIX time)
+    shown: str                        # the findings it printed (warnings: it succeeded)
+    tally: str                        # the summary's count of them
     articles: int
     files: tuple[tuple[str, int], ...]  # files per channel, in order
 
 
-def _entries(folder: Path, into: list, prefix: str = "", seen: set | None = None) -> None:
-    """(path, size, mtime, ctime, inode) of every file below `folder`, following links once."""
+def _entries(folder: Path | str, into: list, prefix: str = "", seen: set | None = None) -> None:
+    """(path, size, mtime, ctime, inode) of every file below `folder`, following links once; in
+    directory order (callers sort)."""
     seen = seen if seen is not None else set()
     try:
-        with os.scandir(folder) as listing:
-            entries = sorted(listing, key=lambda e: e.name)
+        listing = os.scandir(folder)
     except (FileNotFoundError, NotADirectoryError):
         into.append((prefix or ".", "missing"))
         return
-    for entry in entries:
-        rel = prefix + entry.name
-        if entry.name == "__pycache__":
-            continue
-        try:
-            stat = entry.stat()
-        except OSError:
-            into.append((rel, "broken"))
-            continue
-        if entry.is_dir():
-            if (stat.st_dev, stat.st_ino) not in seen:
-                seen.add((stat.st_dev, stat.st_ino))
-                _entries(Path(entry.path), into, rel + "/", seen)
-            continue
-        into.append((rel, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino))
+    with listing:
+        for entry in listing:
+            if entry.name == "__pycache__":
+                continue
+            try:
+                stat = entry.stat()
+            except OSError:
+                into.append((prefix + entry.name, "broken"))
+                continue
+            if entry.is_dir():
+                if (stat.st_dev, stat.st_ino) not in seen:
+                    seen.add((stat.st_dev, stat.st_ino))
+                    _entries(entry.path, into, prefix + entry.name + "/", seen)
+                continue
+            into.append((prefix + entry.name, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino))
 
 
 def _digest(entries: list) -> str:
-    return hashlib.sha256(repr(entries).encode("utf-8", "surrogatepass")).hexdigest()
+    """Of file entries (each path once, so the sort never compares past it) and anything else."""
+    return hashlib.sha256(repr(sorted(entries)).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def input_entries(root: Path) -> list:
@@ -85,17 +87,17 @@ def code_key(root: Path, options: tuple) -> str:
     """The options plus everything besides the inputs that shapes the output: the pipeline's code,
     the Python version and the installed packages (installing any package touches its folder;
     the project folder itself is left out: every build's swap touches it)."""
-    package = Path(__file__).parent
-    entries: list = [options, sys.version, sys.executable]
-    _entries(package, entries)
+    code: list = []
+    _entries(Path(__file__).parent, code)
+    entries: list = [("options", repr(options)), ("python", sys.version, sys.executable), ("code", _digest(code))]
     for place in sys.path:
         if os.path.realpath(place or ".") == os.path.realpath(root):
             continue
         try:
             stat = os.stat(place or ".")
-            entries.append((place, stat.st_mtime_ns, stat.st_ino))
+            entries.append((f"path {place}", stat.st_mtime_ns, stat.st_ino))
         except OSError:
-            entries.append((place, "missing"))
+            entries.append((f"path {place}", "missing"))
     return _digest(entries)
 
 
@@ -132,7 +134,7 @@ def load(root: Path, out: Path, key: str, now: datetime | None) -> Stamp | None:
             now = now.replace(tzinfo=ZoneInfo(stamp.timezone))
         except (ValueError, KeyError, ZoneInfoNotFoundError):
             return None
-    low, high = sorted((stamp.now, now))
+    low, high = sorted((stamp.now, now.timestamp()))
     if any(low <= moment <= high for moment in stamp.clock_events):
         return None
     if stamp.inputs != _digest(input_entries(root)) or stamp.output != output_digest(out):
