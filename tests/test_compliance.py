@@ -345,3 +345,27 @@ def test_the_report_is_valid_html_and_lists_each_channel(tmp_path):
     folder.mkdir()
     shutil.copy(project / "output/report.html", folder / "report.html")
     validate(folder)
+
+
+def test_fold_is_the_same_fast_or_slow_for_every_character():
+    """fold() translates only non-ASCII runs and lowercases the rest: it must equal translating
+    every character with the fold table, for every code point and beside ASCII."""
+    from pipeline.compliance.matching import _FOLD, fold
+    every = "A".join(chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c <= 0xDFFF) + "Z\u0130"
+    assert fold(every) == every.translate(_FOLD)
+    assert len(fold(every)) == len(every)
+
+
+def test_the_substring_prefilter_never_skips_a_rule_that_matches():
+    from pipeline.compliance.matching import fold, may_contain, phrase_pattern
+    from pipeline.compliance.rules import load_rules
+    from conftest import REPO
+    rules = load_rules(REPO)
+    text = fold((REPO / "content/posts/how-dry-needling-works.md").read_text("utf-8")
+                + " cures it. Guaranteed results, clinically-proven, Pain free!")
+    matched = 0
+    for rule in rules.claims:
+        if rule.phrases and phrase_pattern(rule.phrases).search(text):
+            matched += 1
+            assert may_contain(rule.phrases, text), rule.id
+    assert matched >= 5

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 import lxml.html
 import pytest
 import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from icalendar import Calendar
 from PIL import Image
 from twitter_text import parse_tweet
@@ -273,3 +275,24 @@ def test_a_missing_local_image_is_an_error_at_its_line(tmp_path):
     assert result.exit_code == 1
     assert ("content/posts/a.md:4:8: error: image: no file content/static/images/gone.png; add the picture there "
             "or fix the path") in result.stderr
+
+
+@pytest.mark.parametrize("text", [
+    "Plain words and a link https://nextlevelpt.example/a?b=1#c and example.com too",
+    "#1 tip: keycaps need U+20E3, so 1 # * alone are not emoji; 2+2=4 & <b>",
+    "Caf\u00e9 \u00a9 \u00ae \u2122 \u2014 \u201cquoted\u201d",  # not ASCII: the full scan runs
+    "Emoji \U0001F600\U0001F44D\U0001F3FD and flags \U0001F1FA\U0001F1F8",
+    "",
+])
+def test_x_length_equals_twitter_text_with_emoji_parsing(text):
+    from pipeline.lengths import _T_CO, _URL, x_length
+    assert x_length(text) == parse_tweet(_URL.sub(_T_CO, unicodedata.normalize("NFC", text))).weightedLength
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, database=None)
+@given(st.text(alphabet=st.sampled_from([chr(c) for c in range(32, 127)] + list(
+    "\n\u2014\u2026\u2019\u201c\u00e9\u00fc\u00a9\u00ae\u2122\u20e3\ufe0f\u200d\u263a\u2764\u4e2d\u3042"
+    "\U0001F600\U0001F44D\U0001F3FD\U0001F1FA\U0001F1F8")), max_size=300))
+def test_x_length_equals_twitter_text_with_its_emoji_scan(text):
+    from pipeline.lengths import _T_CO, _URL, x_length
+    assert x_length(text) == parse_tweet(_URL.sub(_T_CO, text)).weightedLength

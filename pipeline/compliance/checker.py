@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import difflib
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from pipeline import cache
 from pipeline.compliance.extract import Unit, units
-from pipeline.compliance.matching import Haystack, contains_text, fold, phrase_pattern
+from pipeline.compliance.matching import Haystack, contains_text, fold, may_contain, phrase_pattern
 from pipeline.compliance.rules import ClaimRule, Disclaimer
 from pipeline.errors import ERROR, Finding, Location
 from pipeline.model import Article, Artifact, Site
@@ -121,15 +122,20 @@ def _matches(article: Article, rule: ClaimRule):
     pattern = phrase_pattern(rule.phrases) if rule.phrases else None
     if pattern is None:
         return
-    for number, line, folded in _scannable_lines(article):
-        for match in pattern.finditer(folded):
-            start, end = match.span()
-            yield Location(article.source, number, start + 1), line, line[start:end]
+    lines, joined, starts = _scannable(article)
+    if not may_contain(rule.phrases, joined):
+        return
+    for match in pattern.finditer(joined):  # one scan of all lines; NUL between them stops matches
+        index = bisect_right(starts, match.start()) - 1
+        number, line, _ = lines[index]
+        start, end = match.start() - starts[index], match.end() - starts[index]
+        yield Location(article.source, number, start + 1), line, line[start:end]
 
 
-def _scannable_lines(article: Article) -> list[tuple[int, str, str]]:
+def _scannable(article: Article) -> tuple[list[tuple[int, str, str]], str, list[int]]:
     """(line number, line, folded line with URLs, code and YAML keys blanked) of the text a reader
-    reads: the title and summary values and the body. Computed once per article."""
+    reads: the title and summary values and the body; plus those folded lines joined by NUL and
+    where each starts in that text. Computed once per article."""
     cached = _SCANNABLE.get(id(article))
     if cached is not None and cached[0] is article:
         return cached[1]
@@ -148,10 +154,15 @@ def _scannable_lines(article: Article) -> list[tuple[int, str, str]]:
             if number < article.body_line:
                 masked = re.sub(r"^\s*\w+\s*:", lambda m: " " * len(m.group()), masked)
             if masked.strip():
-                lines.append((number, line, fold(masked)))
+                lines.append((number, line, fold(masked).replace("\0", " ")))
+    starts, offset = [], 0
+    for _, _, folded in lines:
+        starts.append(offset)
+        offset += len(folded) + 1
+    result = (lines, "\0".join(folded for _, _, folded in lines), starts)
     _SCANNABLE.clear()
-    _SCANNABLE[id(article)] = (article, lines)
-    return lines
+    _SCANNABLE[id(article)] = (article, result)
+    return result
 
 
 _SCANNABLE: dict = {}

@@ -34,7 +34,16 @@ def fold(text: str) -> str:
     """Lowercase, accents removed, typographic quotes and dashes made plain; same length as `text`."""
     if text.isascii():
         return text.lower()
-    return text.translate(_FOLD)
+    # Mostly ASCII text: translate only the runs of other characters (translate is slow per
+    # character); every folded character is already lowercase, so lower() then changes only ASCII.
+    return _NON_ASCII.sub(_fold_run, text).lower()
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _fold_run(match: re.Match) -> str:
+    return match.group().translate(_FOLD)
 
 
 @lru_cache(maxsize=None)
@@ -47,6 +56,22 @@ def phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern:
     return re.compile(r"(?<![\w])(?:" + "|".join(alternatives) + r")(?![\w])")
 
 
+@lru_cache(maxsize=None)
+def _first_words(phrases: tuple[str, ...]) -> tuple[str, ...]:
+    """The word each phrase's regex starts with ("" when it has none: then anything may match)."""
+    firsts = set()
+    for phrase in phrases:
+        words = [w for w in re.split(r"[\s\-]+", fold(phrase).strip()) if w]
+        firsts.add(words[0] if words else "")
+    return tuple(sorted(firsts))
+
+
+def may_contain(phrases: tuple[str, ...], folded: str) -> bool:
+    """False when no phrase can match in `folded` text: none of their first words occurs in it
+    (a substring search, far faster than the phrase regex, which needs that word to match)."""
+    return any(word in folded for word in _first_words(phrases))
+
+
 def find_phrases(phrases: tuple[str, ...], text: str):
     """Yield (start, end) of every whole-word match of any phrase in `text`."""
     if not phrases:
@@ -56,12 +81,16 @@ def find_phrases(phrases: tuple[str, ...], text: str):
 
 
 def normalise_space(text: str) -> str:
-    return re.sub(r"\s+", " ", fold(text)).strip()
+    """Folded, with every run of whitespace one space (str.split splits where regex \\s matches)."""
+    return " ".join(fold(text).split())
+
+
+_normalised_needle = lru_cache(maxsize=4096)(normalise_space)  # disclaimers: a few texts, looked up often
 
 
 def contains_text(haystack: str, needle: str) -> bool:
     """Does `haystack` show `needle`, ignoring case, accents, quote styles and line breaks?"""
-    return normalise_space(needle) in normalise_space(haystack)
+    return _normalised_needle(needle) in normalise_space(haystack)
 
 
 class Haystack:
@@ -71,4 +100,4 @@ class Haystack:
         self.normalised = normalise_space(text)
 
     def __contains__(self, needle: str) -> bool:
-        return normalise_space(needle) in self.normalised
+        return _normalised_needle(needle) in self.normalised
