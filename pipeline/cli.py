@@ -184,6 +184,30 @@ def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options:
     return len(result.site.articles), counts, tally
 
 
+@main.command()
+@click.option("--since", required=True, callback=_now, metavar="DATE", help="First day of the window (ISO 8601).")
+@click.option("--until", callback=_now, metavar="DATE", help="End of the window; default: now. A date "
+              "without a time means the end of that day.")
+@OUT
+@build_options
+@click.pass_obj
+def digest(obj: Context, since, until, out: Path | None, drafts, future, now, strict, quiet, verbose, jobs, no_cache) -> None:
+    """Build everything plus one digest newsletter of the articles published in a window
+    (output/newsletter/digest-<date>/)."""
+    if until is not None and until.time() == datetime.min.time():
+        until = until.replace(hour=23, minute=59, second=59)
+    if until is not None and since > until:
+        raise click.BadParameter("--since must be before --until", param_hint="--since")
+    console = Console(quiet, verbose)
+    options = Options(drafts, future, now, strict, since, until, progress=console.progress, jobs=jobs,
+                      cache=not no_cache)
+    result, out = _build_and_write(obj, console, out, options)
+    folder = next(a.path.rsplit("/", 1)[0] for a in result.artifacts if "/digest-" in a.path)
+    count = len(next(a.articles for a in result.artifacts if a.path.startswith(folder)))
+    console.summary(f"Digest of {count} article{'s' if count != 1 else ''} in {_display(out, obj.root)}/{folder}/ "
+                    f"in {console.elapsed:.2f} s{_tally(result.findings)}.")
+
+
 def _build_and_write(obj: Context, console: Console, out: Path | None, options: Options):
     out = out if out is not None else obj.root / "output"
     try:

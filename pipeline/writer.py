@@ -92,87 +92,163 @@ def _manifest_path(out: Path) -> Path:
     return out.parent / f".{out.name}-manifest.json"
 
 
-def _read_manifest(out: Path) -> dict:
-    """path -> [sha256, size, mtime_ns] of the files the last build wrote (beside output/, not in it)."""
+def _spare_path(out: Path) -> Path:
+    """The output before last, kept to be updated into the next build instead of writing it all."""
+    return out.parent / f".{out.name}-spare"
+
+
+def _read_manifest(out: Path) -> tuple[dict, dict]:
+    """path -> [sha256, size, mtime_ns] of the files of output/ and of the spare tree, as the last
+    build left them (kept beside output/, not in it)."""
     try:
         data = json.loads(_manifest_path(out).read_text("utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
+        current, spare = data.get("current"), data.get("spare")
+        return (current if isinstance(current, dict) else {}), (spare if isinstance(spare, dict) else {})
+    except (OSError, ValueError, AttributeError):
+        return {}, {}
 
 
-def _unchanged_file(out: Path, path: str, entry) -> Path | None:
-    """The old output file for `path` if it is still exactly what the last build wrote."""
-    target = out / path
+def _write_manifest(out: Path, current: dict, spare: dict) -> None:
     try:
-        stat = target.stat()
+        _manifest_path(out).write_text(json.dumps({"current": current, "spare": spare}, sort_keys=True), "utf-8")
     except OSError:
-        return None
-    return target if entry and [stat.st_size, stat.st_mtime_ns] == entry[1:] else None
+        pass  # the manifest only saves work; without it the next build writes every file
 
 
-def compare(artifacts: list[Artifact], out: Path, hashes: dict[str, str], manifest: dict) -> Changes:
-    old = {p.relative_to(out).as_posix(): p for p in out.rglob("*") if p.is_file()} if out.is_dir() else {}
-    old.pop(MARKER, None)
+def _files(folder: Path) -> dict[str, os.stat_result]:
+    """Every file below `folder` (relative posix path -> stat), the marker excluded."""
+    found: dict[str, os.stat_result] = {}
+    pending = [("", str(folder))]
+    while pending:
+        prefix, place = pending.pop()
+        try:
+            listing = os.scandir(place)
+        except OSError:
+            continue
+        with listing:
+            for entry in listing:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((prefix + entry.name + "/", entry.path))
+                else:
+                    found[prefix + entry.name] = entry.stat(follow_symlinks=False)
+    found.pop(MARKER, None)
+    return found
+
+
+def _same(stat: os.stat_result | None, entry) -> bool:
+    """Is the file still exactly what the manifest entry says was written?"""
+    return stat is not None and bool(entry) and [stat.st_size, stat.st_mtime_ns] == entry[1:]
+
+
+def compare(artifacts: list[Artifact], out: Path, hashes: dict[str, str], manifest: dict,
+            old: dict[str, os.stat_result]) -> Changes:
     new = {a.path: a for a in artifacts}
     added = tuple(sorted(set(new) - set(old)))
     removed = tuple(sorted(set(old) - set(new)))
 
     def differs(path: str) -> bool:
         entry = manifest.get(path)
-        if entry and _unchanged_file(out, path, entry) is not None:
+        if _same(old[path], entry):
             return entry[0] != hashes[path]
-        return old[path].read_bytes() != new[path].content
+        return (out / path).read_bytes() != new[path].content
 
     changed = tuple(sorted(p for p in set(new) & set(old) if differs(p)))
     return Changes(added, changed, removed)
 
 
 def write_artifacts(artifacts: list[Artifact], out: Path, root: Path) -> Changes:
-    """Write every artifact into a fresh folder beside `out`, then swap it in. Files that are the
-    same as last time are hard-linked from the old output instead of written again. Returns what
-    changed."""
+    """Stage the build beside `out`, then swap it in; returns what changed.
+
+    Staging starts from the spare tree (the output before last) when there is one: only files
+    that differ from it are touched, and files unchanged since the last build are hard-linked from
+    output/. After the swap the replaced output becomes the next spare. So a rebuild that changes
+    a few files writes a few files, and a failure at any point leaves output/ as it was."""
     check_paths(artifacts)
     check_output_dir(out, root)
     out = out.resolve()
     recover(out)
-    manifest = _read_manifest(out)
+    current, spare_entries = _read_manifest(out)
     hashes = {a.path: hashlib.sha256(a.content).hexdigest() for a in artifacts}
-    changes = compare(artifacts, out, hashes, manifest)
+    old = _files(out) if out.is_dir() else {}
+    changes = compare(artifacts, out, hashes, current, old)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.new-{os.getpid()}"
+    spare = _spare_path(out)
     try:
-        staging.mkdir()
-        (staging / MARKER).write_bytes(MARKER_TEXT)
-        for artifact in sorted(artifacts, key=lambda a: a.path):
-            target = staging / artifact.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            entry = manifest.get(artifact.path)
-            previous = _unchanged_file(out, artifact.path, entry) if entry and entry[0] == hashes[artifact.path] \
-                else None
-            if previous is not None:
-                try:
-                    os.link(previous, target)
-                    continue
-                except OSError:
-                    pass
-            target.write_bytes(artifact.content)
+        staged = _stage(artifacts, out, staging, spare, hashes, current, spare_entries, old)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise PipelineError(Finding(Location(str(out)), f"could not write the build ({exc.strerror or exc}); "
                                     "the previous output is unchanged")) from None
-    fresh = {}
-    for artifact in artifacts:
-        stat = (staging / artifact.path).stat()
-        fresh[artifact.path] = [hashes[artifact.path], stat.st_size, stat.st_mtime_ns]
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    fresh = {path: [hashes[path], stat.st_size, stat.st_mtime_ns] for path, stat in staged.items()}
+    previous = out.parent / f".{out.name}.old-{os.getpid()}"
     _manifest_path(out).unlink(missing_ok=True)  # never describe a tree it does not match
     if out.exists():
-        os.replace(out, old)
+        os.replace(out, previous)
     os.replace(staging, out)
-    shutil.rmtree(old, ignore_errors=True)
-    try:
-        _manifest_path(out).write_text(json.dumps(fresh, sort_keys=True), "utf-8")
-    except OSError:
-        pass  # the manifest only saves work; without it the next build compares file contents
+    kept = {}
+    if previous.exists():
+        try:
+            os.replace(previous, spare)
+            kept = {path: entry for path, entry in current.items() if _same(old.get(path), entry)}
+        except OSError:
+            shutil.rmtree(previous, ignore_errors=True)
+    _write_manifest(out, fresh, kept)
     return changes
+
+
+def _stage(artifacts, out: Path, staging: Path, spare: Path, hashes: dict, current: dict, spare_entries: dict,
+           old: dict) -> dict[str, os.stat_result]:
+    """Fill `staging` with exactly the artifacts (and the marker); returns each file's stat."""
+    if spare.is_dir() and spare_entries:
+        os.replace(spare, staging)  # from here on a crash leaves a .new-* folder, which recover deletes
+        present = _files(staging)
+    else:
+        shutil.rmtree(spare, ignore_errors=True)
+        staging.mkdir()
+        present = {}
+    marker = staging / MARKER
+    if not marker.is_file() or marker.read_bytes() != MARKER_TEXT:
+        marker.unlink(missing_ok=True)
+        marker.write_bytes(MARKER_TEXT)
+    wanted = {a.path for a in artifacts}
+    for path in present.keys() - wanted:
+        (staging / path).unlink()
+        _remove_empty_parents(staging, path)
+    made: set[str] = {""}
+    staged: dict[str, os.stat_result] = {}
+    for artifact in sorted(artifacts, key=lambda a: a.path):
+        path, digest = artifact.path, hashes[artifact.path]
+        target = staging / path
+        entry = spare_entries.get(path)
+        if _same(present.get(path), entry) and entry[0] == digest:
+            staged[path] = present[path]  # already right in the spare tree
+            continue
+        folder = path.rpartition("/")[0]
+        if folder not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(folder)
+        if path in present:
+            target.unlink()  # never write through: it may be a hard link into output/
+        entry = current.get(path)
+        if _same(old.get(path), entry) and entry[0] == digest:
+            try:
+                os.link(out / path, target)
+                staged[path] = target.stat()
+                continue
+            except OSError:
+                pass
+        target.write_bytes(artifact.content)
+        staged[path] = target.stat()
+    return staged
+
+
+def _remove_empty_parents(folder: Path, path: str) -> None:
+    """Remove the folders of a removed file that are now empty, innermost first."""
+    parts = path.split("/")[:-1]
+    while parts:
+        try:
+            os.rmdir(folder.joinpath(*parts))
+        except OSError:
+            return  # not empty (or already gone)
+        parts.pop()

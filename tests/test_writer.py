@@ -1,0 +1,100 @@
+"""The writer stages each build by updating the spare tree (the output before last) and swaps it
+in: across any sequence of builds the output equals a cold build, holds no empty folders, and
+files that did not change are neither rewritten nor copied."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from conftest import build, make_project, post, tree
+
+
+def cold(project, tmp_path):
+    copy = tmp_path / "cold"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns(".pipeline", "output", ".output*"))
+    assert build(copy, "--no-cache").exit_code == 0
+    return tree(copy / "output")
+
+
+def folders(out):
+    return sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_dir())
+
+
+def empty_folders(out):
+    return [p for p in out.rglob("*") if p.is_dir() and not any(p.iterdir())]
+
+
+STEPS = [
+    ("add", lambda p: (p / "content/posts/c.md").write_text(post("Calf Care", "2026-07-01", "Calves.", tags="[calf]"))),
+    ("edit", lambda p: (p / "content/posts/a.md").write_text(post("Ankle Basics", "2026-05-01", "Edited ankles."))),
+    ("delete", lambda p: (p / "content/posts/c.md").unlink()),
+    ("retitle", lambda p: (p / "content/posts/b.md").write_text(post("Back Pain Basics", "2026-06-01", "Backs."))),
+    ("nothing", lambda p: None),
+    ("restore", lambda p: (p / "content/posts/b.md").write_text(post("Back Basics", "2026-06-01", "Backs.",
+                                                                      tags="[back]"))),
+]
+
+
+def test_every_build_in_a_sequence_equals_a_cold_build(tmp_path):
+    project = make_project(tmp_path / "p", {
+        "a.md": post("Ankle Basics", "2026-05-01", "Ankles.", tags="[ankle]"),
+        "b.md": post("Back Basics", "2026-06-01", "Backs.", tags="[back]"),
+    })
+    assert build(project).exit_code == 0
+    for name, step in STEPS:
+        step(project)
+        result = build(project)
+        assert result.exit_code == 0, (name, result.stderr)
+        assert tree(project / "output") == cold(project, tmp_path), name
+        assert not empty_folders(project / "output"), name
+        assert (project / ".output-spare").is_dir(), name
+    assert not list(project.glob(".output.*"))
+
+
+def test_an_unchanged_file_keeps_its_inode_and_a_changed_one_never_writes_through(tmp_path):
+    project = make_project(tmp_path / "p", {
+        "a.md": post("Ankle Basics", "2026-05-01", "Ankles."),
+        "b.md": post("Back Basics", "2026-06-01", "Backs."),
+    })
+    for _ in range(3):  # the third build stages from the spare tree
+        assert build(project).exit_code == 0
+    page = project / "output/site/back-basics/index.html"
+    inode, before = page.stat().st_ino, page.read_bytes()
+    spare_page = project / ".output-spare/site/ankle-basics/index.html"
+    spare_before = spare_page.read_bytes()
+    (project / "content/posts/a.md").write_text(post("Ankle Basics", "2026-05-01", "Ankles, edited."))
+    assert build(project).exit_code == 0
+    assert page.stat().st_ino == inode and page.read_bytes() == before
+    # the replaced output is now the spare: its ankle page is the old one, not overwritten in place
+    assert spare_page.read_bytes() == spare_before
+    assert b"Ankles, edited." in (project / "output/site/ankle-basics/index.html").read_bytes()
+
+
+@pytest.mark.parametrize("damage", ["file edited", "file deleted", "file added", "manifest deleted",
+                                    "manifest garbage"])
+def test_a_damaged_spare_tree_or_manifest_still_gives_a_cold_build(tmp_path, damage):
+    project = make_project(tmp_path / "p", {"a.md": post("Ankle Basics", "2026-05-01", "Ankles.")})
+    for _ in range(2):
+        assert build(project).exit_code == 0
+    spare, manifest = project / ".output-spare", project / ".output-manifest.json"
+    page = spare / "site/ankle-basics/index.html"
+    if damage == "file edited":
+        data = page.read_bytes()
+        page.unlink()
+        page.write_bytes(data.replace(b"Ankles.", b"Hacked!"))
+        os.utime(page, ns=(0, 0))
+    elif damage == "file deleted":
+        page.unlink()
+    elif damage == "file added":
+        (spare / "site/stray.html").write_text("stray")
+    elif damage == "manifest deleted":
+        manifest.unlink()
+    else:
+        manifest.write_text("{not json")
+    (project / "content/posts/b.md").write_text(post("Back Basics", "2026-06-01", "Backs."))
+    assert build(project).exit_code == 0
+    assert tree(project / "output") == cold(project, tmp_path)
