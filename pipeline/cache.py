@@ -21,6 +21,10 @@ FORMAT = "1"
 MISSING = object()
 
 
+class Miss(Exception):
+    """Raised by memo() while probing: this item must be computed (see parallel.map_ordered)."""
+
+
 def digest(*parts) -> str:
     hasher = hashlib.sha256()
     for part in parts:
@@ -66,10 +70,11 @@ class BuildCache:
         self._pid = None
         self.hits = self.misses = 0
         self.keys: dict[str, str] = {}   # base key per kind of result, set by the build
+        self.probing = False             # memo() raises Miss instead of computing
         self._owner = os.getpid()
 
     def _open(self):
-        if self.path is None:
+        if self.path is None or getattr(self, "_broken", False):  # reported once; rewritten by _write
             return None
         if self._pid == os.getpid() and self._connection is not None:
             return self._connection
@@ -109,6 +114,10 @@ class BuildCache:
 
     def memo(self, kind: str, key: str, compute):
         value = self.get(kind, key)
+        if value is MISSING and self.probing:
+            self.misses -= 1  # counted when it is computed
+            self.used.pop()
+            raise Miss(kind)
         if value is MISSING:
             value = compute()
             self.put(kind, key, value)
@@ -132,6 +141,22 @@ class BuildCache:
         self.hits += hits
         self.misses += misses
 
+    def flush(self) -> None:
+        """Store what was computed so far (parent process, between parallel stages), so that a
+        cold build does not hold a pickled copy of every result until the end."""
+        if self.path is None or not self.pending or os.getpid() != self._owner:
+            return
+        if self._connection is not None:  # no open read may hold a lock while this writes
+            self._connection.close()
+            self._connection = None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._write(prune=False)
+        except sqlite3.Error as exc:
+            self.notes.append(f"the build cache could not be written ({exc}); it was deleted")
+            self.path.unlink(missing_ok=True)
+            self.path = None
+
     def save(self) -> None:
         """Write new entries, drop unused ones (parent process only)."""
         if self.path is None:
@@ -141,14 +166,18 @@ class BuildCache:
             self._connection = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._write()
+            self._write(prune=True)
         except sqlite3.Error as exc:
             self.notes.append(f"the build cache could not be written ({exc}); it was deleted")
             self.path.unlink(missing_ok=True)
 
-    def _write(self) -> None:
-        if getattr(self, "_broken", False) and self.path.exists():
-            self.path.unlink()
+    def _write(self, prune: bool) -> None:
+        if getattr(self, "_broken", False):
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+            self.path.unlink(missing_ok=True)
+            self._broken = False
         connection = sqlite3.connect(self.path, timeout=30)
         try:
             with connection:
@@ -156,12 +185,15 @@ class BuildCache:
                 connection.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB)")
                 connection.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (FORMAT,))
                 connection.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)", self.pending)
-                connection.execute("CREATE TEMP TABLE used (key TEXT PRIMARY KEY)")
-                connection.executemany("INSERT OR IGNORE INTO used VALUES (?)", ((k,) for k in self.used))
-                connection.execute("DELETE FROM entries WHERE key NOT IN (SELECT key FROM used)")
+                if prune:
+                    connection.execute("CREATE TEMP TABLE used (key TEXT PRIMARY KEY)")
+                    connection.executemany("INSERT OR IGNORE INTO used VALUES (?)", ((k,) for k in self.used))
+                    connection.execute("DELETE FROM entries WHERE key NOT IN (SELECT key FROM used)")
         finally:
             connection.close()
-        self.pending, self.used = [], []
+        self.pending = []
+        if prune:
+            self.used = []
 
 
 _CURRENT = {"cache": BuildCache(None)}

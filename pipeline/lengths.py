@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import regex
-from twitter_text import parse_tweet
-from twitter_text.config import config as _TWITTER_CONFIG
 
 _GRAPHEME = regex.compile(r"\X")
 _EMOJI = regex.compile(r"\p{Extended_Pictographic}|\p{Regional_Indicator}")
@@ -26,15 +24,17 @@ _T_CO = "https://t.co/" + "x" * 10  # what X wraps every link in: 23 characters
 # (checked over all code points); without one, its emoji scan (half its time) is skipped, exactly.
 _MAY_BE_EMOJI = regex.compile(r"(?=[^\x00-\x7f])[\p{Emoji}\p{Emoji_Component}\p{Extended_Pictographic}"
                               r"\p{Regional_Indicator}]")
-_NO_EMOJI_OPTIONS = {**_TWITTER_CONFIG["defaults"], "emoji_parsing_enabled": False}
 
 
 def x_length(text: str) -> int:
     """X's weighted length (twitter-text v3: URLs 23, emoji 2, CJK 2), after NFC normalisation.
     Every http(s) URL counts as a t.co link, also on domains twitter-text does not know."""
+    from twitter_text import parse_tweet  # 0.3 s to import: only when a post is composed, not from cache
+    from twitter_text.config import config
+
     text = _URL.sub(_T_CO, unicodedata.normalize("NFC", text))
     if not _MAY_BE_EMOJI.search(text):
-        return parse_tweet(text, _NO_EMOJI_OPTIONS).weightedLength
+        return parse_tweet(text, {**config["defaults"], "emoji_parsing_enabled": False}).weightedLength
     return parse_tweet(text).weightedLength
 
 

@@ -1,6 +1,8 @@
 """Parallel rendering across processes: `map_ordered` runs a function over items in a pool of
 forked workers (they inherit the site, so nothing big is pickled on the way in) and returns the
-results in order. One process when jobs is 1, for small inputs, or where fork is unavailable."""
+results in order. Items whose results are all in the build cache are answered in this process
+first, so a rebuild forks (and pickles) only for what changed. One process when jobs is 1, for
+small inputs, or where fork is unavailable."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import os
 from typing import Callable, Sequence, TypeVar
 
 from pipeline import cache
-from pipeline.errors import PipelineError
+from pipeline.errors import Finding, PipelineError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -28,6 +30,39 @@ def jobs() -> int:
 
 def map_ordered(function: Callable[[object, T], R], items: Sequence[T], context: object = None) -> list[R]:
     """[function(context, item) for item in items], spread over `jobs()` processes."""
+    build_cache = cache.current()
+    if build_cache.path is None:
+        return _map(function, items, context)
+    results: list = [None] * len(items)
+    problems: dict[int, list] = {}
+    todo = []
+    build_cache.probing = True
+    try:
+        for index, item in enumerate(items):
+            try:
+                results[index] = function(context, item)
+            except cache.Miss:
+                todo.append(index)
+            except PipelineError as exc:
+                problems[index] = exc.findings
+    finally:
+        build_cache.probing = False
+    try:
+        computed = _map(function, [items[i] for i in todo], context)
+    except PipelineError as exc:
+        if not problems:
+            raise
+        computed, problems[len(items)] = [], exc.findings
+    for index, value in zip(todo, computed):
+        results[index] = value
+    build_cache.flush()
+    if problems:
+        raise PipelineError(sorted((finding for index in sorted(problems) for finding in problems[index]),
+                                   key=Finding.sort_key))
+    return results
+
+
+def _map(function: Callable[[object, T], R], items: Sequence[T], context: object = None) -> list[R]:
     workers = min(jobs(), (len(items) + CHUNK - 1) // CHUNK)
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return [function(context, item) for item in items]
