@@ -96,9 +96,8 @@ def base_keys(root: Path) -> dict[str, str]:
     settings = [(root / name).read_bytes() if (root / name).is_file() else b"" for name in
                 ("content/site.yaml", "content/compliance.yaml")]
     keys = {"check": cache.digest("check", code, *settings), "markdown": cache.digest("markdown", code, settings[0])}
-    for channel in CHANNELS:
-        keys[channel.NAME] = cache.digest(channel.NAME, code, *settings,
-                                          cache.folder_digest(root / "templates" / channel.NAME))
+    for name in [channel.NAME for channel in CHANNELS] + ["report"]:
+        keys[name] = cache.digest(name, code, *settings, cache.folder_digest(root / "templates" / name))
     return keys
 
 

@@ -144,6 +144,8 @@ _CODE_SPAN = re.compile(r"`+[^`]*`+")
 def strip_raw_html(body: str) -> tuple[str, list[tuple[int, int, str]]]:
     """Remove raw HTML tags and comments from Markdown, outside code; like Hugo's default, raw HTML
     is left out of the output. Returns the cleaned body and (line offset, column, tag) of each."""
+    if "<" not in body:
+        return body, []  # every raw tag and comment starts with "<"
     removed: list[tuple[int, int, str]] = []
     out = []
     in_fence = False

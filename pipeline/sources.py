@@ -26,6 +26,7 @@ MAX_BYTES = 1_000_000   # an article over 1 MB is a mistake (a pasted file), not
 MAX_INDENT = 64         # 16 levels of nested lists
 MAX_QUOTES = 16
 _MARKERS = re.compile(r"(?:\s*(?:[-*+>]|\d{1,9}[.)])(?=\s))*")
+_NESTING_STARTS = frozenset(">-*+0123456789")
 
 
 def _image(value) -> str:
@@ -182,6 +183,8 @@ def _parse(root: Path, path: Path, config: SiteConfig, findings: FindingList) ->
 def _check_nesting(split: SplitSource, rel: str, findings: FindingList) -> bool:
     """Refuse lists and quotes nested deeper than anyone reads (and than Markdown renders quickly)."""
     for offset, text_line in enumerate(split.body.split("\n")):
+        if not text_line or (text_line[0] not in _NESTING_STARTS and not text_line[0].isspace()):
+            continue  # starts like plain text: no indent, quote or list marker to count
         indent = len(text_line) - len(text_line.lstrip(" \t"))
         quotes = len(re.match(r"[>\s]*", text_line).group().replace(" ", "").replace("\t", ""))
         quotes = max(quotes, len(_MARKERS.match(text_line).group().split()))

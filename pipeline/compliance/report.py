@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
+from markupsafe import Markup
+
+from pipeline import cache
 from pipeline.compliance.checker import Check, Claim
 from pipeline.errors import Finding
 from pipeline.model import Artifact, Site
@@ -29,14 +32,20 @@ def render_report(site: Site, findings: list[Finding], claims: list[Claim], chec
     for finding in findings:
         findings_by_source[finding.location.path].append(finding)
     articles = []
+    build_cache = cache.current()
     for article in site.articles:
-        articles.append({
+        entry = {
             "article": article,
             "url": site.config.url(article.path),
             "channels": dict(sorted(by_article[article.slug].items())),
             "claims": claims_by_source[article.source],
             "findings": findings_by_source[article.source],
-        })
+        }
+        # Each article's section depends on nothing else: a rebuild renders only the changed ones.
+        key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article), entry["url"],
+                           entry["channels"], entry["claims"], entry["findings"])
+        entry["html"] = Markup(build_cache.memo(NAME, key, lambda e=entry: render(env, "article.html", entry=e)))
+        articles.append(entry)
     sources = {a.source for a in site.articles}
     other = [f for f in findings if f.location.path not in sources]
     totals = {
