@@ -6,10 +6,11 @@ import os
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterable, Iterator
 
 from pipeline import cache
 from pipeline.channels import CHANNELS, newsletter, social
-from pipeline.compliance.checker import Check, Claim, check_artifacts, check_sources
+from pipeline.compliance.checker import Check, Claim, artifact_lookup, check_artifacts, check_sources
 from pipeline.compliance.exports import RECENT, check_exports
 from pipeline.compliance.report import render_report
 from pipeline.compliance.rules import load_rules
@@ -20,6 +21,7 @@ from pipeline.model import Artifact, Site, SiteConfig, Tag
 from pipeline.options import Options
 from pipeline.parallel import set_jobs
 from pipeline.sources import load_articles
+from pipeline.writer import Changes, Staging
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class BuildResult:
     reused: int = 0      # cached results used
     computed: int = 0    # results computed afresh
     clock_events: tuple[datetime, ...] = ()  # publishing-clock readings at which the output changes
+    changes: Changes | None = None           # what the swap changed in the output folder, when written
 
 
 def load_site(root: Path, options: Options, findings: FindingList, dates: list | None = None) -> Site:
@@ -77,13 +80,16 @@ def group_tags(articles) -> tuple[tuple[Tag, tuple], ...]:
     return tuple((tags[slug], tuple(groups[slug])) for slug in sorted(groups))
 
 
-def run(root: Path, options: Options = Options()) -> BuildResult:
-    """Everything `build` does except writing. Raises PipelineError with all errors found."""
+def run(root: Path, options: Options = Options(), out: Path | None = None) -> BuildResult:
+    """The build. With `out`, each artifact is written to a staging folder as soon as it is
+    rendered and checked (result.artifacts then hold no content) and the folder is swapped in
+    for `out` when the whole build is good; without, artifacts stay in memory and nothing is
+    written. Raises PipelineError with all errors found (and then writes nothing)."""
     build_cache = cache.BuildCache(root if options.cache else None)
     cache.use(build_cache)
     build_cache.keys = base_keys(root)
     try:
-        result = _run(root, options)
+        result = _run(root, options, out)
     finally:
         build_cache.save()
         cache.use(cache.BuildCache(None))
@@ -101,7 +107,10 @@ def base_keys(root: Path) -> dict[str, str]:
     return keys
 
 
-def _run(root: Path, options: Options) -> BuildResult:
+BATCH = 256  # artifacts checked (in parallel) and written together; bounds what is held in memory
+
+
+def _run(root: Path, options: Options, out: Path | None) -> BuildResult:
     stages = ["Reading articles"] + [f"Rendering {channel.NAME}" for channel in CHANNELS] + ["Checking compliance"]
     report = options.progress or (lambda stage, done, total: None)
     set_jobs(options.jobs)
@@ -109,24 +118,66 @@ def _run(root: Path, options: Options) -> BuildResult:
     report(stages[0], 0, len(stages))
     dates: list[datetime] = []
     site = load_site(root, options, findings, dates)
-    artifacts = []
-    for index, channel in enumerate(CHANNELS, start=1):
-        report(stages[index], index, len(stages))
-        artifacts += channel.render(site)
-    if options.digest_since is not None:
-        artifacts += digest(site, options.digest_since, options.digest_until)
-    report(stages[-1], len(stages) - 1, len(stages))
-    findings.extend(check_links(site.articles, artifacts, site.config))
-    source_findings, claims = check_sources(site)
-    artifact_findings, checks = check_artifacts(site, artifacts)
-    findings.extend(source_findings + artifact_findings + check_exports(site, artifacts))
-    report("Done", len(stages), len(stages))
-    if options.strict:
-        findings.items = [_strict(f) for f in findings.items]
-    findings.raise_if_errors()
-    ordered = sorted(findings.items, key=Finding.sort_key)
-    artifacts.append(render_report(site, ordered, claims, checks))
-    return BuildResult(site, artifacts, ordered, claims, checks, clock_events=clock_events(site, dates))
+    sink = _Sink(site, Staging(out, root) if out is not None else None)
+    try:
+        for index, channel in enumerate(CHANNELS, start=1):
+            report(stages[index], index, len(stages))
+            sink.take(channel.render(site))
+        if options.digest_since is not None:
+            sink.take(digest(site, options.digest_since, options.digest_until))
+        report(stages[-1], len(stages) - 1, len(stages))
+        findings.extend(check_links(site.articles, sink.artifacts, site.config))
+        source_findings, claims = check_sources(site)
+        findings.extend(source_findings + sink.findings)
+        report("Done", len(stages), len(stages))
+        if options.strict:
+            findings.items = [_strict(f) for f in findings.items]
+        findings.raise_if_errors()
+        ordered = sorted(findings.items, key=Finding.sort_key)
+        sink.take([render_report(site, ordered, claims, sink.checks)], check=False)
+        changes = sink.staging.commit() if sink.staging is not None else None
+    except BaseException:
+        if sink.staging is not None:
+            sink.staging.abort()
+        raise
+    return BuildResult(site, sink.artifacts, ordered, claims, sink.checks, clock_events=clock_events(site, dates),
+                       changes=changes)
+
+
+class _Sink:
+    """Where rendered artifacts go: checked for disclaimers and export rules in batches (in
+    parallel), then written to the staging folder and kept without their content; or, with no
+    staging folder, kept whole in memory."""
+
+    def __init__(self, site: Site, staging: Staging | None):
+        self.site, self.staging = site, staging
+        self.lookup = artifact_lookup(site)
+        self.artifacts: list[Artifact] = []
+        self.findings: list[Finding] = []
+        self.checks: list[Check] = []
+
+    def take(self, artifacts: Iterable[Artifact], check: bool = True) -> None:
+        for batch in _batches(artifacts, BATCH):
+            if check:
+                found, checks = check_artifacts(self.site, batch, self.lookup)
+                self.findings += found + check_exports(self.site, batch)
+                self.checks += checks
+            for artifact in batch:
+                if self.staging is not None:
+                    self.staging.add(artifact)
+                    artifact = replace(artifact, content=b"")
+                self.artifacts.append(artifact)
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def clock_events(site: Site, dates: list[datetime]) -> tuple[datetime, ...]:

@@ -17,7 +17,7 @@ from pipeline import __version__, uptodate
 from pipeline.errors import Finding, PipelineError
 from pipeline.options import Options
 from pipeline.schema import Invalid, parse_datetime
-from pipeline.writer import check_output_dir, write_artifacts
+from pipeline.writer import check_output_dir
 
 # The renderers (pipeline.build and what it imports) load only when a build really runs, so an
 # up-to-date rebuild answers in a fraction of a second.
@@ -214,12 +214,10 @@ def _build_and_write(obj: Context, console: Console, out: Path | None, options: 
         check_output_dir(out, obj.root)  # refuse before spending a build on it
     except PipelineError as exc:
         _fail(obj, exc, "text", "Build failed")
-    written = {}
-    result = _run(obj, options, lambda r: written.update(changes=write_artifacts(r.artifacts, out, obj.root)),
-                  console=console)
+    result = _run(obj, options, out=out, console=console)
     console.notes(result)
     console.findings(result.findings)
-    console.changes(written["changes"])
+    console.changes(result.changes)
     return result, out
 
 
@@ -287,7 +285,7 @@ def check(obj: Context, drafts, future, now, strict, quiet, verbose, jobs, no_ca
     """Everything build does except writing: for CI and pre-publish review."""
     console = Console(quiet or fmt == "json", verbose)
     options = Options(drafts, future, now, strict, progress=console.progress, jobs=jobs, cache=not no_cache)
-    result = _run(obj, options, None, fmt, console)
+    result = _run(obj, options, fmt, console)
     if fmt == "json":
         from pipeline.formats import findings_json
 
@@ -314,14 +312,13 @@ def rules(obj: Context, fmt: str) -> None:
     click.echo(rules_json(loaded) if fmt == "json" else rules_text(loaded))
 
 
-def _run(obj: Context, options: Options, then, fmt: str = "text", console: Console | None = None):
+def _run(obj: Context, options: Options, fmt: str = "text", console: Console | None = None,
+         out: Path | None = None):
+    """The build (writing into `out` when given), or exit 1 with its findings."""
     from pipeline.build import run
 
     try:
-        result = run(obj.root, options)
-        if then is not None:
-            then(result)
-        return result
+        return run(obj.root, options, out)
     except PipelineError as exc:
         if console is not None and console.drawn:
             console.progress("", 1, 1)

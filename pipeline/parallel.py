@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from typing import Callable, Sequence, TypeVar
+from typing import Callable, Iterator, Sequence, TypeVar
 
 from pipeline import cache
 from pipeline.errors import Finding, PipelineError
@@ -16,6 +16,7 @@ from pipeline.errors import Finding, PipelineError
 T = TypeVar("T")
 R = TypeVar("R")
 CHUNK = 32
+WINDOW = 512     # items per window of imap_ordered: bounds what is held in memory at once
 _JOBS = {"n": 1}
 _STATE: dict = {}
 
@@ -30,36 +31,48 @@ def jobs() -> int:
 
 def map_ordered(function: Callable[[object, T], R], items: Sequence[T], context: object = None) -> list[R]:
     """[function(context, item) for item in items], spread over `jobs()` processes."""
+    return list(imap_ordered(function, items, context))
+
+
+def imap_ordered(function: Callable[[object, T], R], items: Sequence[T], context: object = None,
+                 window: int = WINDOW) -> Iterator[R]:
+    """The results of map_ordered, yielded window by window (so a caller can write and drop them):
+    each window is first answered from the build cache in this process, then its misses are
+    computed by the workers. Items that fail yield nothing; their findings, sorted, are raised
+    once every other item has been yielded."""
     build_cache = cache.current()
-    if build_cache.path is None:
-        return _map(function, items, context)
-    results: list = [None] * len(items)
-    problems: dict[int, list] = {}
-    todo = []
-    build_cache.probing = True
-    try:
-        for index, item in enumerate(items):
+    problems: list = []
+    for start in range(0, len(items), window):
+        part = items[start:start + window]
+        results: list = [_NONE] * len(part)
+        todo = list(range(len(part)))
+        if build_cache.path is not None:
+            todo = []
+            build_cache.probing = True
             try:
-                results[index] = function(context, item)
-            except cache.Miss:
-                todo.append(index)
-            except PipelineError as exc:
-                problems[index] = exc.findings
-    finally:
-        build_cache.probing = False
-    try:
-        computed = _map(function, [items[i] for i in todo], context)
-    except PipelineError as exc:
-        if not problems:
-            raise
-        computed, problems[len(items)] = [], exc.findings
-    for index, value in zip(todo, computed):
-        results[index] = value
-    build_cache.flush()
+                for index, item in enumerate(part):
+                    try:
+                        results[index] = function(context, item)
+                    except cache.Miss:
+                        todo.append(index)
+                    except PipelineError as exc:
+                        problems += exc.findings
+            finally:
+                build_cache.probing = False
+        try:
+            computed = _map(function, [part[i] for i in todo], context)
+        except PipelineError as exc:
+            computed = []
+            problems += exc.findings
+        for index, value in zip(todo, computed):
+            results[index] = value
+        build_cache.flush()
+        yield from (value for value in results if value is not _NONE)
     if problems:
-        raise PipelineError(sorted((finding for index in sorted(problems) for finding in problems[index]),
-                                   key=Finding.sort_key))
-    return results
+        raise PipelineError(sorted(problems, key=Finding.sort_key))
+
+
+_NONE = object()
 
 
 def _map(function: Callable[[object, T], R], items: Sequence[T], context: object = None) -> list[R]:

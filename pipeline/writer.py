@@ -9,7 +9,7 @@ import json
 import os
 import shutil
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from pipeline.errors import Finding, Location, PipelineError
@@ -22,24 +22,31 @@ PROTECTED = ("content", "templates", "pipeline", "tests", ".git")
 
 def check_paths(artifacts: list[Artifact]) -> None:
     """Every path stays inside output/ and no two artifacts share one (also by case or Unicode form)."""
-    problems = []
-    seen: dict[str, Artifact] = {}
-    for artifact in artifacts:
+    paths = PathCheck()
+    problems = [problem for artifact in artifacts for problem in paths.problems(artifact)]
+    if problems:
+        raise PipelineError(problems)
+
+
+class PathCheck:
+    """check_paths one artifact at a time, remembering the paths seen."""
+
+    def __init__(self):
+        self.seen: dict[str, Artifact] = {}
+
+    def problems(self, artifact: Artifact) -> list[Finding]:
         path = artifact.path
         parts = PurePosixPath(path).parts
         if (not path or "\\" in path or "\x00" in path or path.startswith("/") or ".." in parts
                 or any(p in ("", ".") for p in path.split("/")) or parts[0] == MARKER):
-            problems.append(Finding(Location(f"output/{path}"), f"refusing to write outside output/: {path!r}"))
-            continue
+            return [Finding(Location(f"output/{path}"), f"refusing to write outside output/: {path!r}")]
         key = unicodedata.normalize("NFC", path).casefold()
-        if key in seen:
-            other = seen[key]
-            problems.append(Finding(Location(f"output/{path}"), f"two outputs would be written to the same file: "
-                                    f"{other.path} ({other.channel}) and {path} ({artifact.channel}); rename one"))
-            continue
-        seen[key] = artifact
-    if problems:
-        raise PipelineError(problems)
+        if key in self.seen:
+            other = self.seen[key]
+            return [Finding(Location(f"output/{path}"), f"two outputs would be written to the same file: "
+                            f"{other.path} ({other.channel}) and {path} ({artifact.channel}); rename one")]
+        self.seen[key] = replace(artifact, content=b"")
+        return []
 
 
 def check_output_dir(out: Path, root: Path) -> None:
@@ -140,107 +147,127 @@ def _same(stat: os.stat_result | None, entry) -> bool:
     return stat is not None and bool(entry) and [stat.st_size, stat.st_mtime_ns] == entry[1:]
 
 
-def compare(artifacts: list[Artifact], out: Path, hashes: dict[str, str], manifest: dict,
-            old: dict[str, os.stat_result]) -> Changes:
-    new = {a.path: a for a in artifacts}
-    added = tuple(sorted(set(new) - set(old)))
-    removed = tuple(sorted(set(old) - set(new)))
-
-    def differs(path: str) -> bool:
-        entry = manifest.get(path)
-        if _same(old[path], entry):
-            return entry[0] != hashes[path]
-        return (out / path).read_bytes() != new[path].content
-
-    changed = tuple(sorted(p for p in set(new) & set(old) if differs(p)))
-    return Changes(added, changed, removed)
-
-
-def write_artifacts(artifacts: list[Artifact], out: Path, root: Path) -> Changes:
-    """Stage the build beside `out`, then swap it in; returns what changed.
+class Staging:
+    """The next output/, built beside it one artifact at a time, then swapped in by commit().
 
     Staging starts from the spare tree (the output before last) when there is one: only files
     that differ from it are touched, and files unchanged since the last build are hard-linked from
     output/. After the swap the replaced output becomes the next spare. So a rebuild that changes
-    a few files writes a few files, and a failure at any point leaves output/ as it was."""
-    check_paths(artifacts)
-    check_output_dir(out, root)
-    out = out.resolve()
-    recover(out)
-    current, spare_entries = _read_manifest(out)
-    hashes = {a.path: hashlib.sha256(a.content).hexdigest() for a in artifacts}
-    old = _files(out) if out.is_dir() else {}
-    changes = compare(artifacts, out, hashes, current, old)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.new-{os.getpid()}"
-    spare = _spare_path(out)
-    try:
-        staged = _stage(artifacts, out, staging, spare, hashes, current, spare_entries, old)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise PipelineError(Finding(Location(str(out)), f"could not write the build ({exc.strerror or exc}); "
-                                    "the previous output is unchanged")) from None
-    fresh = {path: [hashes[path], stat.st_size, stat.st_mtime_ns] for path, stat in staged.items()}
-    previous = out.parent / f".{out.name}.old-{os.getpid()}"
-    _manifest_path(out).unlink(missing_ok=True)  # never describe a tree it does not match
-    if out.exists():
-        os.replace(out, previous)
-    os.replace(staging, out)
-    kept = {}
-    if previous.exists():
+    a few files writes a few files, no build holds its artifacts in memory, and a failure at any
+    point (abort()) leaves output/ as it was."""
+
+    def __init__(self, out: Path, root: Path):
+        check_output_dir(out, root)
+        self.out = out = out.resolve()
+        recover(out)
+        self.current, spare_entries = _read_manifest(out)
+        self.old = _files(out) if out.is_dir() else {}
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self.folder = out.parent / f".{out.name}.new-{os.getpid()}"
+        self.paths = PathCheck()
+        self.staged: dict[str, list] = {}          # path -> [sha256, size, mtime_ns]
+        self.added, self.changed = [], []
+        spare = _spare_path(out)
         try:
-            os.replace(previous, spare)
-            kept = {path: entry for path, entry in current.items() if _same(old.get(path), entry)}
-        except OSError:
-            shutil.rmtree(previous, ignore_errors=True)
-    _write_manifest(out, fresh, kept)
-    return changes
+            if spare.is_dir() and spare_entries:
+                os.replace(spare, self.folder)  # from here a crash leaves a .new-* folder: recover deletes it
+                self.present = _files(self.folder)
+                self.spare_entries = spare_entries
+            else:
+                shutil.rmtree(spare, ignore_errors=True)
+                self.folder.mkdir()
+                self.present, self.spare_entries = {}, {}
+            marker = self.folder / MARKER
+            if not marker.is_file() or marker.read_bytes() != MARKER_TEXT:
+                marker.unlink(missing_ok=True)
+                marker.write_bytes(MARKER_TEXT)
+        except OSError as exc:
+            self._fail(exc)
+        self.made: set[str] = {""}
 
+    def add(self, artifact: Artifact) -> None:
+        problems = self.paths.problems(artifact)
+        if problems:
+            self.abort()
+            raise PipelineError(problems)
+        try:
+            self._stage(artifact)
+        except OSError as exc:
+            self._fail(exc)
 
-def _stage(artifacts, out: Path, staging: Path, spare: Path, hashes: dict, current: dict, spare_entries: dict,
-           old: dict) -> dict[str, os.stat_result]:
-    """Fill `staging` with exactly the artifacts (and the marker); returns each file's stat."""
-    if spare.is_dir() and spare_entries:
-        os.replace(spare, staging)  # from here on a crash leaves a .new-* folder, which recover deletes
-        present = _files(staging)
-    else:
-        shutil.rmtree(spare, ignore_errors=True)
-        staging.mkdir()
-        present = {}
-    marker = staging / MARKER
-    if not marker.is_file() or marker.read_bytes() != MARKER_TEXT:
-        marker.unlink(missing_ok=True)
-        marker.write_bytes(MARKER_TEXT)
-    wanted = {a.path for a in artifacts}
-    for path in present.keys() - wanted:
-        (staging / path).unlink()
-        _remove_empty_parents(staging, path)
-    made: set[str] = {""}
-    staged: dict[str, os.stat_result] = {}
-    for artifact in sorted(artifacts, key=lambda a: a.path):
-        path, digest = artifact.path, hashes[artifact.path]
-        target = staging / path
-        entry = spare_entries.get(path)
-        if _same(present.get(path), entry) and entry[0] == digest:
-            staged[path] = present[path]  # already right in the spare tree
-            continue
+    def _stage(self, artifact: Artifact) -> None:
+        path, content = artifact.path, artifact.content
+        digest = hashlib.sha256(content).hexdigest()
+        entry = self.current.get(path)
+        if path not in self.old:
+            self.added.append(path)
+        elif (entry[0] != digest if _same(self.old[path], entry) else (self.out / path).read_bytes() != content):
+            self.changed.append(path)
+        target = self.folder / path
+        spare_entry = self.spare_entries.get(path)
+        if _same(self.present.get(path), spare_entry) and spare_entry[0] == digest:
+            stat = self.present[path]  # already right in the spare tree
+            self.staged[path] = [digest, stat.st_size, stat.st_mtime_ns]
+            return
         folder = path.rpartition("/")[0]
-        if folder not in made:
+        if folder not in self.made:
             target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(folder)
-        if path in present:
+            self.made.add(folder)
+        if path in self.present:
             target.unlink()  # never write through: it may be a hard link into output/
-        entry = current.get(path)
-        if _same(old.get(path), entry) and entry[0] == digest:
+        if _same(self.old.get(path), entry) and entry[0] == digest:
             try:
-                os.link(out / path, target)
-                staged[path] = target.stat()
-                continue
+                os.link(self.out / path, target)
+                content = None
             except OSError:
                 pass
-        target.write_bytes(artifact.content)
-        staged[path] = target.stat()
-    return staged
+        if content is not None:
+            target.write_bytes(content)
+        stat = target.stat()
+        self.staged[path] = [digest, stat.st_size, stat.st_mtime_ns]
+
+    def commit(self) -> Changes:
+        """Remove what the new build no longer has, swap the staging folder in, keep the old output
+        as the spare. Returns what changed."""
+        out = self.out
+        try:
+            for path in self.present.keys() - self.staged.keys():
+                (self.folder / path).unlink()
+                _remove_empty_parents(self.folder, path)
+        except OSError as exc:
+            self._fail(exc)
+        previous = out.parent / f".{out.name}.old-{os.getpid()}"
+        _manifest_path(out).unlink(missing_ok=True)  # never describe a tree it does not match
+        if out.exists():
+            os.replace(out, previous)
+        os.replace(self.folder, out)
+        kept = {}
+        if previous.exists():
+            try:
+                os.replace(previous, _spare_path(out))
+                kept = {path: entry for path, entry in self.current.items() if _same(self.old.get(path), entry)}
+            except OSError:
+                shutil.rmtree(previous, ignore_errors=True)
+        _write_manifest(out, self.staged, kept)
+        return Changes(tuple(sorted(self.added)), tuple(sorted(self.changed)),
+                       tuple(sorted(self.old.keys() - self.staged.keys())))
+
+    def abort(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _fail(self, exc: OSError):
+        self.abort()
+        raise PipelineError(Finding(Location(str(self.out)), f"could not write the build ({exc.strerror or exc}); "
+                                    "the previous output is unchanged")) from None
+
+
+def write_artifacts(artifacts: list[Artifact], out: Path, root: Path) -> Changes:
+    """Stage every artifact and swap them in (see Staging); nothing is written if a path is unsafe."""
+    check_paths(artifacts)
+    staging = Staging(out, root)
+    for artifact in sorted(artifacts, key=lambda a: a.path):
+        staging.add(artifact)
+    return staging.commit()
 
 
 def _remove_empty_parents(folder: Path, path: str) -> None:

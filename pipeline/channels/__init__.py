@@ -1,4 +1,4 @@
-"""Channels: each module has `render(site) -> list[Artifact]`, pure but for reading its templates.
+"""Channels: each module has `render(site)`, an iterable of Artifacts, pure but for reading its templates.
 
 CHANNELS is the explicit, ordered tuple the build runs."""
 

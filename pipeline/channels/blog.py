@@ -4,11 +4,12 @@ under output/site/."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 from pipeline import cache
 from pipeline.errors import Finding, Location, PipelineError
 from pipeline.model import Article, Artifact, Site
-from pipeline.parallel import map_ordered
+from pipeline.parallel import imap_ordered
 from pipeline.ogimage import HEIGHT as CARD_HEIGHT, WIDTH as CARD_WIDTH, image_size, render_card
 from pipeline.templating import make_environment, render as render_template
 
@@ -16,38 +17,38 @@ NAME = "blog"
 HTML = "text/html"
 
 
-def render(site: Site) -> list[Artifact]:
+def render(site: Site) -> Iterator[Artifact]:
+    """Article pages (with their preview cards) as they are rendered, then the listing pages,
+    sitemap, robots.txt and static files."""
     env = make_environment(Path(site.root), NAME)
     config = site.config
     rules = site.rules
     common = {"site": config, "base": config.base_path, "tags": site.tags,
               "sitewide_disclaimers": rules.sitewide(NAME)}
-    out: list[Artifact] = []
 
-    def page(path: str, template: str, presents: tuple[str, ...] = (), **context) -> None:
+    def page(path: str, template: str, presents: tuple[str, ...] = (), **context) -> Artifact:
         html = render_template(env, template, **common, **context)
-        out.append(Artifact(f"site/{path}index.html", html.encode("utf-8"), NAME, HTML, presents))
+        return Artifact(f"site/{path}index.html", html.encode("utf-8"), NAME, HTML, presents)
 
     articles = site.articles
     statics = static_files(Path(site.root))
     sizes = {a.path[len("site/"):]: a.content for a in statics}
-    pages = map_ordered(_article_page, range(len(articles)), (site, env, common, sizes))
-    out += [artifact for group in pages for artifact in group]
+    for group in imap_ordered(_article_page, range(len(articles)), (site, env, common, sizes)):
+        yield from group
 
     for number, chunk, path, pager in paginate(articles, config.posts_per_page, ""):
-        page(path, "list.html", heading=None, articles=chunk, pager=pager, canonical=config.url(path),
-             page_number=number)
+        yield page(path, "list.html", heading=None, articles=chunk, pager=pager, canonical=config.url(path),
+                   page_number=number)
     for tag, tagged in site.tags:
         for number, chunk, path, pager in paginate(tagged, config.posts_per_page, tag.path):
-            page(path, "list.html", heading=tag.name, articles=chunk, pager=pager, canonical=config.url(path),
-                 page_number=number)
+            yield page(path, "list.html", heading=tag.name, articles=chunk, pager=pager,
+                       canonical=config.url(path), page_number=number)
 
     text_files = {"sitemap.xml": ("sitemap.xml", "application/xml"), "robots.txt": ("robots.txt", "text/plain")}
     for path, (template, media_type) in text_files.items():
         body = render_template(env, template, **common, articles=articles, pages=_listing_paths(site))
-        out.append(Artifact(f"site/{path}", body.encode("utf-8"), NAME, media_type, for_readers=False))
-    out.extend(statics)
-    return out
+        yield Artifact(f"site/{path}", body.encode("utf-8"), NAME, media_type, for_readers=False)
+    yield from statics
 
 
 def card_path(article: Article) -> str:

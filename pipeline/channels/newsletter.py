@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
+from typing import Iterator
 
 import css_inline
 import lxml.html
@@ -18,7 +19,7 @@ import lxml.html
 from pipeline import cache
 from pipeline.errors import Finding, Location, PipelineError
 from pipeline.model import Article, Artifact, Site
-from pipeline.parallel import map_ordered
+from pipeline.parallel import imap_ordered
 from pipeline.plaintext import html_to_text, wrap
 from pipeline.sources import trim
 from pipeline.templating import make_environment, render as render_template
@@ -30,10 +31,12 @@ CONTENT_WIDTH = 536  # 600 px container minus 2 x 32 px padding
 _INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
 
 
-def render(site: Site) -> list[Artifact]:
+def render(site: Site) -> Iterator[Artifact]:
+    """Each article's email.html, email.txt and message.eml, as they are rendered."""
     env = make_environment(Path(site.root), NAME)
     text_env = make_environment(Path(site.root), NAME, autoescape=False)
-    return [a for group in map_ordered(_render_article, site.articles, (site, env, text_env)) for a in group]
+    for group in imap_ordered(_render_article, site.articles, (site, env, text_env)):
+        yield from group
 
 
 def _render_article(context, article: Article) -> list[Artifact]:

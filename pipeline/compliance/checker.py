@@ -168,10 +168,16 @@ def _scannable(article: Article) -> tuple[list[tuple[int, str, str]], str, list[
 _SCANNABLE: dict = {}
 
 
-def check_artifacts(site: Site, artifacts: list[Artifact]) -> tuple[list[Finding], list[Check]]:
+def artifact_lookup(site: Site) -> tuple[dict, dict]:
+    """The site's articles by URL and by slug, as check_artifacts needs them."""
+    return {site.config.url(a.path): a for a in site.articles}, {a.slug: a for a in site.articles}
+
+
+def check_artifacts(site: Site, artifacts: list[Artifact], lookup: tuple[dict, dict] | None = None
+                    ) -> tuple[list[Finding], list[Check]]:
     """Every required disclaimer must be visible in every unit of every artifact that needs it;
     every newsletter part must carry the postal address and a working unsubscribe."""
-    lookup = ({site.config.url(a.path): a for a in site.articles}, {a.slug: a for a in site.articles})
+    lookup = lookup or artifact_lookup(site)
     readable = [a for a in artifacts if a.for_readers]
     findings: list[Finding] = []
     checks: list[Check] = []
