@@ -58,9 +58,11 @@ def ours(posts: int) -> Path:
         source = corpus(posts, "native")
         (project / "content").mkdir(parents=True)
         shutil.copytree(source / "posts", project / "content" / "posts")
-        shutil.copy(REPO / "content" / "site.yaml", project / "content" / "site.yaml")
-        shutil.copy(REPO / "content" / "compliance.yaml", project / "content" / "compliance.yaml")
-        shutil.copytree(REPO / "templates", project / "templates")
+    # Settings, rules and templates always as in this checkout, so the corpus is built by today's code.
+    shutil.copy(REPO / "content" / "site.yaml", project / "content" / "site.yaml")
+    shutil.copy(REPO / "content" / "compliance.yaml", project / "content" / "compliance.yaml")
+    shutil.rmtree(project / "templates", ignore_errors=True)
+    shutil.copytree(REPO / "templates", project / "templates")
     return project
 
 
@@ -75,8 +77,9 @@ def bench_ours(posts: int, runs: int, now: str) -> dict:
     results = {"cold": [], "no change": [], "one change": []}
     peak = 0.0
     for run in range(runs):
-        shutil.rmtree(project / "output", ignore_errors=True)
-        shutil.rmtree(project / ".pipeline", ignore_errors=True)
+        for generated in ("output", ".pipeline", ".output-spare"):
+            shutil.rmtree(project / generated, ignore_errors=True)
+        (project / ".output-manifest.json").unlink(missing_ok=True)
         seconds, rss = timed(command, project)
         results["cold"].append(seconds)
         peak = max(peak, rss)
