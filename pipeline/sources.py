@@ -278,7 +278,7 @@ def _article(p: _Parsed, config: SiteConfig, renderer: MarkdownRenderer, by_sour
         author=p.fields["author"] or config.author, summary=summary, tags=tuple(seen_tags.values()),
         draft=p.fields["draft"], image=p.fields["image"], image_alt=p.fields["image_alt"],
         markdown=p.split.body, body_line=p.split.body_line, html=rendered.html, text=rendered.text,
-        word_count=len(rendered.text.split()), front=p.doc, lines=p.split.lines,
+        word_count=len(rendered.text.split()), front=p.doc.slim(), lines=p.split.lines,
         evidence=tuple(Evidence(e["citation"], e["title"], tuple(e["supports"])) for e in p.fields["evidence"]),
         reviewed_by=p.fields["reviewed_by"],
         reviewed_on=_aware(p.fields["reviewed_on"], config.tz) if p.fields["reviewed_on"] else None,

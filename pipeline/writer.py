@@ -126,9 +126,9 @@ def _write_manifest(out: Path, current: dict, spare: dict) -> None:
         pass  # the manifest only saves work; without it the next build writes every file
 
 
-def _files(folder: Path) -> dict[str, os.stat_result]:
-    """Every file below `folder` (relative posix path -> stat), the marker excluded."""
-    found: dict[str, os.stat_result] = {}
+def _files(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file below `folder` (relative posix path -> (size, mtime_ns)), the marker excluded."""
+    found: dict[str, tuple[int, int]] = {}
     pending = [("", str(folder))]
     while pending:
         prefix, place = pending.pop()
@@ -141,14 +141,15 @@ def _files(folder: Path) -> dict[str, os.stat_result]:
                 if entry.is_dir(follow_symlinks=False):
                     pending.append((prefix + entry.name + "/", entry.path))
                 else:
-                    found[prefix + entry.name] = entry.stat(follow_symlinks=False)
+                    stat = entry.stat(follow_symlinks=False)
+                    found[prefix + entry.name] = (stat.st_size, stat.st_mtime_ns)
     found.pop(MARKER, None)
     return found
 
 
-def _same(stat: os.stat_result | None, entry) -> bool:
-    """Is the file still exactly what the manifest entry says was written?"""
-    return stat is not None and bool(entry) and [stat.st_size, stat.st_mtime_ns] == entry[1:]
+def _same(stat: tuple[int, int] | None, entry) -> bool:
+    """Is the file (size, mtime_ns) still exactly what the manifest entry says was written?"""
+    return stat is not None and bool(entry) and list(stat) == entry[1:]
 
 
 class Staging:
@@ -213,8 +214,7 @@ class Staging:
         target = self.folder / path
         spare_entry = self.spare_entries.get(path)
         if _same(self.present.get(path), spare_entry) and spare_entry[0] == digest:
-            stat = self.present[path]  # already right in the spare tree
-            self.staged[path] = [digest, stat.st_size, stat.st_mtime_ns]
+            self.staged[path] = [digest, *self.present[path]]  # already right in the spare tree
             return
         folder = path.rpartition("/")[0]
         if folder not in self.made:
