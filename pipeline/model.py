@@ -128,8 +128,7 @@ class Article:
     draft: bool
     image: str | None
     image_alt: str | None
-    markdown: str             # the body as written
-    body_line: int            # file line number of the body's first line
+    body_line: int            # file line number of the body's first line (the body as written is in `lines`)
     html: str
     text: str
     word_count: int

@@ -277,7 +277,7 @@ def _article(p: _Parsed, config: SiteConfig, renderer: MarkdownRenderer, by_sour
         source=p.rel, slug=p.slug, title=p.fields["title"], date=p.date, updated=p.updated,
         author=p.fields["author"] or config.author, summary=summary, tags=tuple(seen_tags.values()),
         draft=p.fields["draft"], image=p.fields["image"], image_alt=p.fields["image_alt"],
-        markdown=p.split.body, body_line=p.split.body_line, html=rendered.html, text=rendered.text,
+        body_line=p.split.body_line, html=rendered.html, text=rendered.text,
         word_count=len(rendered.text.split()), front=p.doc.slim(), lines=p.split.lines,
         evidence=tuple(Evidence(e["citation"], e["title"], tuple(e["supports"])) for e in p.fields["evidence"]),
         reviewed_by=p.fields["reviewed_by"],
