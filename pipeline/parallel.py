@@ -15,8 +15,8 @@ from pipeline.errors import Finding, PipelineError
 
 T = TypeVar("T")
 R = TypeVar("R")
-CHUNK = 32
-WINDOW = 512     # items per window of imap_ordered: bounds what is held in memory at once
+CHUNK = 16
+WINDOW = 256     # items per window of imap_ordered: bounds what is held in memory at once
 _JOBS = {"n": 1}
 _STATE: dict = {}
 
