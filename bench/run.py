@@ -7,8 +7,9 @@ side) and print a table of median wall times, peak memory and ratios.
     python3 bench/run.py --with-peers          # also Pelican and Hugo, installed into bench/.peers/
 
 Corpora come from ../shared/bench/make_corpus.py (same seed, same articles for every tool).
-Scenarios: cold build (empty output), no-change rebuild, one changed article. Times include
-process start. A script, not a timed test.
+Scenarios: cold build (empty output), no-change rebuild, the first changed article after the cold
+build, and another changed article (the steady state). Times include process start. A script, not
+a timed test.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def touch_one(posts_dir: Path, run: int) -> None:
 def bench_ours(posts: int, runs: int, now: str) -> dict:
     project = ours(posts)
     command = [sys.executable, "-m", "pipeline", "build", "--now", now, "--quiet"]
-    results = {"cold": [], "no change": [], "one change": []}
+    results = {"cold": [], "no change": [], "first change": [], "one change": []}
     peak = 0.0
     for run in range(runs):
         for generated in ("output", ".pipeline", ".output-spare"):
@@ -85,10 +86,13 @@ def bench_ours(posts: int, runs: int, now: str) -> dict:
         peak = max(peak, rss)
         seconds, rss = timed(command, project)
         results["no change"].append(seconds)
-        touch_one(project / "content" / "posts", run)
-        seconds, rss = timed(command, project)
-        results["one change"].append(seconds)
-        peak = max(peak, rss)
+        # The first rebuild after a cold build has no spare tree yet (it links every file); the
+        # next edits are the steady state an author sees.
+        for scenario, edit in (("first change", 2 * run), ("one change", 2 * run + 1)):
+            touch_one(project / "content" / "posts", edit)
+            seconds, rss = timed(command, project)
+            results[scenario].append(seconds)
+            peak = max(peak, rss)
     return {name: statistics.median(values) for name, values in results.items()} | {"peak MB": peak}
 
 
@@ -160,17 +164,20 @@ def main() -> None:
             row["hugo"] = bench_hugo(peers["hugo"], posts, args.runs)
         rows.append(row)
     print()
-    print("| articles | tool | cold build | no-change rebuild | one article changed | peak memory |")
-    print("|---:|---|---:|---:|---:|---:|")
+    print("| articles | tool | cold build | no-change rebuild | first change after cold | one article changed "
+          "| peak memory |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
     for row in rows:
         mine = row["ours"]
         print(f"| {row['posts']:,} | this pipeline (all channels) | {mine['cold']:.2f} s | {mine['no change']:.2f} s | "
-              f"{mine['one change']:.2f} s | {mine['peak MB']:.0f} MB |")
+              f"{mine['first change']:.2f} s | {mine['one change']:.2f} s | {mine['peak MB']:.0f} MB |")
         if "pelican" in row:
             pel, hugo = row["pelican"], row["hugo"]
-            print(f"| {row['posts']:,} | Pelican (blog and feeds) | {pel['cold']:.2f} s | | {pel['one change']:.2f} s | |")
-            print(f"| {row['posts']:,} | Hugo (blog) | {hugo['cold']:.2f} s | | | |")
-            print(f"| {row['posts']:,} | ratio ours / Pelican, cold | {mine['cold'] / pel['cold']:.2f}x | | | |")
+            print(f"| {row['posts']:,} | Pelican (blog and feeds) | {pel['cold']:.2f} s | | | {pel['one change']:.2f} s "
+                  f"| |")
+            print(f"| {row['posts']:,} | Hugo (blog) | {hugo['cold']:.2f} s | | | | |")
+            print(f"| {row['posts']:,} | ratio ours / Pelican | {mine['cold'] / pel['cold']:.2f}x | | | "
+                  f"{mine['one change'] / pel['one change']:.2f}x | |")
     (WORK / "latest.json").write_text(json.dumps(rows, indent=2))
 
 
