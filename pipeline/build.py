@@ -165,7 +165,7 @@ class _Sink:
             for artifact in batch:
                 if self.staging is not None:
                     self.staging.add(artifact)
-                    artifact = replace(artifact, content=b"")
+                    artifact = artifact.without_content()
                 self.artifacts.append(artifact)
 
 

@@ -12,7 +12,7 @@ ERROR = "error"
 WARNING = "warning"
 
 
-@dataclass(frozen=True, order=True, slots=True)
+@dataclass(frozen=True, order=True)
 class Location:
     """A place in a file: path relative to the project root, 1-based line and column (or None)."""
 
@@ -29,7 +29,7 @@ class Location:
         return ":".join(parts)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Finding:
     """One problem: where, how bad, which rule, what to do about it.
 

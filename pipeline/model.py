@@ -181,3 +181,7 @@ class Artifact:
     media_type: str
     articles: tuple[str, ...] = ()
     for_readers: bool = True  # False for sitemaps, robots.txt and assets: no disclaimers expected
+
+    def without_content(self) -> Artifact:
+        """The same artifact once written: what the build keeps of it."""
+        return Artifact(self.path, b"", self.channel, self.media_type, self.articles, self.for_readers)

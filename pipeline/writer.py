@@ -11,7 +11,7 @@ import shutil
 import unicodedata
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from pipeline.errors import Finding, Location, PipelineError
@@ -36,7 +36,7 @@ class PathCheck:
     """check_paths one artifact at a time, remembering the paths seen."""
 
     def __init__(self):
-        self.seen: dict[str, Artifact] = {}
+        self.seen: dict[str, tuple[str, str]] = {}   # folded path -> (path, channel)
 
     def problems(self, artifact: Artifact) -> list[Finding]:
         path = artifact.path
@@ -46,10 +46,10 @@ class PathCheck:
             return [Finding(Location(f"output/{path}"), f"refusing to write outside output/: {path!r}")]
         key = unicodedata.normalize("NFC", path).casefold()
         if key in self.seen:
-            other = self.seen[key]
+            other_path, other_channel = self.seen[key]
             return [Finding(Location(f"output/{path}"), f"two outputs would be written to the same file: "
-                            f"{other.path} ({other.channel}) and {path} ({artifact.channel}); rename one")]
-        self.seen[key] = replace(artifact, content=b"")
+                            f"{other_path} ({other_channel}) and {path} ({artifact.channel}); rename one")]
+        self.seen[key] = (path, artifact.channel)
         return []
 
 
@@ -211,18 +211,18 @@ class Staging:
             self.added.append(path)
         elif (entry[0] != digest if _same(self.old[path], entry) else (self.out / path).read_bytes() != content):
             self.changed.append(path)
-        target = self.folder / path
         spare_entry = self.spare_entries.get(path)
         if _same(self.present.get(path), spare_entry) and spare_entry[0] == digest:
             self.staged[path] = [digest, *self.present[path]]  # already right in the spare tree
             return
+        target = os.path.join(self.folder, path)  # strings: this runs for every file of the site
         folder = path.rpartition("/")[0]
         if folder not in self.made:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
             self.made.add(folder)
         if path in self.present:
-            target.unlink()  # never write through: it may be a hard link into output/
-        source = self.out / path if _same(self.old.get(path), entry) and entry[0] == digest else None
+            os.unlink(target)  # never write through: it may be a hard link into output/
+        source = os.path.join(self.out, path) if _same(self.old.get(path), entry) and entry[0] == digest else None
         self._pending.append((path, self._threads.submit(_put, target, content, source, digest)))
         if len(self._pending) > MAX_PENDING:
             self._drain(MAX_PENDING // 2)
@@ -271,7 +271,7 @@ class Staging:
                                     "the previous output is unchanged")) from None
 
 
-def _put(target: Path, content: bytes, source: Path | None, digest: str) -> list:
+def _put(target: str, content: bytes, source: str | None, digest: str) -> list:
     """Hard-link `source` (the same file in output/) or write `content`; the manifest entry."""
     written = False
     if source is not None:
@@ -281,8 +281,8 @@ def _put(target: Path, content: bytes, source: Path | None, digest: str) -> list
         except OSError:
             pass
     if not written:
-        target.write_bytes(content)
-    stat = target.stat()
+        Path(target).write_bytes(content)
+    stat = os.stat(target)
     return [digest, stat.st_size, stat.st_mtime_ns]
 
 

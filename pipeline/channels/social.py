@@ -58,11 +58,15 @@ def render(site: Site) -> list[Artifact]:
         raise PipelineError(findings)
     rows = schedule(site, per_article)
     out = []
+    build_cache = cache.current()
     for article, posts in per_article:
         document = {"article": {"slug": article.slug, "title": article.title, "url": site.config.url(article.path),
                                 "source": article.source},
                     "posts": {name: posts[name] for name in config.platforms if name in posts}}
-        data = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+        # json.dumps with indent runs in Python: cache each document's text by its (C-fast) repr
+        key = cache.digest(build_cache.keys.get(NAME), repr(document))
+        data = build_cache.memo("social-json", key,
+                                lambda d=document: json.dumps(d, indent=2, ensure_ascii=False) + "\n")
         out.append(Artifact(f"social/{article.slug}.json", data.encode("utf-8"), NAME, "application/json",
                             (article.slug,)))
     for name in config.platforms:

@@ -26,7 +26,7 @@ _URLS = re.compile(r"\]\([^)]*\)|<https?://[^>]*>|https?://\S+|`[^`]*`")
 SOURCE_FIELDS = ("title", "summary")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Claim:
     """A health-benefit claim found in an article, and the evidence that substantiates it (if any)."""
 
@@ -38,7 +38,7 @@ class Claim:
     substantiated: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Check:
     """Disclaimer verification of one unit of one artifact, for the report."""
 
