@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -118,7 +119,8 @@ def load_articles(root: Path, config: SiteConfig, findings: FindingList, *, now:
                   drafts: bool = False, future: bool = False, dates: list | None = None) -> list[Article]:
     """Validate every source; return the published articles, newest first. Findings for all files.
     `dates` receives the date of every valid source, published or not (see uptodate)."""
-    parsed = [p for p in (_parse(root, path, config, findings) for path in source_files(root)) if p]
+    inside = _Inside((root / "content").resolve())
+    parsed = [p for p in (_parse(root, path, config, findings, inside) for path in source_files(root)) if p]
     if dates is not None:
         dates.extend(p.date for p in parsed)
     published = [p for p in parsed if (drafts or not p.fields["draft"]) and (future or p.date <= now)]
@@ -135,10 +137,28 @@ def load_articles(root: Path, config: SiteConfig, findings: FindingList, *, now:
     return articles
 
 
-def _parse(root: Path, path: Path, config: SiteConfig, findings: FindingList) -> _Parsed | None:
+class _Inside:
+    """Does a file really live inside a folder, links followed? Resolves each directory once."""
+
+    def __init__(self, folder: Path):
+        self.folder = str(folder)
+        self.resolved: dict[str, str] = {}
+
+    def __call__(self, path: Path) -> bool:
+        name = str(path)
+        if os.path.islink(name):
+            real = os.path.realpath(name)
+        else:
+            parent = os.path.dirname(name)
+            if parent not in self.resolved:
+                self.resolved[parent] = os.path.realpath(parent)
+            real = os.path.join(self.resolved[parent], os.path.basename(name))
+        return real == self.folder or real.startswith(self.folder + os.sep)
+
+
+def _parse(root: Path, path: Path, config: SiteConfig, findings: FindingList, inside: _Inside) -> _Parsed | None:
     rel = path.relative_to(root).as_posix()
-    content_dir = (root / "content").resolve()
-    if not path.resolve().is_relative_to(content_dir):
+    if not inside(path):
         findings.add(Location(rel), "this file is a link to a place outside content/; copy the article "
                      "into content/posts instead")
         return None
