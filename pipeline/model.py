@@ -4,7 +4,7 @@ Glossary (one word per concept):
 - site: the configuration (SiteConfig) plus every published article, its tags and the rules.
 - article: one source file in content/posts, validated (Article).
 - channel: one kind of output (blog, feed, ...); a pure function from the site to artifacts.
-- artifact: one rendered output file, held in memory until the writer stores it (Artifact).
+- artifact: one rendered output file, handed to the writer's staging folder once checked (Artifact).
 - disclaimer / rule / finding / location: see pipeline.compliance and pipeline.errors.
 """
 
@@ -172,8 +172,9 @@ class Site:
 
 @dataclass(frozen=True)
 class Artifact:
-    """One output file in memory. `path` is relative to output/ (posix); `articles` are the
-    slugs of the articles it presents in full, which decides the disclaimers it must carry."""
+    """One output file as rendered (a build writes it and keeps it without its content). `path`
+    is relative to output/ (posix); `articles` are the slugs of the articles it presents in full,
+    which decides the disclaimers it must carry."""
 
     path: str
     content: bytes
