@@ -107,7 +107,7 @@ def base_keys(root: Path) -> dict[str, str]:
     return keys
 
 
-BATCH = 1024 # artifacts checked (in parallel) and written together; bounds what is held in memory
+BATCH = 1024  # artifacts checked (in parallel) and written together; bounds what is held in memory
 
 
 def _run(root: Path, options: Options, out: Path | None) -> BuildResult:

@@ -71,10 +71,11 @@ class BuildCache:
         self.hits = self.misses = 0
         self.keys: dict[str, str] = {}   # base key per kind of result, set by the build
         self.probing = False             # memo() raises Miss instead of computing
+        self._broken = False             # the file on disk could not be read: replaced on write
         self._owner = os.getpid()
 
     def _open(self):
-        if self.path is None or getattr(self, "_broken", False):  # reported once; rewritten by _write
+        if self.path is None or self._broken:  # reported once; rewritten by _write
             return None
         if self._pid == os.getpid() and self._connection is not None:
             return self._connection
@@ -144,38 +145,29 @@ class BuildCache:
     def flush(self) -> None:
         """Store what was computed so far (parent process, between parallel stages), so that a
         cold build does not hold a pickled copy of every result until the end."""
-        if self.path is None or not self.pending or os.getpid() != self._owner:
+        if self.pending and os.getpid() == self._owner:
+            self._store(prune=False)
+
+    def save(self) -> None:
+        """Write new entries, drop unused ones (parent process only)."""
+        self._store(prune=True)
+
+    def _store(self, prune: bool) -> None:
+        if self.path is None:
             return
         if self._connection is not None:  # no open read may hold a lock while this writes
             self._connection.close()
             self._connection = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._write(prune=False)
+            self._write(prune)
         except sqlite3.Error as exc:
             self.notes.append(f"the build cache could not be written ({exc}); it was deleted")
             self.path.unlink(missing_ok=True)
             self.path = None
 
-    def save(self) -> None:
-        """Write new entries, drop unused ones (parent process only)."""
-        if self.path is None:
-            return
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._write(prune=True)
-        except sqlite3.Error as exc:
-            self.notes.append(f"the build cache could not be written ({exc}); it was deleted")
-            self.path.unlink(missing_ok=True)
-
     def _write(self, prune: bool) -> None:
-        if getattr(self, "_broken", False):
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
+        if self._broken:
             self.path.unlink(missing_ok=True)
             self._broken = False
         connection = sqlite3.connect(self.path, timeout=30)

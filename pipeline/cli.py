@@ -168,10 +168,7 @@ def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options:
             click.echo(stamp.shown, err=True)
         console.changes(None)
         return stamp.articles, dict(stamp.files), stamp.tally
-    try:
-        check_output_dir(out, obj.root)  # refuse before writing even the clock
-    except PipelineError as exc:
-        _fail(obj, exc, "text", "Build failed")
+    _refuse_bad_output(obj, out)  # before writing even the clock
     started, inputs = uptodate.fs_clock(obj.root), uptodate.input_entries(obj.root)
     result, out = _build_and_write(obj, console, out, options)
     counts = Counter(a.channel for a in result.artifacts)
@@ -208,12 +205,16 @@ def digest(obj: Context, since, until, out: Path | None, drafts, future, now, st
                     f"in {console.elapsed:.2f} s{_tally(result.findings)}.")
 
 
-def _build_and_write(obj: Context, console: Console, out: Path | None, options: Options):
-    out = out if out is not None else obj.root / "output"
+def _refuse_bad_output(obj: Context, out: Path) -> None:
     try:
-        check_output_dir(out, obj.root)  # refuse before spending a build on it
+        check_output_dir(out, obj.root)
     except PipelineError as exc:
         _fail(obj, exc, "text", "Build failed")
+
+
+def _build_and_write(obj: Context, console: Console, out: Path | None, options: Options):
+    out = out if out is not None else obj.root / "output"
+    _refuse_bad_output(obj, out)  # before spending a build on it
     result = _run(obj, options, out=out, console=console)
     console.notes(result)
     console.findings(result.findings)

@@ -10,8 +10,10 @@ Glossary (one word per concept):
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from pipeline.yamldoc import YamlDoc
@@ -182,6 +184,11 @@ class Artifact:
     media_type: str
     articles: tuple[str, ...] = ()
     for_readers: bool = True  # False for sitemaps, robots.txt and assets: no disclaimers expected
+
+    @cached_property
+    def sha256(self) -> str:
+        """Hex digest of the content: the check cache and the writer both key on it."""
+        return hashlib.sha256(self.content).hexdigest()
 
     def without_content(self) -> Artifact:
         """The same artifact once written: what the build keeps of it."""

@@ -45,20 +45,8 @@ def imap_ordered(function: Callable[[object, T], R], items: Sequence[T], context
     for start in range(0, len(items), window):
         part = items[start:start + window]
         results: list = [_NONE] * len(part)
-        todo = list(range(len(part)))
-        if build_cache.path is not None:
-            todo = []
-            build_cache.probing = True
-            try:
-                for index, item in enumerate(part):
-                    try:
-                        results[index] = function(context, item)
-                    except cache.Miss:
-                        todo.append(index)
-                    except PipelineError as exc:
-                        problems += exc.findings
-            finally:
-                build_cache.probing = False
+        todo = _probe(function, part, context, results, problems) if build_cache.path is not None \
+            else range(len(part))
         try:
             computed = _map(function, [part[i] for i in todo], context)
         except PipelineError as exc:
@@ -70,6 +58,24 @@ def imap_ordered(function: Callable[[object, T], R], items: Sequence[T], context
         yield from (value for value in results if value is not _NONE)
     if problems:
         raise PipelineError(sorted(problems, key=Finding.sort_key))
+
+
+def _probe(function, part: Sequence, context, results: list, problems: list) -> list[int]:
+    """Fill `results` with what the build cache answers; the indexes it cannot answer."""
+    build_cache = cache.current()
+    todo = []
+    build_cache.probing = True
+    try:
+        for index, item in enumerate(part):
+            try:
+                results[index] = function(context, item)
+            except cache.Miss:
+                todo.append(index)
+            except PipelineError as exc:
+                problems += exc.findings
+    finally:
+        build_cache.probing = False
+    return todo
 
 
 _NONE = object()

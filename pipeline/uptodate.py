@@ -5,8 +5,9 @@ not run again; its findings are shown again instead.
 
 Like make, Hugo and git it compares file metadata (path, size, mtime, ctime, inode), never trusts a
 file modified within a second before the build that read it (git's "racy" files: a change in the
-same clock tick would keep its mtime), and stamps the output tree too, so a hand-edited or deleted output file means a full build. Only this module
-and the writer look at output/; the stamp itself lives in .pipeline/."""
+same clock tick would keep its mtime), and stamps the output tree too, so a hand-edited or deleted
+output file means a full build. Only this module and the writer look at output/; the stamp itself
+lives in .pipeline/."""
 
 from __future__ import annotations
 
@@ -148,16 +149,13 @@ def save(root: Path, out: Path, stamp_fields: dict, entries: list, started_ns: i
     path.unlink(missing_ok=True)
     if started_ns is None or any(len(e) == 5 and e[2] >= started_ns - RACY_NS for e in entries):
         return
-    if _digest(input_entries(root)) != _digest(entries):
+    inputs = _digest(entries)
+    if _digest(input_entries(root)) != inputs:
         return
-    stamp = Stamp(inputs=_digest(entries), output=output_digest(out), **stamp_fields)
+    stamp = Stamp(inputs=inputs, output=output_digest(out), **stamp_fields)
     try:
         temporary = path.with_suffix(f".tmp-{os.getpid()}")
         temporary.write_bytes(pickle.dumps((FORMAT, stamp), protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(temporary, path)
     except OSError:
         pass  # the stamp only saves time
-
-
-def forget(root: Path, out: Path) -> None:
-    _stamp_path(root, out).unlink(missing_ok=True)

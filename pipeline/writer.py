@@ -4,7 +4,6 @@ leaves the previous output as it was."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -205,7 +204,7 @@ class Staging:
 
     def _stage(self, artifact: Artifact) -> None:
         path, content = artifact.path, artifact.content
-        digest = hashlib.sha256(content).hexdigest()
+        digest = artifact.sha256
         entry = self.current.get(path)
         if path not in self.old:
             self.added.append(path)

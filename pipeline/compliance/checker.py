@@ -191,8 +191,7 @@ def _check_artifact(context, artifact: Artifact) -> tuple[list[Finding], list[Ch
     site, (by_url, by_slug) = context
     build_cache = cache.current()
     key = cache.digest(build_cache.keys.get("check"), artifact.path, artifact.media_type, artifact.channel,
-                       cache.digest(artifact.content), [cache.article_digest(by_slug[s]) for s in artifact.articles
-                                                        if s in by_slug])
+                       artifact.sha256, [cache.article_digest(by_slug[s]) for s in artifact.articles if s in by_slug])
     return build_cache.memo("check", key, lambda: _check_artifact_fresh(context, artifact))
 
 
