@@ -6,11 +6,12 @@ import os
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from pipeline import cache
-from pipeline.channels import CHANNELS, newsletter, social
-from pipeline.compliance.checker import Check, Claim, artifact_lookup, check_artifacts, check_sources
+from pipeline import units
+from pipeline.channels import CHANNELS, blog, feed, newsletter, social
+from pipeline.compliance.checker import Check, Claim, _check_artifact, artifact_lookup
 from pipeline.compliance.exports import RECENT, check_exports
 from pipeline.compliance.report import render_report
 from pipeline.compliance.rules import load_rules
@@ -19,7 +20,8 @@ from pipeline.errors import Finding, FindingList, PipelineError
 from pipeline.links import check_links
 from pipeline.model import Artifact, Site, SiteConfig, Tag
 from pipeline.options import Options
-from pipeline.parallel import set_jobs
+from pipeline.parallel import imap_ordered, map_ordered, set_jobs
+from pipeline.records import Output, OutputRecord, Records, UnitRecord
 from pipeline.sources import load_articles
 from pipeline.writer import Changes, Staging
 
@@ -38,9 +40,11 @@ class BuildResult:
     changes: Changes | None = None           # what the swap changed in the output folder, when written
 
 
-def load_site(root: Path, options: Options, findings: FindingList, dates: list | None = None) -> Site:
+def load_site(root: Path, options: Options, findings: FindingList, dates: list | None = None,
+              records: Records | None = None) -> Site:
     """Config, rules and articles, with every problem of all three reported together. `dates`
-    receives every source's date, published or not."""
+    receives every source's date, published or not. Articles are loaded without their bodies
+    (Site.whole gives them back)."""
     config = rules = None
     for load in (load_config, load_rules):
         try:
@@ -54,10 +58,10 @@ def load_site(root: Path, options: Options, findings: FindingList, dates: list |
     now = options.now or datetime.now(timezone.utc)
     if now.tzinfo is None:
         now = now.replace(tzinfo=config.tz)
-    articles = load_articles(root, config, findings, now=now, drafts=options.drafts, future=options.future,
-                             dates=dates)
+    articles, hydrator = load_articles(root, config, findings, now=now, drafts=options.drafts,
+                                       future=options.future, dates=dates, rules=rules, records=records)
     findings.raise_if_errors()
-    return Site(str(root), config, tuple(articles), group_tags(articles), rules, build_time(articles), now)
+    return Site(str(root), config, tuple(articles), group_tags(articles), rules, build_time(articles), now, hydrator)
 
 
 def build_time(articles) -> datetime:
@@ -82,18 +86,22 @@ def group_tags(articles) -> tuple[tuple[Tag, tuple], ...]:
 
 def run(root: Path, options: Options = Options(), out: Path | None = None) -> BuildResult:
     """The build. With `out`, each artifact is written to a staging folder as soon as it is
-    rendered and checked (result.artifacts then hold no content) and the folder is swapped in
-    for `out` when the whole build is good; without, artifacts stay in memory and nothing is
-    written. Raises PipelineError with all errors found (and then writes nothing)."""
+    rendered and checked (result.artifacts then hold no content), an article whose outputs the
+    last build already made is taken from its record, and the folder is swapped in for `out` when
+    the whole build is good; without, artifacts stay in memory and nothing is written. Raises
+    PipelineError with all errors found (and then writes nothing)."""
     build_cache = cache.BuildCache(root if options.cache else None)
     cache.use(build_cache)
     build_cache.keys = base_keys(root)
+    records = Records(root if options.cache and out is not None else None, cache.code_digest())
     try:
-        result = _run(root, options, out)
+        result = _run(root, options, out, records)
+        records.save()
     finally:
         build_cache.save()
         cache.use(cache.BuildCache(None))
-    return replace(result, notes=build_cache.notes, reused=build_cache.hits, computed=build_cache.misses)
+    return replace(result, notes=build_cache.notes + records.notes, reused=build_cache.hits + records.hits,
+                   computed=build_cache.misses)
 
 
 def base_keys(root: Path) -> dict[str, str]:
@@ -107,77 +115,164 @@ def base_keys(root: Path) -> dict[str, str]:
     return keys
 
 
-BATCH = 1024  # artifacts checked (in parallel) and written together; bounds what is held in memory
+BATCH = 1024  # site-wide artifacts checked (in parallel) and written together; bounds what is held in memory
+STAGES = ("Reading articles", "Rendering articles", "Rendering site pages", "Checking compliance")
 
 
-def _run(root: Path, options: Options, out: Path | None) -> BuildResult:
-    stages = ["Reading articles"] + [f"Rendering {channel.NAME}" for channel in CHANNELS] + ["Checking compliance"]
+def _run(root: Path, options: Options, out: Path | None, records: Records) -> BuildResult:
     report = options.progress or (lambda stage, done, total: None)
     set_jobs(options.jobs)
     findings = FindingList()
-    report(stages[0], 0, len(stages))
+    report(STAGES[0], 0, len(STAGES))
     dates: list[datetime] = []
-    site = load_site(root, options, findings, dates)
-    sink = _Sink(site, Staging(out, root) if out is not None else None)
+    site = load_site(root, options, findings, dates, records)
+    sink = _Sink(site, Staging(out, root) if out is not None else None, records)
     try:
-        for index, channel in enumerate(CHANNELS, start=1):
-            report(stages[index], index, len(stages))
-            sink.take(channel.render(site))
+        report(STAGES[1], 1, len(STAGES))
+        statics = blog.static_files(root)
+        posts = sink.articles(units.context(site, statics))
+        report(STAGES[2], 2, len(STAGES))
+        sink.planned(blog.site_outputs(site, statics))
+        sink.planned([([(path, feed.key(site)) for path in feed.PATHS], lambda: feed.render(site))])
+        social_outputs, past = social.site_outputs(site, list(zip(site.articles, posts)))
+        sink.planned(social_outputs)
+        sink.findings += past
         if options.digest_since is not None:
-            sink.take(digest(site, options.digest_since, options.digest_until))
-        report(stages[-1], len(stages) - 1, len(stages))
-        findings.extend(check_links(site.articles, sink.artifacts, site.config))
-        source_findings, claims = check_sources(site)
-        findings.extend(source_findings + sink.findings)
-        report("Done", len(stages), len(stages))
+            sink.planned([([], lambda: digest(site, options.digest_since, options.digest_until))])
+        sink.site_results()
+        report(STAGES[3], 3, len(STAGES))
+        findings.extend(check_links(site, sink.artifacts) + sink.findings)
+        report("Done", len(STAGES), len(STAGES))
         if options.strict:
             findings.items = [_strict(f) for f in findings.items]
         findings.raise_if_errors()
         ordered = sorted(findings.items, key=Finding.sort_key)
-        sink.take([render_report(site, ordered, claims, sink.checks)], check=False)
+        sections = (records.sections, records.new_sections) if records.path is not None else None
+        sink.take([render_report(site, ordered, sink.claims, sink.checks, sections)])
         changes = sink.staging.commit() if sink.staging is not None else None
     except BaseException:
         if sink.staging is not None:
             sink.staging.abort()
         raise
-    return BuildResult(site, sink.artifacts, ordered, claims, sink.checks, clock_events=clock_events(site, dates),
-                       changes=changes)
+    return BuildResult(site, sink.artifacts, ordered, sink.claims, sink.checks,
+                       clock_events=clock_events(site, dates), changes=changes)
 
 
 class _Sink:
-    """Where rendered artifacts go: checked for disclaimers and export rules in batches (in
-    parallel), then written to the staging folder and kept without their content; or, with no
-    staging folder, kept whole in memory."""
+    """Where rendered artifacts go: checked for disclaimers and export rules, then written to the
+    staging folder and kept without their content; or, with no staging folder, kept whole in
+    memory. With a staging folder, an output whose record matches (same key, bytes still on disk)
+    is adopted by hash with its recorded findings and checks instead of being made again."""
 
-    def __init__(self, site: Site, staging: Staging | None):
-        self.site, self.staging = site, staging
+    def __init__(self, site: Site, staging: Staging | None, records: Records):
+        self.site, self.staging, self.records = site, staging, records
         self.lookup = artifact_lookup(site)
         self.artifacts: list[Artifact] = []
         self.findings: list[Finding] = []
         self.checks: list[Check] = []
+        self.claims: list[Claim] = []
+        self._batch: list = []   # (artifact, key, slot) made and not yet checked
+        self._slots: list = []   # per site-wide group: its [(findings, checks)]
 
-    def take(self, artifacts: Iterable[Artifact], check: bool = True) -> None:
-        for batch in _batches(artifacts, BATCH):
-            if check:
-                found, checks = check_artifacts(self.site, batch, self.lookup)
-                self.findings += found + check_exports(self.site, batch)
-                self.checks += checks
-            for artifact in batch:
-                if self.staging is not None:
-                    self.staging.add(artifact)
-                    artifact = artifact.without_content()
-                self.artifacts.append(artifact)
+    def _held(self, outputs) -> bool:
+        return self.staging is not None and all(self.staging.holds(o.artifact.path, o.sha256) for o in outputs)
 
+    def _adopt(self, outputs) -> None:
+        for output in outputs:
+            self.staging.adopt(output.artifact, output.sha256)
+            self.artifacts.append(output.artifact)
 
-def _batches(items: Iterable, size: int) -> Iterator[list]:
-    batch: list = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    def articles(self, context) -> list[dict]:
+        """Every article's own outputs, in the order of site.articles; their posts, unscheduled."""
+        site, records = self.site, self.records
+        made: list = [None] * len(site.articles)
+        keys = [units.key(context, index) for index in range(len(site.articles))]
+        todo = []
+        for index, article in enumerate(site.articles):
+            record = records.units.get(article.source)
+            if record is not None and record.key == keys[index] and self._held(record.outputs):
+                self._adopt(record.outputs)
+                made[index] = record
+                records.hits += 1
+            else:
+                todo.append(index)
+        failed = []
+        for index, result in zip(todo, imap_ordered(units.make, todo, context)):
+            if result.failed:
+                failed += result.findings
+                continue
+            outputs = []
+            for artifact in result.artifacts:
+                outputs.append(Output(artifact.without_content(), artifact.sha256))
+                self._put(artifact)
+            made[index] = UnitRecord(keys[index], tuple(outputs), result.findings, result.checks, result.claims,
+                                     result.posts)
+        if failed:
+            raise PipelineError(sorted(failed, key=Finding.sort_key))
+        for article, record in zip(site.articles, made):
+            records.new_units[article.source] = record
+            self.findings += record.findings
+            self.checks += record.checks
+            self.claims += record.claims
+        return [record.posts for record in made]
+
+    def planned(self, groups) -> None:
+        """Site-wide outputs: ([(path, key)], make) pairs; adopted when every path's record has
+        that key and its bytes are on disk, else made and checked (key None: always made).
+        Findings and checks are kept in the order of the groups, however each was had."""
+        for pairs, make in groups:
+            slot: list = []
+            self._slots.append(slot)
+            old = [self.records.outputs.get(path) for path, _ in pairs]
+            if pairs and all(r is not None and k is not None and r.key == k for r, (_, k) in zip(old, pairs)) \
+                    and self._held([r.output for r in old]):
+                self.records.hits += 1
+                for record in old:
+                    self._adopt([record.output])
+                    slot.append((record.findings, record.checks))
+                    self.records.new_outputs[record.output.artifact.path] = record
+                continue
+            keys = dict(pairs)
+            for artifact in make():
+                self._batch.append((artifact, keys.get(artifact.path), slot))
+            if len(self._batch) >= BATCH:
+                self.flush()
+
+    def flush(self) -> None:
+        """Check the made site-wide artifacts (in parallel) and write them."""
+        batch, self._batch = self._batch, []
+        readable = [artifact for artifact, _, _ in batch if artifact.for_readers]
+        results = dict(zip((a.path for a in readable), map_ordered(_check_artifact, readable, (self.site, self.lookup))))
+        exports = check_exports(self.site, [artifact for artifact, _, _ in batch])
+        if batch:
+            batch[0][2].append((tuple(exports), ()))
+        for artifact, key, slot in batch:
+            found, checked = results.get(artifact.path, ((), ()))
+            slot.append((found, checked))
+            if key is not None:
+                self.records.new_outputs[artifact.path] = OutputRecord(
+                    key, Output(artifact.without_content(), artifact.sha256), tuple(found), tuple(checked))
+            self._put(artifact)
+
+    def site_results(self) -> None:
+        """Add the site-wide outputs' findings and checks, in order."""
+        self.flush()
+        for slot in self._slots:
+            for found, checked in slot:
+                self.findings += found
+                self.checks += checked
+        self._slots = []
+
+    def take(self, artifacts: Iterable[Artifact]) -> None:
+        """Write artifacts that need no check (the report)."""
+        for artifact in artifacts:
+            self._put(artifact)
+
+    def _put(self, artifact: Artifact) -> None:
+        if self.staging is not None:
+            self.staging.add(artifact)
+            artifact = artifact.without_content()
+        self.artifacts.append(artifact)
 
 
 def clock_events(site: Site, dates: list[datetime]) -> tuple[datetime, ...]:

@@ -12,10 +12,12 @@ import hashlib
 import os
 import pickle
 import sqlite3
+import weakref
 from dataclasses import fields
 from pathlib import Path
 
 import pipeline
+from pipeline.model import is_light
 
 FORMAT = "1"
 MISSING = object()
@@ -47,17 +49,23 @@ def code_digest() -> str:
 
 
 def article_digest(article) -> str:
-    """Everything about an article that its outputs can show (not its parsed YAML nodes)."""
-    known = _ARTICLE_DIGESTS.get(id(article))
-    if known is not None and known[0] is article:
-        return known[1]
+    """Everything about an article that its outputs can show (not its parsed YAML nodes). An
+    article loaded without its body has the digest its whole self had (see remember_digest)."""
+    known = _ARTICLE_DIGESTS.get(article)
+    if known is not None:
+        return known
+    if is_light(article):
+        raise RuntimeError(f"no digest for {article.source} loaded without its body (pipeline bug)")
     values = [(f.name, getattr(article, f.name)) for f in fields(article) if f.name != "front"]
-    result = digest(*values)
-    _ARTICLE_DIGESTS[id(article)] = (article, result)
+    result = _ARTICLE_DIGESTS[article] = digest(*values)
     return result
 
 
-_ARTICLE_DIGESTS: dict = {}
+def remember_digest(article, value: str) -> None:
+    _ARTICLE_DIGESTS[article] = value
+
+
+_ARTICLE_DIGESTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class BuildCache:
@@ -155,6 +163,7 @@ class BuildCache:
     def _store(self, prune: bool) -> None:
         if self.path is None:
             return
+        self._open()  # a file this build never read may still be damaged: found here, rebuilt below
         if self._connection is not None:  # no open read may hold a lock while this writes
             self._connection.close()
             self._connection = None

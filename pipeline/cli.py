@@ -171,7 +171,10 @@ def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options:
     _refuse_bad_output(obj, out)  # before writing even the clock
     started, inputs = uptodate.fs_clock(obj.root), uptodate.input_entries(obj.root)
     result, out = _build_and_write(obj, console, out, options)
-    counts = Counter(a.channel for a in result.artifacts)
+    from pipeline.channels import CHANNELS
+    found = Counter(a.channel for a in result.artifacts)
+    order = [channel.NAME for channel in CHANNELS] + sorted(found.keys() - {c.NAME for c in CHANNELS})
+    counts = {name: found[name] for name in order if found[name]}
     tally = _tally(result.findings)
     uptodate.save(obj.root, out, dict(
         key=key, now=result.site.now.timestamp(), timezone=result.site.config.timezone,

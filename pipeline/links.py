@@ -11,16 +11,18 @@ import re
 from urllib.parse import unquote, urlsplit
 
 from pipeline.errors import Finding, Location, WARNING
-from pipeline.model import Article, Artifact, SiteConfig
+from pipeline.model import Article, Artifact, Site, SiteConfig
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
-def check_links(articles: tuple[Article, ...], artifacts: list[Artifact], config: SiteConfig) -> list[Finding]:
+def check_links(site: Site, artifacts: list[Artifact]) -> list[Finding]:
+    config = site.config
     pages = {a.path[len("site/"):] for a in artifacts if a.path.startswith("site/")}
     findings = []
-    for article in articles:
+    for article in site.articles:
         if article.image and "://" not in article.image and article.image.lstrip("/") not in pages:
+            article = site.whole(article)
             location = article.front.location(("image",))
             findings.append(Finding(location, f"image: no file content/static/{article.image.lstrip('/')}; add the "
                                     f"picture there or fix the path", source=article.front.source(location)))
@@ -28,7 +30,7 @@ def check_links(articles: tuple[Article, ...], artifacts: list[Artifact], config
             problem = _problem(href, article, config, pages)
             if problem:
                 severity, message = problem
-                location, source = _locate(article, href)
+                location, source = _locate(site.whole(article), href)
                 findings.append(Finding(location, message, severity, source=source))
     return findings
 

@@ -159,6 +159,43 @@ class Article:
         return max(1, round(self.word_count / 230))
 
 
+class _Unloaded:
+    """Stands for an article's body in an article loaded without it (see `light`): any use of it
+    fails loudly, so no output can be made from a body that was not read."""
+
+    def _refuse(self, *args, **kwargs):
+        raise RuntimeError("an article's body was used but not loaded (pipeline bug: hydrate it first)")
+
+    __str__ = __len__ = __iter__ = __bool__ = __getitem__ = __contains__ = __add__ = __radd__ = __hash__ = _refuse
+    __eq__ = _refuse
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        self._refuse()
+
+    def __repr__(self) -> str:
+        return "<not loaded>"
+
+    def __reduce__(self):
+        return "UNLOADED"
+
+
+UNLOADED = _Unloaded()
+BODY_FIELDS = ("html", "text", "lines", "front")
+
+
+def light(article: Article) -> Article:
+    """The article without its body, source lines and YAML nodes: what listings, feeds' neighbours
+    and the report need of an article whose own outputs are already made."""
+    return Article(**{f: (UNLOADED if f in BODY_FIELDS else getattr(article, f))
+                      for f in Article.__dataclass_fields__})
+
+
+def is_light(article: Article) -> bool:
+    return article.html is UNLOADED
+
+
 @dataclass(frozen=True)
 class Site:
     """Everything the channels render from. Articles newest first."""
@@ -170,6 +207,11 @@ class Site:
     rules: "object"           # pipeline.compliance.rules.Rules
     build_time: datetime      # from SOURCE_DATE_EPOCH or the newest article; never the wall clock
     now: datetime             # the publishing clock: --now, or the wall clock
+    hydrator: object = field(default=None, repr=False, compare=False)  # sources.Hydrator
+
+    def whole(self, article: Article) -> Article:
+        """The article with its body (articles are loaded without it: model.light)."""
+        return self.hydrator(article) if is_light(article) else article
 
 
 @dataclass(frozen=True)

@@ -5,20 +5,21 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path, PurePosixPath
 
-from pipeline.errors import FindingList, Location, WARNING
+from pipeline.errors import Finding, FindingList, Location, PipelineError, WARNING
 from pipeline.frontmatter import SplitSource, split_front_matter
 from pipeline.markdown import MarkdownRenderer, MarkupTooComplex, strip_raw_html
 from pipeline import cache
 from pipeline.parallel import map_ordered
-from pipeline.model import PLATFORMS, Acceptance, Article, Evidence, SiteConfig, Tag
+from pipeline.model import PLATFORMS, Acceptance, Article, Evidence, SiteConfig, Tag, is_light, light
+from pipeline.records import SourceRecord
 from pipeline.schema import (BOOLEAN, DATE, Field, Invalid, Kind, ListOf, Schema, Validator, line, matching,
                              text)
 from pipeline.slugs import RESERVED, slugify
-from pipeline.textfile import read_text
+from pipeline.textfile import decode_text
 from pipeline.yamldoc import YamlDoc, parse_yaml
 
 POSTS_DIR = "content/posts"
@@ -96,15 +97,17 @@ ARTICLE = Schema((
 
 @dataclass(frozen=True)
 class _Parsed:
-    """An article after its front matter is validated, before Markdown is rendered."""
+    """An article after its front matter is validated, before Markdown is rendered. A parsed
+    source taken from the last build's record has no `split` and `doc` (see _Loader.full)."""
 
     rel: str
-    split: SplitSource
-    doc: YamlDoc
+    split: SplitSource | None
+    doc: YamlDoc | None
     fields: dict
     slug: str
     date: datetime
     updated: datetime | None
+    needs_sources: bool = False   # the body may link to other sources (its HTML depends on their slugs)
 
 
 def source_files(root: Path) -> list[Path]:
@@ -116,25 +119,141 @@ def source_files(root: Path) -> list[Path]:
 
 
 def load_articles(root: Path, config: SiteConfig, findings: FindingList, *, now: datetime,
-                  drafts: bool = False, future: bool = False, dates: list | None = None) -> list[Article]:
-    """Validate every source; return the published articles, newest first. Findings for all files.
-    `dates` receives the date of every valid source, published or not (see uptodate)."""
-    inside = _Inside((root / "content").resolve())
-    parsed = [p for p in (_parse(root, path, config, findings, inside) for path in source_files(root)) if p]
+                  drafts: bool = False, future: bool = False, dates: list | None = None, rules=None,
+                  records=None) -> tuple[list[Article], "Hydrator"]:
+    """Validate every source; return the published articles, newest first, without their bodies
+    (model.light), and the Hydrator that gives an article back whole. Findings for all files.
+    `dates` receives the date of every valid source, published or not (see uptodate). With
+    `records` (pipeline.records.Records), a file whose bytes are unchanged is not parsed or
+    converted again."""
+    loader = _Loader(root, config, records)
+    parsed = [p for p in (loader.parse(path, findings) for path in source_files(root)) if p]
     if dates is not None:
         dates.extend(p.date for p in parsed)
     published = [p for p in parsed if (drafts or not p.fields["draft"]) and (future or p.date <= now)]
-    _check_slugs(published, findings)
+    _check_slugs(published, findings, loader.full)
     by_source = {PurePosixPath(p.rel).relative_to(POSTS_DIR).as_posix(): p.slug for p in published}
-    tag_names = _canonical_tags(published, findings)
-    context = (config, MarkdownRenderer(), by_source, tag_names)
-    articles = []
-    for article, found in map_ordered(_convert, published, context):
+    tag_names = _canonical_tags(published, findings, loader.full)
+    context = (config, MarkdownRenderer(), by_source, tag_names, rules)
+    hydrator = Hydrator(loader, context)
+    articles: list[Article | None] = []
+    todo = []
+    for p in published:
+        record = loader.records.get(p.rel)
+        key = cache.digest(loader.source_keys[p.rel], sorted(by_source.items()) if p.needs_sources else None,
+                           [(slug, tag_names.get(slug)) for slug in map(slugify, p.fields["tags"])])
+        if record is not None and record.convert_key == key and record.article is not None:
+            findings.extend(record.convert_findings)
+            articles.append(_remember(record.article, record.digest, record.applying, rules))
+            loader.keep(p.rel, record)
+        else:
+            articles.append(None)
+            todo.append((len(articles) - 1, key, loader.full(p)))
+    for (index, key, p), (article, found) in zip(todo, map_ordered(_convert, [p for _, _, p in todo], context)):
         findings.extend(found)
         if article is not None:
-            articles.append(article)
-    articles.sort(key=lambda a: (a.date, a.slug), reverse=True)
-    return articles
+            body, digest, applying = article
+            articles[index] = _remember(body, digest, applying, rules)
+            loader.keep(p.rel, replace(loader.new[p.rel], convert_key=key, article=body, digest=digest,
+                                       applying=applying, convert_findings=tuple(found)))
+    if records is not None:
+        records.hits += loader.hits
+    result = [a for a in articles if a is not None]
+    result.sort(key=lambda a: (a.date, a.slug), reverse=True)
+    return result, hydrator
+
+
+def _remember(article: Article, digest: str, applying: tuple[str, ...], rules) -> Article:
+    cache.remember_digest(article, digest)
+    if rules is not None:
+        rules.remember(article, applying)
+    return article
+
+
+class _Loader:
+    """Reads and validates source files, or takes them from the last build's records."""
+
+    def __init__(self, root: Path, config: SiteConfig, records):
+        self.root, self.config = root, config
+        self.inside = _Inside((root / "content").resolve())
+        self.records = records.sources if records is not None else {}
+        self.new = records.new_sources if records is not None else {}
+        self.context = cache.digest(cache.current().keys.get("markdown"), cache.current().keys.get("check"))
+        self.source_keys: dict[str, str] = {}
+        self.hits = 0
+
+    def parse(self, path: Path, findings: FindingList) -> _Parsed | None:
+        rel = path.relative_to(self.root).as_posix()
+        data = _read(path, rel, findings, self.inside)
+        if data is None:
+            return None
+        key = self.source_keys[rel] = cache.digest(data, self.context)
+        record = self.records.get(rel)
+        if record is not None and record.key == key:
+            self.hits += 1
+            findings.extend(record.findings)
+            self.new[rel] = record
+            return record.parsed
+        before = len(findings.items)
+        parsed = _parse(rel, data, self.config, findings)
+        if parsed is not None:
+            bare = replace(parsed, split=None, doc=None)
+            self.new[rel] = SourceRecord(key, bare, tuple(findings.items[before:]))
+        return parsed
+
+    def full(self, parsed: _Parsed) -> _Parsed:
+        """The parsed source with its text and YAML nodes (read again when it came from a record)."""
+        if parsed.doc is not None:
+            return parsed
+        findings = FindingList()
+        data = _read(self.root / parsed.rel, parsed.rel, findings, self.inside)
+        again = _parse(parsed.rel, data, self.config, findings) if data is not None else None
+        if again is None or replace(again, split=None, doc=None) != parsed:
+            raise PipelineError(Finding(Location(parsed.rel), "the file changed while the build read it; run "
+                                        "the build again"))
+        return again
+
+    def keep(self, rel: str, record) -> None:
+        self.new[rel] = record
+
+
+class Hydrator:
+    """Gives an article loaded without its body (model.light) back whole, exactly as converted."""
+
+    def __init__(self, loader: _Loader, context):
+        self.loader, self.context = loader, context
+        self.parsed: dict[str, _Parsed] = {}
+
+    def __call__(self, article: Article) -> Article:
+        if not is_light(article):
+            return article
+        record = self.loader.new.get(article.source)
+        parsed = self.loader.full(record.parsed)
+        build_cache = cache.current()
+        counted = build_cache.hits, build_cache.misses
+        whole, _ = _convert_whole(self.context, parsed)   # its Markdown was cached when it was loaded
+        build_cache.hits, build_cache.misses = counted   # not a result reused from an earlier build
+        if whole is None or cache.article_digest(whole) != cache.article_digest(article):
+            raise PipelineError(Finding(Location(article.source), "the file changed while the build read it; "
+                                        "run the build again"))
+        return whole
+
+
+def _read(path: Path, rel: str, findings: FindingList, inside: "_Inside") -> bytes | None:
+    if not inside(path):
+        findings.add(Location(rel), "this file is a link to a place outside content/; copy the article "
+                     "into content/posts instead")
+        return None
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            findings.add(Location(rel), f"the article is {size / 1e6:.1f} MB; the limit is {MAX_BYTES // 1_000_000} "
+                         f"MB. Split it into several articles, and keep images in content/static/")
+            return None
+        return path.read_bytes()
+    except OSError as exc:
+        findings.add(Location(rel), f"cannot read the file: {exc.strerror or exc}")
+        return None
 
 
 class _Inside:
@@ -156,18 +275,8 @@ class _Inside:
         return real == self.folder or real.startswith(self.folder + os.sep)
 
 
-def _parse(root: Path, path: Path, config: SiteConfig, findings: FindingList, inside: _Inside) -> _Parsed | None:
-    rel = path.relative_to(root).as_posix()
-    if not inside(path):
-        findings.add(Location(rel), "this file is a link to a place outside content/; copy the article "
-                     "into content/posts instead")
-        return None
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        findings.add(Location(rel), f"the article is {size / 1e6:.1f} MB; the limit is {MAX_BYTES // 1_000_000} MB. "
-                     f"Split it into several articles, and keep images in content/static/")
-        return None
-    source = read_text(path, rel, findings)
+def _parse(rel: str, data: bytes, config: SiteConfig, findings: FindingList) -> _Parsed | None:
+    source = decode_text(data, rel, findings)
     if source is None:
         return None
     split = split_front_matter(source, rel, findings)
@@ -197,7 +306,8 @@ def _parse(root: Path, path: Path, config: SiteConfig, findings: FindingList, in
         return None
     tz = config.tz
     return _Parsed(rel, split, doc, clean, slug, _aware(clean["date"], tz),
-                   _aware(clean["updated"], tz) if clean["updated"] else None)
+                   _aware(clean["updated"], tz) if clean["updated"] else None,
+                   ".md" in split.body or "&" in split.body)
 
 
 def _check_nesting(split: SplitSource, rel: str, findings: FindingList) -> bool:
@@ -223,13 +333,14 @@ def _aware(value: datetime | date, tz) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=tz)
 
 
-def _check_slugs(published: list[_Parsed], findings: FindingList) -> None:
+def _check_slugs(published: list[_Parsed], findings: FindingList, full) -> None:
     seen: dict[str, _Parsed] = {}
     for p in published:
         key = p.slug.casefold()
         if key in seen:
             first = seen[key]
             where = ("slug",) if p.fields["slug"] else ("title",)
+            p = full(p)
             location = p.doc.location(where)
             findings.add(location, f"slug: '{p.slug}' is also the URL of {first.rel}; both would be written to "
                          f"site/{p.slug}/index.html. Give one of them a different `slug:`",
@@ -238,24 +349,35 @@ def _check_slugs(published: list[_Parsed], findings: FindingList) -> None:
             seen[key] = p
 
 
-def _canonical_tags(published: list[_Parsed], findings: FindingList) -> dict[str, str]:
+def _canonical_tags(published: list[_Parsed], findings: FindingList, full) -> dict[str, str]:
     """tag slug -> the display name used most often (ties: alphabetical)."""
     spellings: dict[str, Counter] = {}
     for p in published:
         for index, name in enumerate(p.fields["tags"]):
             slug = slugify(name)
             if not slug:
-                location = p.doc.location(("tags", index))
+                doc = full(p).doc
+                location = doc.location(("tags", index))
                 findings.add(location, f"tags[{index}]: cannot make a URL name from tag {name!r}; use letters "
-                             f"or digits", source=p.doc.source(location))
+                             f"or digits", source=doc.source(location))
                 continue
             spellings.setdefault(slug, Counter())[name] += 1
     return {slug: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] for slug, c in spellings.items()}
 
 
-def _convert(context, parsed: _Parsed) -> tuple[Article | None, list]:
-    """One article's Markdown conversion (run in a worker process): the article and its findings."""
-    config, renderer, by_source, tag_names = context
+def _convert(context, parsed: _Parsed) -> tuple[tuple | None, list]:
+    """One article's Markdown conversion (run in a worker process): the article without its body,
+    its digest and the ids of the disclaimers that apply to it; and its findings."""
+    article, found = _convert_whole(context, parsed)
+    if article is None:
+        return None, found
+    rules = context[-1]
+    applying = tuple(d.id for d in rules.disclaimers if d.applies_to(article)) if rules is not None else ()
+    return (light(article), cache.article_digest(article), applying), found
+
+
+def _convert_whole(context, parsed: _Parsed) -> tuple[Article | None, list]:
+    config, renderer, by_source, tag_names, _ = context
     findings = FindingList()
     try:
         return _article(parsed, config, renderer, by_source, tag_names, findings), findings.items

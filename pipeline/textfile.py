@@ -15,6 +15,11 @@ def read_text(path: Path, rel: str, findings: FindingList) -> str | None:
     except OSError as exc:
         findings.add(Location(rel), f"cannot read the file: {exc.strerror or exc}")
         return None
+    return decode_text(data, rel, findings)
+
+
+def decode_text(data: bytes, rel: str, findings: FindingList) -> str | None:
+    """read_text for bytes already read."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:

@@ -4,6 +4,7 @@ leaves the previous output as it was."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -202,13 +203,35 @@ class Staging:
         except OSError as exc:
             self._fail(exc)
 
-    def _stage(self, artifact: Artifact) -> None:
-        path, content = artifact.path, artifact.content
-        digest = artifact.sha256
+    def holds(self, path: str, digest: str) -> bool:
+        """Are these bytes already on disk at `path`, in the spare tree or in output/, as the
+        manifest says and a stat confirms? (Then adopt() can place them without the content.)"""
+        spare_entry = self.spare_entries.get(path)
+        if _same(self.present.get(path), spare_entry) and spare_entry[0] == digest:
+            return True
+        entry = self.current.get(path)
+        return _same(self.old.get(path), entry) and entry[0] == digest
+
+    def adopt(self, artifact: Artifact, digest: str) -> None:
+        """Stage an artifact whose bytes (hash `digest`) holds() says are on disk."""
+        problems = self.paths.problems(artifact)
+        if problems:
+            self.abort()
+            raise PipelineError(problems)
+        try:
+            self._stage(artifact, digest, None)
+        except OSError as exc:
+            self._fail(exc)
+
+    def _stage(self, artifact: Artifact, digest: str | None = None, content: bytes | None = b"") -> None:
+        path = artifact.path
+        if digest is None:
+            content, digest = artifact.content, artifact.sha256
         entry = self.current.get(path)
         if path not in self.old:
             self.added.append(path)
-        elif (entry[0] != digest if _same(self.old[path], entry) else (self.out / path).read_bytes() != content):
+        elif (entry[0] != digest if _same(self.old[path], entry) else
+              hashlib.sha256((self.out / path).read_bytes()).hexdigest() != digest):
             self.changed.append(path)
         spare_entry = self.spare_entries.get(path)
         if _same(self.present.get(path), spare_entry) and spare_entry[0] == digest:
@@ -270,15 +293,18 @@ class Staging:
                                     "the previous output is unchanged")) from None
 
 
-def _put(target: str, content: bytes, source: str | None, digest: str) -> list:
-    """Hard-link `source` (the same file in output/) or write `content`; the manifest entry."""
+def _put(target: str, content: bytes | None, source: str | None, digest: str) -> list:
+    """Hard-link `source` (the same file in output/) or write `content` (None: copy `source`);
+    the manifest entry."""
     written = False
     if source is not None:
         try:
             os.link(source, target)
             written = True
         except OSError:
-            pass
+            if content is None:
+                shutil.copyfile(source, target)
+                written = True
     if not written:
         Path(target).write_bytes(content)
     stat = os.stat(target)

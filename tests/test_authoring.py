@@ -139,7 +139,7 @@ def test_quiet_prints_errors_only_and_verbose_lists_everything(project):
     (project / "content/posts/knee.md").write_text(post("Knee Basics", "2026-05-01", "Changed.", tags="[knee]"))
     verbose = build(project, "--verbose")
     assert "  changed  site/knee-basics/index.html" in verbose.stdout
-    assert "Rendering newsletter..." in verbose.stderr and re.search(r"\d+\.\d\d s", verbose.stderr)
+    assert "Rendering articles..." in verbose.stderr and re.search(r"\d+\.\d\d s", verbose.stderr)
     summary = verbose.stdout.splitlines()[-1]
     assert re.match(r"Built 2 articles: \d+ files \(blog \d+, feed 2, newsletter 6, social \d+, report 1\) in "
                     r"output/ in \d+\.\d\d s", summary)
@@ -150,6 +150,6 @@ def test_a_progress_bar_is_drawn_on_a_terminal_and_not_in_ci(project):
                           cwd=project, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "TERM": "xterm",
                                                                             "HOME": str(project)}, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "[" in done.stdout and "Rendering blog" in done.stdout and "/6 " in done.stdout
+    assert "[" in done.stdout and "Rendering articles" in done.stdout and "/4 " in done.stdout
     plain = build(project)
-    assert "Rendering blog" not in plain.stderr and "\r" not in plain.stderr
+    assert "Rendering articles" not in plain.stderr and "\r" not in plain.stderr

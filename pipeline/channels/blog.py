@@ -9,7 +9,6 @@ from typing import Iterator
 from pipeline import cache
 from pipeline.errors import Finding, Location, PipelineError
 from pipeline.model import Article, Artifact, Site
-from pipeline.parallel import imap_ordered
 from pipeline.ogimage import HEIGHT as CARD_HEIGHT, WIDTH as CARD_WIDTH, image_size, render_card
 from pipeline.templating import make_environment, render as render_template
 
@@ -17,38 +16,66 @@ NAME = "blog"
 HTML = "text/html"
 
 
-def render(site: Site) -> Iterator[Artifact]:
-    """Article pages (with their preview cards) as they are rendered, then the listing pages,
-    sitemap, robots.txt and static files."""
+def context(site: Site, statics: list[Artifact]) -> tuple:
+    """What every article page needs, made once (worker processes inherit it)."""
     env = make_environment(Path(site.root), NAME)
     config = site.config
-    rules = site.rules
     common = {"site": config, "base": config.base_path, "tags": site.tags,
-              "sitewide_disclaimers": rules.sitewide(NAME)}
-
-    def page(path: str, template: str, presents: tuple[str, ...] = (), **context) -> Artifact:
-        html = render_template(env, template, **common, **context)
-        return Artifact(f"site/{path}index.html", html.encode("utf-8"), NAME, HTML, presents)
-
-    articles = site.articles
-    statics = static_files(Path(site.root))
+              "sitewide_disclaimers": site.rules.sitewide(NAME)}
     sizes = {a.path[len("site/"):]: a.content for a in statics}
-    for group in imap_ordered(_article_page, range(len(articles)), (site, env, common, sizes)):
-        yield from group
+    return site, env, common, sizes
 
-    for number, chunk, path, pager in paginate(articles, config.posts_per_page, ""):
-        yield page(path, "list.html", heading=None, articles=chunk, pager=pager, canonical=config.url(path),
-                   page_number=number)
+
+def unit_inputs(context, index: int) -> list:
+    """What an article's page shows besides the article: its neighbours, the tags and the bytes of
+    its preview image."""
+    site, _, _, sizes = context
+    articles = site.articles
+    newer = articles[index - 1] if index > 0 else None
+    older = articles[index + 1] if index + 1 < len(articles) else None
+    return [[(a.slug, a.title, a.path) if a else None for a in (newer, older)],
+            _tag_counts(site), cache.digest(sizes.get(preview_path(articles[index]), b""))]
+
+
+def _tag_counts(site: Site) -> list:
+    return [(tag.slug, tag.name, len(tagged)) for tag, tagged in site.tags]
+
+
+def site_outputs(site: Site, statics: list[Artifact]) -> Iterator[tuple[list[tuple[str, str]], object]]:
+    """The listing pages, sitemap and robots.txt as (path, key) pairs with a function that renders
+    them (the key is everything the page shows), then the static files."""
+    env = make_environment(Path(site.root), NAME)
+    config = site.config
+    common = {"site": config, "base": config.base_path, "tags": site.tags,
+              "sitewide_disclaimers": site.rules.sitewide(NAME)}
+    base = cache.current().keys.get(NAME)
+    tags = _tag_counts(site)
+
+    def page(path: str, heading, chunk, pager, number):
+        def make():
+            html = render_template(env, "list.html", **common, heading=heading, articles=chunk, pager=pager,
+                                   canonical=config.url(path), page_number=number)
+            return [Artifact(f"site/{path}index.html", html.encode("utf-8"), NAME, HTML)]
+        shown = [(a.slug, a.title, a.date, a.reading_minutes, a.summary, a.path) for a in chunk]
+        key = cache.digest(base, "list.html", path, heading, shown, pager, number, tags)
+        return [(f"site/{path}index.html", key)], make
+
+    for number, chunk, path, pager in paginate(site.articles, config.posts_per_page, ""):
+        yield page(path, None, chunk, pager, number)
     for tag, tagged in site.tags:
         for number, chunk, path, pager in paginate(tagged, config.posts_per_page, tag.path):
-            yield page(path, "list.html", heading=tag.name, articles=chunk, pager=pager,
-                       canonical=config.url(path), page_number=number)
+            yield page(path, tag.name, chunk, pager, number)
 
+    listing = _listing_paths(site)
     text_files = {"sitemap.xml": ("sitemap.xml", "application/xml"), "robots.txt": ("robots.txt", "text/plain")}
     for path, (template, media_type) in text_files.items():
-        body = render_template(env, template, **common, articles=articles, pages=_listing_paths(site))
-        yield Artifact(f"site/{path}", body.encode("utf-8"), NAME, media_type, for_readers=False)
-    yield from statics
+        def make(path=path, template=template, media_type=media_type):
+            body = render_template(env, template, **common, articles=site.articles, pages=listing)
+            return [Artifact(f"site/{path}", body.encode("utf-8"), NAME, media_type, for_readers=False)]
+        key = cache.digest(base, path, [(a.path, a.modified) for a in site.articles], listing)
+        yield [(f"site/{path}", key)], make
+    for artifact in statics:
+        yield [(artifact.path, artifact.sha256)], (lambda artifact=artifact: [artifact])
 
 
 def card_path(article: Article) -> str:
@@ -78,18 +105,15 @@ def link_preview(site: Site, article: Article, static: dict[str, bytes]) -> tupl
             Artifact(f"site/{path}", png, NAME, "image/png", for_readers=False))
 
 
-def _article_page(context, index: int) -> list[Artifact]:
-    """One article's page and, when it needs one, its preview card (run in a worker process)."""
+def article_outputs(context, index: int, article: Article) -> list[Artifact]:
+    """One article's page and, when it needs one, its preview card (run in a worker process);
+    `article` is site.articles[index] whole."""
     site, env, common, sizes = context
     articles = site.articles
-    article = articles[index]
     newer = articles[index - 1] if index > 0 else None
     older = articles[index + 1] if index + 1 < len(articles) else None
     build_cache = cache.current()
-    key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article),
-                       [(a.slug, a.title, a.path) if a else None for a in (newer, older)],
-                       [(tag.slug, tag.name, len(tagged)) for tag, tagged in site.tags],
-                       cache.digest(sizes.get(preview_path(article), b"")))
+    key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article), unit_inputs(context, index))
     return build_cache.memo(NAME, key, lambda: _render_page(site, env, common, sizes, article, newer, older))
 
 

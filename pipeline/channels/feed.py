@@ -10,17 +10,26 @@ from pathlib import Path
 
 from feedgen.feed import FeedGenerator
 
+from pipeline import cache
 from pipeline.model import Article, Artifact, Site
 from pipeline.textfile import strip_controls
 from pipeline.templating import make_environment, render as render_template
 
 NAME = "feed"
+PATHS = ("site/feed.xml", "site/atom.xml")
 _ROOT_RELATIVE = re.compile(r'(\s(?:href|src)=")/(?!/)')
+
+
+def key(site: Site) -> str:
+    """Everything the feeds show."""
+    items = site.articles[: site.config.feed_items]
+    return cache.digest(cache.current().keys.get(NAME), site.build_time,
+                        [(cache.article_digest(a), [d.id for d in site.rules.disclaimers_for(a, NAME)]) for a in items])
 
 
 def render(site: Site) -> list[Artifact]:
     env = make_environment(Path(site.root), NAME)
-    items = site.articles[: site.config.feed_items]
+    items = [site.whole(a) for a in site.articles[: site.config.feed_items]]
     contents = {a.slug: render_template(env, "item.html", content=absolute_links(site, a.html),
                                         disclaimers=site.rules.disclaimers_for(a, NAME)) for a in items}
     slugs = tuple(a.slug for a in items)

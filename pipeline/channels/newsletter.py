@@ -11,7 +11,6 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
-from typing import Iterator
 
 import css_inline
 import lxml.html
@@ -19,7 +18,6 @@ import lxml.html
 from pipeline import cache
 from pipeline.errors import Finding, Location, PipelineError
 from pipeline.model import Article, Artifact, Site
-from pipeline.parallel import imap_ordered
 from pipeline.plaintext import html_to_text, wrap
 from pipeline.sources import trim
 from pipeline.templating import make_environment, render as render_template
@@ -31,15 +29,13 @@ CONTENT_WIDTH = 536  # 600 px container minus 2 x 32 px padding
 _INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
 
 
-def render(site: Site) -> Iterator[Artifact]:
-    """Each article's email.html, email.txt and message.eml, as they are rendered."""
-    env = make_environment(Path(site.root), NAME)
-    text_env = make_environment(Path(site.root), NAME, autoescape=False)
-    for group in imap_ordered(_render_article, site.articles, (site, env, text_env)):
-        yield from group
+def context(site: Site) -> tuple:
+    """What every article's emails need, made once (worker processes inherit it)."""
+    return site, make_environment(Path(site.root), NAME), make_environment(Path(site.root), NAME, autoescape=False)
 
 
-def _render_article(context, article: Article) -> list[Artifact]:
+def article_outputs(context, article: Article) -> list[Artifact]:
+    """The article's email.html, email.txt and message.eml (`article` whole)."""
     build_cache = cache.current()
     key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article))
     return build_cache.memo(NAME, key, lambda: _render_fresh(context, article))
@@ -57,7 +53,7 @@ def render_digest(site: Site, since: datetime, until: datetime, label: str) -> l
     """One email presenting every published article dated in [since, until]."""
     env = make_environment(Path(site.root), NAME)
     text_env = make_environment(Path(site.root), NAME, autoescape=False)
-    chosen = [a for a in site.articles if since <= a.date <= until]
+    chosen = [site.whole(a) for a in site.articles if since <= a.date <= until]
     campaign = f"digest-{label}"
     titles = ", ".join(a.title for a in chosen[:3]) + (" and more" if len(chosen) > 3 else "")
     subject = f"{site.config.title}: {len(chosen)} new article{'s' if len(chosen) != 1 else ''}"

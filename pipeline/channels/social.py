@@ -18,11 +18,10 @@ from icalendar import Calendar, Event
 
 from pipeline import cache
 from pipeline.channels.blog import preview_path
-from pipeline.compliance.exports import FORMATS
+from pipeline.compliance.exports import FORMATS, past_posts
 from pipeline.errors import Finding, Location, PipelineError
 from pipeline.lengths import Platform, platforms
 from pipeline.model import Article, Artifact, Site
-from pipeline.parallel import map_ordered
 from pipeline.templating import make_environment, render as render_template
 from pipeline.urls import with_utm
 
@@ -45,41 +44,44 @@ def hashtags_for(site: Site, article: Article, limit: int) -> list[str]:
     return tags[:limit]
 
 
-def render(site: Site) -> list[Artifact]:
-    env = make_environment(Path(site.root), NAME, autoescape=False)
-    config = site.config.social
-    known = platforms(config.mastodon_limit)
-    findings: list[Finding] = []
-    per_article = []
-    for article, (posts, found) in zip(site.articles, map_ordered(_compose_all, site.articles, (site, env, known))):
-        findings += found
-        per_article.append((article, posts))
-    if findings:
-        raise PipelineError(findings)
-    rows = schedule(site, per_article)
-    out = []
+def context(site: Site) -> tuple:
+    """What composing every article's posts needs, made once (worker processes inherit it)."""
+    return site, make_environment(Path(site.root), NAME, autoescape=False), platforms(site.config.social.mastodon_limit)
+
+
+def compose_posts(context, article: Article) -> tuple[dict, list[Finding]]:
+    """The article's post for every platform (`article` whole), and errors for those that cannot fit."""
     build_cache = cache.current()
+    key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article))
+    return build_cache.memo(NAME, key, lambda: _compose_fresh(context, article))
+
+
+def site_outputs(site: Site, per_article: list[tuple[Article, dict]]):
+    """Every article's social JSON (its posts with their time slots) and the scheduling exports,
+    as ([(path, key)], make) pairs (key None: always made); and social-past warnings."""
+    config = site.config.social
+    per_article = [(article, {name: dict(post) for name, post in posts.items()}) for article, posts in per_article]
+    rows = schedule(site, per_article)
+    planned, findings = [], []
+    base = cache.current().keys.get(NAME)
     for article, posts in per_article:
         document = {"article": {"slug": article.slug, "title": article.title, "url": site.config.url(article.path),
                                 "source": article.source},
                     "posts": {name: posts[name] for name in config.platforms if name in posts}}
-        # json.dumps with indent runs in Python: cache each document's text by its (C-fast) repr
-        key = cache.digest(build_cache.keys.get(NAME), repr(document))
-        data = build_cache.memo("social-json", key,
-                                lambda d=document: json.dumps(d, indent=2, ensure_ascii=False) + "\n")
-        out.append(Artifact(f"social/{article.slug}.json", data.encode("utf-8"), NAME, "application/json",
-                            (article.slug,)))
+        path = f"social/{article.slug}.json"
+
+        def make(document=document, path=path, slug=article.slug):
+            data = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+            return [Artifact(path, data.encode("utf-8"), NAME, "application/json", (slug,))]
+        planned.append(([(path, cache.digest(base, repr(document)))], make))
+        findings += past_posts(site, article, path, document["posts"])
     for name in config.platforms:
-        out.append(Artifact(f"social/hootsuite-{name}.csv", hootsuite_csv(site, rows.get(name, [])), NAME,
-                            "text/csv", tuple(r["article"] for r in rows.get(name, [])), for_readers=False))
-    out.append(Artifact("social/calendar.ics", calendar(site, rows), NAME, "text/calendar", for_readers=False))
-    return out
-
-
-def _compose_all(context, article: Article) -> tuple[dict, list[Finding]]:
-    build_cache = cache.current()
-    key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article))
-    return build_cache.memo(NAME, key, lambda: _compose_fresh(context, article))
+        planned.append(([(f"social/hootsuite-{name}.csv", None)], lambda name=name: [Artifact(
+            f"social/hootsuite-{name}.csv", hootsuite_csv(site, rows.get(name, [])), NAME, "text/csv",
+            tuple(r["article"] for r in rows.get(name, [])), for_readers=False)]))
+    planned.append(([("social/calendar.ics", None)], lambda: [Artifact(
+        "social/calendar.ics", calendar(site, rows), NAME, "text/calendar", for_readers=False)]))
+    return planned, findings
 
 
 def _compose_fresh(context, article: Article) -> tuple[dict, list[Finding]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import datetime, timedelta
 
 from pipeline.errors import ERROR, WARNING, Finding, Location
@@ -18,17 +17,13 @@ RECENT = timedelta(days=7)   # an article this new whose posts were dropped is w
 
 
 def check_exports(site: Site, artifacts: list[Artifact]) -> list[Finding]:
+    """Hootsuite's rules over every scheduling CSV (social JSON files: see past_posts)."""
     findings: list[Finding] = []
-    by_slug = {a.slug: a for a in site.articles}
     for artifact in artifacts:
-        if artifact.channel != "social":
-            continue
-        if artifact.media_type == "text/csv":
+        if artifact.channel == "social" and artifact.media_type == "text/csv":
             findings += [Finding(Location(f"output/{artifact.path}", line), message, ERROR, HOOTSUITE,
                                  channel="social", artifact=f"output/{artifact.path}")
                          for line, message in hootsuite_problems(site, artifact.content)]
-        elif artifact.media_type == "application/json":
-            findings += _past_posts(site, artifact, by_slug)
     return findings
 
 
@@ -72,15 +67,14 @@ def hootsuite_problems(site: Site, content: bytes) -> list[tuple[int, str]]:
     return problems
 
 
-def _past_posts(site: Site, artifact: Artifact, by_slug: dict) -> list[Finding]:
-    article = next((by_slug[s] for s in artifact.articles if s in by_slug), None)
-    if article is None or site.now - article.date > RECENT:
+def past_posts(site: Site, article, path: str, posts: dict) -> list[Finding]:
+    """A warning when a new article's posts (as written to `path`) were left out of the exports."""
+    if site.now - article.date > RECENT:
         return []
-    data = json.loads(artifact.content)
-    missed = sorted(name for name, post in data.get("posts", {}).items() if post.get("scheduled_at") is None)
+    missed = sorted(name for name, post in posts.items() if post.get("scheduled_at") is None)
     if not missed:
         return []
     return [Finding(Location(article.source), f"the {', '.join(missed)} post(s) would go out less than 10 minutes "
                     f"from now or earlier, so they are left out of the scheduling exports; post them by hand or "
                     f"adjust social.offsets in site.yaml", WARNING, SOCIAL_PAST, channel="social",
-                    artifact=f"output/{artifact.path}")]
+                    artifact=f"output/{path}")]

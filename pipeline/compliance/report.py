@@ -17,7 +17,10 @@ from pipeline.templating import make_environment, render
 NAME = "report"
 
 
-def render_report(site: Site, findings: list[Finding], claims: list[Claim], checks: list[Check]) -> Artifact:
+def render_report(site: Site, findings: list[Finding], claims: list[Claim], checks: list[Check],
+                  sections: tuple[dict, dict] | None = None) -> Artifact:
+    """`sections`: the last build's article sections (source -> (key, html)) and where this build's
+    go (see pipeline.records); without, sections come from the build cache."""
     env = make_environment(Path(site.root), NAME)
     by_article = defaultdict(lambda: defaultdict(list))
     sitewide = defaultdict(list)
@@ -44,7 +47,14 @@ def render_report(site: Site, findings: list[Finding], claims: list[Claim], chec
         # Each article's section depends on nothing else: a rebuild renders only the changed ones.
         key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article), entry["url"],
                            entry["channels"], entry["claims"], entry["findings"])
-        entry["html"] = Markup(build_cache.memo(NAME, key, lambda e=entry: render(env, "article.html", entry=e)))
+        if sections is None:
+            html = build_cache.memo(NAME, key, lambda e=entry: render(env, "article.html", entry=e))
+        else:
+            old, new = sections
+            known = old.get(article.source)
+            html = known[1] if known is not None and known[0] == key else render(env, "article.html", entry=entry)
+            new[article.source] = (key, html)
+        entry["html"] = Markup(html)
         articles.append(entry)
     sources = {a.source for a in site.articles}
     other = [f for f in findings if f.location.path not in sources]

@@ -78,6 +78,11 @@ class Rules:
             applying = self._applying[key] = tuple(d for d in self.disclaimers if d.applies_to(article))
         return tuple(d for d in applying if channel in d.channels)
 
+    def remember(self, article, ids: tuple[str, ...]) -> None:
+        """The disclaimers that apply to `article`, as found when it was converted (an article
+        loaded without its body cannot be searched for mentions again)."""
+        self._applying[(article.slug, article.source)] = tuple(d for d in self.disclaimers if d.id in ids)
+
     def sitewide(self, channel: str) -> tuple[Disclaimer, ...]:
         """Disclaimers that apply always, on every page of `channel`."""
         return tuple(d for d in self.disclaimers if channel in d.channels and d.always)

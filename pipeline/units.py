@@ -1,0 +1,65 @@
+"""Per-article stage: everything one article makes on its own (its page and preview card, its
+three newsletter files, its social posts, the disclaimer checks of those outputs and its health
+claims), computed in a worker process from the article read whole, or, when nothing it depends on
+changed, taken from the last build's record (pipeline.records) without reading it again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline import cache
+from pipeline.channels import blog, newsletter, social
+from pipeline.compliance.checker import _check_artifact, _check_source, artifact_lookup
+from pipeline.errors import PipelineError
+from pipeline.model import Artifact, Site
+
+KINDS = (blog.NAME, newsletter.NAME, social.NAME, "check")
+
+
+@dataclass(frozen=True)
+class Made:
+    """What one article made: artifacts (with content when rendered by this build), findings,
+    disclaimer checks, claims, and its posts per platform before they are scheduled."""
+
+    artifacts: tuple[Artifact, ...]
+    findings: tuple
+    checks: tuple
+    claims: tuple
+    posts: dict
+    failed: bool = False   # rendering stopped: `findings` say why
+
+
+def context(site: Site, statics: list[Artifact]) -> tuple:
+    """Made once in the parent; worker processes inherit it."""
+    return (site, blog.context(site, statics), newsletter.context(site), social.context(site),
+            (site, artifact_lookup(site)))
+
+
+def key(context, index: int) -> str:
+    """Everything the article's own outputs depend on, computed without reading it."""
+    site = context[0]
+    keys = cache.current().keys
+    return cache.digest([keys.get(kind) for kind in KINDS], cache.article_digest(site.articles[index]),
+                        blog.unit_inputs(context[1], index))
+
+
+def make(context, index: int) -> Made:
+    """Render and check one article's outputs (run in a worker process). Problems come back as
+    findings, so every article's result arrives in order."""
+    site, blog_context, news_context, social_context, check_context = context
+    try:
+        article = site.whole(site.articles[index])
+        artifacts = blog.article_outputs(blog_context, index, article) + newsletter.article_outputs(
+            news_context, article)
+        posts, findings = social.compose_posts(social_context, article)
+        findings = list(findings)
+        checks = []
+        for artifact in artifacts:
+            if artifact.for_readers:
+                found, checked = _check_artifact(check_context, artifact)
+                findings += found
+                checks += checked
+        found, claims = _check_source(site, article)
+        return Made(tuple(artifacts), tuple(findings + found), tuple(checks), tuple(claims), posts)
+    except PipelineError as exc:
+        return Made((), tuple(exc.findings), (), (), {}, failed=True)
