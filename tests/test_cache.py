@@ -103,3 +103,39 @@ def test_no_cache_builds_from_scratch_and_leaves_the_cache_alone(warm):
     result = build_into(warm, warm / "output", "--no-cache")
     assert "Reused 0 cached results" in result.stderr
     assert (warm / ".pipeline/cache.sqlite").read_bytes() == before
+
+
+@pytest.mark.parametrize("damage", [b"", b"not a pickle", b"\x80\x05K\x01."])
+def test_damaged_build_records_are_ignored_with_a_note_and_rebuilt(warm, tmp_path, damage):
+    (warm / "content/posts/p03.md").write_text(post("Article 3", "2026-03-04", "New body.", tags="[knee]"))
+    (warm / ".pipeline/records.pickle").write_bytes(damage)
+    result = build_into(warm, warm / "output")
+    if damage:
+        assert "note: the build records records.pickle could not be read" in result.stderr
+    assert tree(warm / "output") == cold(warm, tmp_path, "records")
+    again = build_into(warm, warm / "output", "--no-cache")
+    assert tree(warm / "output") == cold(warm, tmp_path, "records-again")
+
+
+def test_only_the_changed_article_is_rendered_again(warm, monkeypatch):
+    from datetime import datetime
+
+    from pipeline import build, units
+    from pipeline.options import Options
+    made = []
+    real = units.make
+
+    def spy(context, index):
+        made.append(context[0].articles[index].source)
+        return real(context, index)
+
+    monkeypatch.setattr(units, "make", spy)
+    (warm / "content/posts/p03.md").write_text(post("Article 3", "2026-03-04", "New body.", tags="[knee, topic 0]"))
+    result = build.run(warm, Options(now=datetime.fromisoformat(NOW), jobs=1), out=warm / "output")
+    assert set(made) == {"content/posts/p03.md"}  # (a cache probe may call it twice)
+    assert "site/article-3/index.html" in result.changes.changed
+    (warm / "content/posts/p05.md").write_text(post("Renamed Five", "2026-03-06", "Body 5.", tags="[knee, topic 2]"))
+    made.clear()
+    build.run(warm, Options(now=datetime.fromisoformat(NOW), jobs=1), out=warm / "output")
+    assert set(made) == {"content/posts/p06.md", "content/posts/p05.md", "content/posts/p04.md"}  # and neighbours
+    assert tree(warm / "output") == cold(warm, warm.parent, "spy")
