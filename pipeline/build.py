@@ -130,11 +130,11 @@ def _run(root: Path, options: Options, out: Path | None, records: Records) -> Bu
     try:
         report(STAGES[1], 1, len(STAGES))
         statics = blog.static_files(root)
-        posts = sink.articles(units.context(site, statics))
+        made = sink.articles(units.context(site, statics))
         report(STAGES[2], 2, len(STAGES))
         sink.planned(blog.site_outputs(site, statics))
         sink.planned([([(path, feed.key(site)) for path in feed.PATHS], lambda: feed.render(site))])
-        social_outputs, past = social.site_outputs(site, list(zip(site.articles, posts)))
+        social_outputs, past = social.site_outputs(site, [(a, r.posts, r.key) for a, r in zip(site.articles, made)])
         sink.planned(social_outputs)
         sink.findings += past
         if options.digest_since is not None:
@@ -147,7 +147,11 @@ def _run(root: Path, options: Options, out: Path | None, records: Records) -> Bu
             findings.items = [_strict(f) for f in findings.items]
         findings.raise_if_errors()
         ordered = sorted(findings.items, key=Finding.sort_key)
-        sections = (records.sections, records.new_sections) if records.path is not None else None
+        sections = None
+        if records.path is not None:  # a section shows the article's own outputs' checks and its social JSON's
+            keys = {a.source: cache.digest(r.key, getattr(records.new_outputs.get(f"social/{a.slug}.json"), "key", None))
+                    for a, r in zip(site.articles, made)}
+            sections = (records.sections, records.new_sections, keys)
         sink.take([render_report(site, ordered, sink.claims, sink.checks, sections)])
         changes = sink.staging.commit() if sink.staging is not None else None
     except BaseException:
@@ -182,8 +186,8 @@ class _Sink:
             self.staging.adopt(output.artifact, output.sha256)
             self.artifacts.append(output.artifact)
 
-    def articles(self, context) -> list[dict]:
-        """Every article's own outputs, in the order of site.articles; their posts, unscheduled."""
+    def articles(self, context) -> list[UnitRecord]:
+        """Every article's own outputs, in the order of site.articles; their records."""
         site, records = self.site, self.records
         made: list = [None] * len(site.articles)
         keys = [units.key(context, index) for index in range(len(site.articles))]
@@ -214,7 +218,7 @@ class _Sink:
             self.findings += record.findings
             self.checks += record.checks
             self.claims += record.claims
-        return [record.posts for record in made]
+        return made
 
     def planned(self, groups) -> None:
         """Site-wide outputs: ([(path, key)], make) pairs; adopted when every path's record has

@@ -56,15 +56,17 @@ def compose_posts(context, article: Article) -> tuple[dict, list[Finding]]:
     return build_cache.memo(NAME, key, lambda: _compose_fresh(context, article))
 
 
-def site_outputs(site: Site, per_article: list[tuple[Article, dict]]):
+def site_outputs(site: Site, per_article: list[tuple[Article, dict, str]]):
     """Every article's social JSON (its posts with their time slots) and the scheduling exports,
-    as ([(path, key)], make) pairs (key None: always made); and social-past warnings."""
+    as ([(path, key)], make) pairs (key None: always made); and social-past warnings. Each
+    article comes with its posts and a key for everything they depend on (units.key)."""
     config = site.config.social
-    per_article = [(article, {name: dict(post) for name, post in posts.items()}) for article, posts in per_article]
+    bases = [basis for _, _, basis in per_article]
+    per_article = [(article, {name: dict(post) for name, post in posts.items()}) for article, posts, _ in per_article]
     rows = schedule(site, per_article)
     planned, findings = [], []
     base = cache.current().keys.get(NAME)
-    for article, posts in per_article:
+    for (article, posts), basis in zip(per_article, bases):
         document = {"article": {"slug": article.slug, "title": article.title, "url": site.config.url(article.path),
                                 "source": article.source},
                     "posts": {name: posts[name] for name in config.platforms if name in posts}}
@@ -73,7 +75,8 @@ def site_outputs(site: Site, per_article: list[tuple[Article, dict]]):
         def make(document=document, path=path, slug=article.slug):
             data = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
             return [Artifact(path, data.encode("utf-8"), NAME, "application/json", (slug,))]
-        planned.append(([(path, cache.digest(base, repr(document)))], make))
+        slots = [(name, post.get("scheduled_at")) for name, post in document["posts"].items()]
+        planned.append(([(path, cache.digest(base, basis, slots))], make))
         findings += past_posts(site, article, path, document["posts"])
     for name in config.platforms:
         planned.append(([(f"social/hootsuite-{name}.csv", None)], lambda name=name: [Artifact(

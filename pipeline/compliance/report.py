@@ -18,9 +18,10 @@ NAME = "report"
 
 
 def render_report(site: Site, findings: list[Finding], claims: list[Claim], checks: list[Check],
-                  sections: tuple[dict, dict] | None = None) -> Artifact:
-    """`sections`: the last build's article sections (source -> (key, html)) and where this build's
-    go (see pipeline.records); without, sections come from the build cache."""
+                  sections: tuple[dict, dict, dict] | None = None) -> Artifact:
+    """`sections`: the last build's article sections (source -> (key, html)), where this build's
+    go (see pipeline.records), and per source a key for everything its checks and claims depend
+    on; without, sections come from the build cache."""
     env = make_environment(Path(site.root), NAME)
     by_article = defaultdict(lambda: defaultdict(list))
     sitewide = defaultdict(list)
@@ -45,12 +46,14 @@ def render_report(site: Site, findings: list[Finding], claims: list[Claim], chec
             "findings": findings_by_source[article.source],
         }
         # Each article's section depends on nothing else: a rebuild renders only the changed ones.
-        key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article), entry["url"],
-                           entry["channels"], entry["claims"], entry["findings"])
         if sections is None:
+            key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article), entry["url"],
+                               entry["channels"], entry["claims"], entry["findings"])
             html = build_cache.memo(NAME, key, lambda e=entry: render(env, "article.html", entry=e))
         else:
-            old, new = sections
+            old, new, basis = sections
+            key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article), entry["url"],
+                               basis[article.source], entry["findings"])
             known = old.get(article.source)
             html = known[1] if known is not None and known[0] == key else render(env, "article.html", entry=entry)
             new[article.source] = (key, html)
