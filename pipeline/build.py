@@ -115,6 +115,7 @@ def base_keys(root: Path) -> dict[str, str]:
     return keys
 
 
+UNIT_WINDOW = 128  # articles rendered per round of workers: their outputs are held until written
 BATCH = 1024  # site-wide artifacts checked (in parallel) and written together; bounds what is held in memory
 STAGES = ("Reading articles", "Rendering articles", "Rendering site pages", "Checking compliance")
 
@@ -201,7 +202,7 @@ class _Sink:
             else:
                 todo.append(index)
         failed = []
-        for index, result in zip(todo, imap_ordered(units.make, todo, context)):
+        for index, result in zip(todo, imap_ordered(units.make, todo, context, window=UNIT_WINDOW)):
             if result.failed:
                 failed += result.findings
                 continue

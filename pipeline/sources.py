@@ -134,7 +134,7 @@ def load_articles(root: Path, config: SiteConfig, findings: FindingList, *, now:
     _check_slugs(published, findings, loader.full)
     by_source = {PurePosixPath(p.rel).relative_to(POSTS_DIR).as_posix(): p.slug for p in published}
     tag_names = _canonical_tags(published, findings, loader.full)
-    context = (config, MarkdownRenderer(), by_source, tag_names, rules)
+    context = (config, MarkdownRenderer(), by_source, tag_names, rules, loader)
     hydrator = Hydrator(loader, context)
     articles: list[Article | None] = []
     todo = []
@@ -148,7 +148,7 @@ def load_articles(root: Path, config: SiteConfig, findings: FindingList, *, now:
             loader.keep(p.rel, record)
         else:
             articles.append(None)
-            todo.append((len(articles) - 1, key, loader.full(p)))
+            todo.append((len(articles) - 1, key, p))
     for (index, key, p), (article, found) in zip(todo, map_ordered(_convert, [p for _, _, p in todo], context)):
         findings.extend(found)
         if article is not None:
@@ -196,10 +196,11 @@ class _Loader:
             return record.parsed
         before = len(findings.items)
         parsed = _parse(rel, data, self.config, findings)
-        if parsed is not None:
-            bare = replace(parsed, split=None, doc=None)
-            self.new[rel] = SourceRecord(key, bare, tuple(findings.items[before:]))
-        return parsed
+        if parsed is None:
+            return None
+        bare = replace(parsed, split=None, doc=None)   # the text is read again where it is converted,
+        self.new[rel] = SourceRecord(key, bare, tuple(findings.items[before:]))   # not held for every file
+        return bare
 
     def full(self, parsed: _Parsed) -> _Parsed:
         """The parsed source with its text and YAML nodes (read again when it came from a record)."""
@@ -368,16 +369,16 @@ def _canonical_tags(published: list[_Parsed], findings: FindingList, full) -> di
 def _convert(context, parsed: _Parsed) -> tuple[tuple | None, list]:
     """One article's Markdown conversion (run in a worker process): the article without its body,
     its digest and the ids of the disclaimers that apply to it; and its findings."""
-    article, found = _convert_whole(context, parsed)
+    article, found = _convert_whole(context, context[-1].full(parsed))   # read again here, in a worker
     if article is None:
         return None, found
-    rules = context[-1]
+    rules = context[-2]
     applying = tuple(d.id for d in rules.disclaimers if d.applies_to(article)) if rules is not None else ()
     return (light(article), cache.article_digest(article), applying), found
 
 
 def _convert_whole(context, parsed: _Parsed) -> tuple[Article | None, list]:
-    config, renderer, by_source, tag_names, _ = context
+    config, renderer, by_source, tag_names, _, _ = context
     findings = FindingList()
     try:
         return _article(parsed, config, renderer, by_source, tag_names, findings), findings.items
