@@ -31,8 +31,6 @@ class BuildResult:
     site: Site
     artifacts: list[Artifact]
     findings: list[Finding] = field(default_factory=list)
-    claims: list[Claim] = field(default_factory=list)
-    checks: list[Check] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     reused: int = 0      # cached results used
     computed: int = 0    # results computed afresh
@@ -135,8 +133,9 @@ def _run(root: Path, options: Options, out: Path | None, records: Records) -> Bu
         report(STAGES[2], 2, len(STAGES))
         sink.planned(blog.site_outputs(site, statics))
         sink.planned([([(path, feed.key(site)) for path in feed.PATHS], lambda: feed.render(site))])
-        social_outputs, past = social.site_outputs(site, [(a, r.posts, r.key) for a, r in zip(site.articles, made)])
-        sink.planned(social_outputs)
+        social_outputs, past = social.site_outputs(site, [(a, r.key, r.platforms, lambda r=r: r.unpack()[2])
+                                                          for a, r in zip(site.articles, made)])
+        sink.planned(social_outputs, check=False)  # their posts were checked with their article
         sink.findings += past
         if options.digest_since is not None:
             sink.planned([([], lambda: digest(site, options.digest_since, options.digest_until))])
@@ -148,19 +147,14 @@ def _run(root: Path, options: Options, out: Path | None, records: Records) -> Bu
             findings.items = [_strict(f) for f in findings.items]
         findings.raise_if_errors()
         ordered = sorted(findings.items, key=Finding.sort_key)
-        sections = None
-        if records.path is not None:  # a section shows the article's own outputs' checks and its social JSON's
-            keys = {a.source: cache.digest(r.key, getattr(records.new_outputs.get(f"social/{a.slug}.json"), "key", None))
-                    for a, r in zip(site.articles, made)}
-            sections = (records.sections, records.new_sections, keys)
-        sink.take([render_report(site, ordered, sink.claims, sink.checks, sections)])
+        sections = (records.sections, records.new_sections) if records.path is not None else None
+        sink.take([render_report(site, ordered, made, sink.checks, sections)])
         changes = sink.staging.commit() if sink.staging is not None else None
     except BaseException:
         if sink.staging is not None:
             sink.staging.abort()
         raise
-    return BuildResult(site, sink.artifacts, ordered, sink.claims, sink.checks,
-                       clock_events=clock_events(site, dates), changes=changes)
+    return BuildResult(site, sink.artifacts, ordered, clock_events=clock_events(site, dates), changes=changes)
 
 
 class _Sink:
@@ -174,8 +168,7 @@ class _Sink:
         self.lookup = artifact_lookup(site)
         self.artifacts: list[Artifact] = []
         self.findings: list[Finding] = []
-        self.checks: list[Check] = []
-        self.claims: list[Claim] = []
+        self.checks: list[Check] = []   # of the site-wide outputs (an article's own are in its record)
         self._batch: list = []   # (artifact, key, slot) made and not yet checked
         self._slots: list = []   # per site-wide group: its [(findings, checks)]
 
@@ -210,18 +203,16 @@ class _Sink:
             for artifact in result.artifacts:
                 outputs.append(Output(artifact.without_content(), artifact.sha256))
                 self._put(artifact)
-            made[index] = UnitRecord(keys[index], tuple(outputs), result.findings, result.checks, result.claims,
-                                     result.posts)
+            made[index] = UnitRecord.of(keys[index], tuple(outputs), result.findings, result.checks, result.claims,
+                                        result.posts)
         if failed:
             raise PipelineError(sorted(failed, key=Finding.sort_key))
         for article, record in zip(site.articles, made):
             records.new_units[article.source] = record
             self.findings += record.findings
-            self.checks += record.checks
-            self.claims += record.claims
         return made
 
-    def planned(self, groups) -> None:
+    def planned(self, groups, check: bool = True) -> None:
         """Site-wide outputs: ([(path, key)], make) pairs; adopted when every path's record has
         that key and its bytes are on disk, else made and checked (key None: always made).
         Findings and checks are kept in the order of the groups, however each was had."""
@@ -239,21 +230,22 @@ class _Sink:
                 continue
             keys = dict(pairs)
             for artifact in make():
-                self._batch.append((artifact, keys.get(artifact.path), slot))
+                self._batch.append((artifact, keys.get(artifact.path), slot if check else None))
             if len(self._batch) >= BATCH:
                 self.flush()
 
     def flush(self) -> None:
         """Check the made site-wide artifacts (in parallel) and write them."""
         batch, self._batch = self._batch, []
-        readable = [artifact for artifact, _, _ in batch if artifact.for_readers]
+        readable = [artifact for artifact, _, slot in batch if artifact.for_readers and slot is not None]
         results = dict(zip((a.path for a in readable), map_ordered(_check_artifact, readable, (self.site, self.lookup))))
         exports = check_exports(self.site, [artifact for artifact, _, _ in batch])
-        if batch:
-            batch[0][2].append((tuple(exports), ()))
+        if exports:
+            self._slots.append([(tuple(exports), ())])
         for artifact, key, slot in batch:
             found, checked = results.get(artifact.path, ((), ()))
-            slot.append((found, checked))
+            if slot is not None:
+                slot.append((found, checked))
             if key is not None:
                 self.records.new_outputs[artifact.path] = OutputRecord(
                     key, Output(artifact.without_content(), artifact.sha256), tuple(found), tuple(checked))

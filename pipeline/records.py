@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pipeline.model import Article, Artifact
 
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -50,12 +50,27 @@ class Output:
 
 @dataclass(frozen=True)
 class UnitRecord:
+    """What one article made on its own. Its disclaimer checks, claims and posts are kept pickled
+    (`details`): a build reads them only for an article whose report section or social JSON it
+    makes again, or whose posts go into the scheduling exports; the report's totals use `counts`."""
+
     key: str
     outputs: tuple[Output, ...]
     findings: tuple
-    checks: tuple
-    claims: tuple
-    posts: dict                    # platform -> post, as social.compose made them (unscheduled)
+    details: bytes                 # pickled (checks, claims, posts); posts: platform -> post, unscheduled
+    counts: tuple[int, int, int, int]  # checks, checks found, claims, claims substantiated
+    platforms: tuple[str, ...]     # the platforms it has a post for
+
+    @classmethod
+    def of(cls, key: str, outputs: tuple[Output, ...], findings: tuple, checks: tuple, claims: tuple,
+           posts: dict) -> UnitRecord:
+        counts = (len(checks), sum(1 for c in checks if c.found), len(claims), sum(1 for c in claims if c.substantiated))
+        return cls(key, outputs, findings, pickle.dumps((checks, claims, posts), protocol=pickle.HIGHEST_PROTOCOL),
+                   counts, tuple(posts))
+
+    def unpack(self) -> tuple[tuple, tuple, dict]:
+        """(checks, claims, posts)."""
+        return pickle.loads(self.details)
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,8 @@ def make(context, index: int) -> Made:
         posts, findings = social.compose_posts(social_context, article)
         findings = list(findings)
         checks = []
-        for artifact in artifacts:
+        # The social JSON's posts are checked here; the site stage only adds their time slots.
+        for artifact in artifacts + [social.document_artifact(site, article, posts, {})]:
             if artifact.for_readers:
                 found, checked = _check_artifact(check_context, artifact)
                 findings += found

@@ -56,28 +56,49 @@ def compose_posts(context, article: Article) -> tuple[dict, list[Finding]]:
     return build_cache.memo(NAME, key, lambda: _compose_fresh(context, article))
 
 
-def site_outputs(site: Site, per_article: list[tuple[Article, dict, str]]):
+def document_artifact(site: Site, article: Article, posts: dict, slots: dict[str, datetime]) -> Artifact:
+    """output/social/<slug>.json: the article and its posts, each with its time slot (or null)."""
+    document = {"article": {"slug": article.slug, "title": article.title, "url": site.config.url(article.path),
+                            "source": article.source},
+                "posts": {name: dict(posts[name], scheduled_at=slots[name].isoformat() if slots.get(name) else None)
+                          for name in site.config.social.platforms if name in posts}}
+    data = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return Artifact(f"social/{article.slug}.json", data.encode("utf-8"), NAME, "application/json", (article.slug,))
+
+
+def site_outputs(site: Site, per_article: list[tuple[Article, str, tuple[str, ...], object]]):
     """Every article's social JSON (its posts with their time slots) and the scheduling exports,
     as ([(path, key)], make) pairs (key None: always made); and social-past warnings. Each
-    article comes with its posts and a key for everything they depend on (units.key)."""
+    article comes with a key for everything its posts depend on (units.key), the platforms it has
+    a post for and a function that loads its posts (only called for JSON made again and for posts
+    that go into the exports)."""
     config = site.config.social
-    bases = [basis for _, _, basis in per_article]
-    per_article = [(article, {name: dict(post) for name, post in posts.items()}) for article, posts, _ in per_article]
-    rows = schedule(site, per_article)
+    times = slots(site, [(article, platforms) for article, _, platforms, _ in per_article])
+    loaded: dict[str, dict] = {}
+
+    def posts_of(article, load) -> dict:
+        if article.slug not in loaded:
+            loaded[article.slug] = load()
+        return loaded[article.slug]
+
     planned, findings = [], []
     base = cache.current().keys.get(NAME)
-    for (article, posts), basis in zip(per_article, bases):
-        document = {"article": {"slug": article.slug, "title": article.title, "url": site.config.url(article.path),
-                                "source": article.source},
-                    "posts": {name: posts[name] for name in config.platforms if name in posts}}
+    rows: dict[str, list[dict]] = {}
+    for article, basis, platforms, load in per_article:
+        mine = {name: times[(article.slug, name)] for name in platforms if (article.slug, name) in times}
         path = f"social/{article.slug}.json"
-
-        def make(document=document, path=path, slug=article.slug):
-            data = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-            return [Artifact(path, data.encode("utf-8"), NAME, "application/json", (slug,))]
-        slots = [(name, post.get("scheduled_at")) for name, post in document["posts"].items()]
-        planned.append(([(path, cache.digest(base, basis, slots))], make))
-        findings += past_posts(site, article, path, document["posts"])
+        shown = [(name, mine[name].isoformat() if name in mine else None) for name in config.platforms
+                 if name in platforms]
+        planned.append(([(path, cache.digest(base, basis, shown))],
+                        lambda a=article, load=load, mine=mine: [document_artifact(site, a, posts_of(a, load), mine)]))
+        findings += past_posts(site, article, path, {name: when for name, when in shown})
+        for name, when in mine.items():
+            post = posts_of(article, load)[name]
+            rows.setdefault(name, []).append({"when": when, "article": article.slug, "title": article.title,
+                                              "text": post["text"], "url": post["url"],
+                                              "shown": display_link(post["url"]) if "facets" in post else None})
+    for name in rows:
+        rows[name].sort(key=lambda r: r["when"])
     for name in config.platforms:
         planned.append(([(f"social/hootsuite-{name}.csv", None)], lambda name=name: [Artifact(
             f"social/hootsuite-{name}.csv", hootsuite_csv(site, rows.get(name, [])), NAME, "text/csv",
@@ -190,28 +211,24 @@ def clock_events(site: Site) -> list[datetime]:
             for article in site.articles for name in site.config.social.platforms]
 
 
-def schedule(site: Site, per_article) -> dict[str, list[dict]]:
-    """Give each post a time slot: the article's date plus the platform's offset, in the site's
-    timezone, at least 10 minutes after the build clock, one post per slot per platform."""
+def slots(site: Site, per_article: list[tuple[Article, tuple[str, ...]]]) -> dict[tuple[str, str], datetime]:
+    """(article slug, platform) -> time slot of every post that goes into the exports: the
+    article's date plus the platform's offset, in the site's timezone, at least 10 minutes after
+    the build clock, one post per slot per platform (a taken slot moves to the next)."""
     tz = site.config.tz
     earliest = _slot(site.now.astimezone(tz) + LEAD_TIME)
-    rows: dict[str, list[dict]] = {}
+    times: dict[tuple[str, str], datetime] = {}
     taken: dict[str, set] = {}
-    for article, posts in sorted(per_article, key=lambda pair: (pair[0].date, pair[0].slug)):
-        for name, post in posts.items():
+    for article, platforms in sorted(per_article, key=lambda pair: (pair[0].date, pair[0].slug)):
+        for name in platforms:
             when = _slot(article.date.astimezone(tz) + site.config.social.offset(name))
             if when < earliest:
                 continue  # left out of the exports; its scheduled_at stays null
             while when in taken.setdefault(name, set()):
                 when += SLOT
             taken[name].add(when)
-            post["scheduled_at"] = when.isoformat()
-            rows.setdefault(name, []).append({"when": when, "article": article.slug, "title": article.title,
-                                              "text": post["text"], "url": post["url"],
-                                              "shown": display_link(post["url"]) if "facets" in post else None})
-    for name in rows:
-        rows[name].sort(key=lambda r: r["when"])
-    return rows
+            times[(article.slug, name)] = when
+    return times
 
 
 def hootsuite_csv(site: Site, rows: list[dict]) -> bytes:

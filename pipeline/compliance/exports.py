@@ -67,11 +67,12 @@ def hootsuite_problems(site: Site, content: bytes) -> list[tuple[int, str]]:
     return problems
 
 
-def past_posts(site: Site, article, path: str, posts: dict) -> list[Finding]:
-    """A warning when a new article's posts (as written to `path`) were left out of the exports."""
+def past_posts(site: Site, article, path: str, slots: dict) -> list[Finding]:
+    """A warning when a new article's posts (written to `path`; platform -> time slot or None)
+    were left out of the exports."""
     if site.now - article.date > RECENT:
         return []
-    missed = sorted(name for name, post in posts.items() if post.get("scheduled_at") is None)
+    missed = sorted(name for name, when in slots.items() if when is None)
     if not missed:
         return []
     return [Finding(Location(article.source), f"the {', '.join(missed)} post(s) would go out less than 10 minutes "

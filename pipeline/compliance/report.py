@@ -9,7 +9,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from pipeline import cache
-from pipeline.compliance.checker import Check, Claim
+from pipeline.compliance.checker import Check
 from pipeline.errors import Finding
 from pipeline.model import Artifact, Site
 from pipeline.templating import make_environment, render
@@ -17,58 +17,65 @@ from pipeline.templating import make_environment, render
 NAME = "report"
 
 
-def render_report(site: Site, findings: list[Finding], claims: list[Claim], checks: list[Check],
-                  sections: tuple[dict, dict, dict] | None = None) -> Artifact:
-    """`sections`: the last build's article sections (source -> (key, html)), where this build's
-    go (see pipeline.records), and per source a key for everything its checks and claims depend
-    on; without, sections come from the build cache."""
+def render_report(site: Site, findings: list[Finding], made: list, site_checks: list[Check],
+                  sections: tuple[dict, dict] | None = None) -> Artifact:
+    """`made`: per article of site.articles, its records.UnitRecord (its own outputs' checks and
+    its claims); `site_checks`: the checks of the site-wide outputs. `sections`: the last build's
+    article sections (source -> (key, html)) and where this build's go (see pipeline.records), so
+    a section whose article and findings are unchanged is neither unpacked nor rendered; without,
+    sections come from the build cache."""
     env = make_environment(Path(site.root), NAME)
-    by_article = defaultdict(lambda: defaultdict(list))
+    extra = defaultdict(list)
     sitewide = defaultdict(list)
-    for check in checks:
+    for check in site_checks:
         if check.article:
-            by_article[check.article][check.channel].append(check)
+            extra[check.article].append(check)
         else:
             sitewide[check.channel].append(check)
-    claims_by_source, findings_by_source = defaultdict(list), defaultdict(list)
-    for claim in claims:
-        claims_by_source[claim.article].append(claim)
+    findings_by_source = defaultdict(list)
     for finding in findings:
         findings_by_source[finding.location.path].append(finding)
     articles = []
     build_cache = cache.current()
-    for article in site.articles:
-        entry = {
-            "article": article,
-            "url": site.config.url(article.path),
-            "channels": dict(sorted(by_article[article.slug].items())),
-            "claims": claims_by_source[article.source],
-            "findings": findings_by_source[article.source],
-        }
+    counts = [len(site_checks), sum(1 for c in site_checks if c.found), 0, 0]
+    for article, record in zip(site.articles, made):
+        counts = [total + own for total, own in zip(counts, record.counts)]
+        url = site.config.url(article.path)
+        found_here = findings_by_source[article.source]
+
+        def entry(article=article, record=record, url=url, found_here=found_here) -> dict:
+            checks, claims, _ = record.unpack()
+            channels = defaultdict(list)
+            for check in list(checks) + extra[article.slug]:
+                channels[check.channel].append(check)
+            return {"article": article, "url": url, "channels": dict(sorted(channels.items())),
+                    "claims": list(claims), "findings": found_here}
+
         # Each article's section depends on nothing else: a rebuild renders only the changed ones.
         if sections is None:
-            key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article), entry["url"],
-                               entry["channels"], entry["claims"], entry["findings"])
-            html = build_cache.memo(NAME, key, lambda e=entry: render(env, "article.html", entry=e))
+            shown = entry()
+            key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article), url, shown["channels"],
+                               shown["claims"], found_here)
+            html = build_cache.memo(NAME, key, lambda e=shown: render(env, "article.html", entry=e))
         else:
-            old, new, basis = sections
-            key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article), entry["url"],
-                               basis[article.source], entry["findings"])
+            old, new = sections
+            # the unit key determines the article's own checks and claims
+            key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article), url, record.key,
+                               extra[article.slug], found_here)
             known = old.get(article.source)
-            html = known[1] if known is not None and known[0] == key else render(env, "article.html", entry=entry)
+            html = known[1] if known is not None and known[0] == key else render(env, "article.html", entry=entry())
             new[article.source] = (key, html)
-        entry["html"] = Markup(html)
-        articles.append(entry)
+        articles.append({"article": article, "html": Markup(html)})
     sources = {a.source for a in site.articles}
     other = [f for f in findings if f.location.path not in sources]
     totals = {
-        "checks": len(checks),
-        "found": sum(1 for c in checks if c.found),
+        "checks": counts[0],
+        "found": counts[1],
         "errors": sum(1 for f in findings if f.is_error),
         "warnings": sum(1 for f in findings if f.severity == "warning" and f.accepted is None),
         "accepted": sum(1 for f in findings if f.accepted is not None),
-        "claims": len(claims),
-        "substantiated": sum(1 for c in claims if c.substantiated),
+        "claims": counts[2],
+        "substantiated": counts[3],
     }
     html = render(env, "report.html", site=site.config, built=site.build_time, articles=articles,
                   sitewide=dict(sorted(sitewide.items())), other=other, totals=totals, rules=site.rules)
