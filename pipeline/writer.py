@@ -5,7 +5,7 @@ leaves the previous output as it was."""
 from __future__ import annotations
 
 import hashlib
-import json
+import pickle
 import os
 import shutil
 import unicodedata
@@ -100,7 +100,7 @@ class Changes:
 
 
 def _manifest_path(out: Path) -> Path:
-    return out.parent / f".{out.name}-manifest.json"
+    return out.parent / f".{out.name}-manifest.pickle"
 
 
 def _spare_path(out: Path) -> Path:
@@ -112,16 +112,18 @@ def _read_manifest(out: Path) -> tuple[dict, dict]:
     """path -> [sha256, size, mtime_ns] of the files of output/ and of the spare tree, as the last
     build left them (kept beside output/, not in it)."""
     try:
-        data = json.loads(_manifest_path(out).read_text("utf-8"))
+        with _manifest_path(out).open("rb") as handle:
+            data = pickle.load(handle)
         current, spare = data.get("current"), data.get("spare")
         return (current if isinstance(current, dict) else {}), (spare if isinstance(spare, dict) else {})
-    except (OSError, ValueError, AttributeError):
+    except Exception:  # noqa: BLE001 - missing or damaged: the next build writes every file
         return {}, {}
 
 
 def _write_manifest(out: Path, current: dict, spare: dict) -> None:
     try:
-        _manifest_path(out).write_text(json.dumps({"current": current, "spare": spare}, sort_keys=True), "utf-8")
+        _manifest_path(out).write_bytes(pickle.dumps({"current": current, "spare": spare},
+                                                     protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
         pass  # the manifest only saves work; without it the next build writes every file
 
