@@ -296,3 +296,29 @@ def test_x_length_equals_twitter_text_with_emoji_parsing(text):
 def test_x_length_equals_twitter_text_with_its_emoji_scan(text):
     from pipeline.lengths import _T_CO, _URL, x_length
     assert x_length(text) == parse_tweet(_URL.sub(_T_CO, text)).weightedLength
+
+
+_WORDS = ["knee", "pain", "Caf\u00e9", "\u2014", "\u201cquoted\u201d", "it\u2019s", "#Rehab", "@clinic", "$5", "e.g.",
+          "U.S.", "example.com", "www.example.org", "a.b", "3.5", "...", "https://nextlevelpt.example/a?b=1",
+          "http://x.y/z", "(see", "this)", "\u00a9", "1.", "\n", "\u00fc\u00df"]
+
+
+@settings(max_examples=400, derandomize=True, deadline=None, database=None)
+@given(st.lists(st.sampled_from(_WORDS), max_size=60), st.lists(st.sampled_from([" ", ". ", ", ", " \u2014 ", "\n"]),
+                                                                  min_size=60, max_size=60))
+def test_x_length_of_plain_text_is_its_length_exactly_as_twitter_text_counts(words, gaps):
+    from pipeline.lengths import _T_CO, _URL, _plain_length, x_length
+    text = "".join(word + gap for word, gap in zip(words, gaps))
+    expected = parse_tweet(_URL.sub(_T_CO, unicodedata.normalize("NFC", text))).weightedLength
+    assert x_length(text) == expected
+    fast = _plain_length(_URL.sub(_T_CO, unicodedata.normalize("NFC", text)))
+    assert fast is None or fast == expected
+
+
+def test_a_typical_post_is_counted_without_twitter_text():
+    from pipeline.lengths import _T_CO, _URL, _plain_length
+    text = ("Knee Pain Basics \u2014 What helps, what doesn\u2019t, and when to see a physical therapist. "
+            "Educational only, not medical advice. https://nextlevelpt.example/knee-pain-basics/?utm_source=x "
+            "#KneePain #Rehab")
+    counted = _URL.sub(_T_CO, text)
+    assert _plain_length(counted) == parse_tweet(counted).weightedLength == len(counted)
