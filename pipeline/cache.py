@@ -40,7 +40,7 @@ def folder_digest(folder: Path) -> str:
     if not folder.is_dir():
         return digest("missing", str(folder.name))
     return digest(*[(p.relative_to(folder).as_posix(), p.read_bytes()) for p in sorted(folder.rglob("*"))
-                    if p.is_file()])
+                    if p.is_file() and "__pycache__" not in p.parts])
 
 
 def code_digest() -> str:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pipeline.model import Article, Artifact
 
-FORMAT = 2
+FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,8 @@ class SourceRecord:
     digest: str = ""               # cache.article_digest of the whole article
     applying: tuple[str, ...] = ()  # ids of the disclaimers that apply to it
     convert_findings: tuple = ()
+    stat: tuple | None = None      # (size, mtime, ctime, inode) when it was read
+    content: str = ""              # sha256 of its bytes
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+from time import time_ns
+from stat import S_ISREG
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -139,13 +142,12 @@ def load_articles(root: Path, config: SiteConfig, findings: FindingList, *, now:
     articles: list[Article | None] = []
     todo = []
     for p in published:
-        record = loader.records.get(p.rel)
+        record = loader.new[p.rel]   # this build's: the last build's, or a new one if the file changed
         key = cache.digest(loader.source_keys[p.rel], sorted(by_source.items()) if p.needs_sources else None,
                            [(slug, tag_names.get(slug)) for slug in map(slugify, p.fields["tags"])])
         if record is not None and record.convert_key == key and record.article is not None:
             findings.extend(record.convert_findings)
             articles.append(_remember(record.article, record.digest, record.applying, rules))
-            loader.keep(p.rel, record)
         else:
             articles.append(None)
             todo.append((len(articles) - 1, key, p))
@@ -181,25 +183,42 @@ class _Loader:
         self.context = cache.digest(cache.current().keys.get("markdown"), cache.current().keys.get("check"))
         self.source_keys: dict[str, str] = {}
         self.hits = 0
+        # A file modified within a second before this build started may change again within the
+        # same clock tick: its metadata is not recorded for the next build (git's "racy" rule).
+        self.trust_before = time_ns() - RACY_NS
 
     def parse(self, path: Path, findings: FindingList) -> _Parsed | None:
         rel = path.relative_to(self.root).as_posix()
-        data = _read(path, rel, findings, self.inside)
-        if data is None:
-            return None
-        key = self.source_keys[rel] = cache.digest(data, self.context)
         record = self.records.get(rel)
+        stat = _signature(path)
+        if stat is not None and stat[1] >= self.trust_before:
+            stat = None   # not to be trusted by the next build
+        data = None
+        if record is not None and stat is not None and record.stat == stat:
+            content = record.content   # unchanged since the last build read it (like git, make and Hugo)
+        else:
+            data = _read(path, rel, findings, self.inside)
+            if data is None:
+                return None
+            content = hashlib.sha256(data).hexdigest()
+        key = self.source_keys[rel] = cache.digest(content, self.context)
         if record is not None and record.key == key:
             self.hits += 1
             findings.extend(record.findings)
-            self.new[rel] = record
+            self.new[rel] = replace(record, stat=stat) if record.stat != stat else record
             return record.parsed
+        if data is None:
+            data = _read(path, rel, findings, self.inside)
+            if data is None:
+                return None
+            content = hashlib.sha256(data).hexdigest()
+            key = self.source_keys[rel] = cache.digest(content, self.context)
         before = len(findings.items)
         parsed = _parse(rel, data, self.config, findings)
         if parsed is None:
             return None
         bare = replace(parsed, split=None, doc=None)   # the text is read again where it is converted,
-        self.new[rel] = SourceRecord(key, bare, tuple(findings.items[before:]))   # not held for every file
+        self.new[rel] = SourceRecord(key, bare, tuple(findings.items[before:]), stat=stat, content=content)
         return bare
 
     def full(self, parsed: _Parsed) -> _Parsed:
@@ -238,6 +257,21 @@ class Hydrator:
             raise PipelineError(Finding(Location(article.source), "the file changed while the build read it; "
                                         "run the build again"))
         return whole
+
+
+RACY_NS = 1_000_000_000
+
+
+def _signature(path: Path) -> tuple | None:
+    """(size, mtime, ctime, inode): a file whose bytes change gets another (its ctime at least).
+    None for a link (always read: where it leads is checked then)."""
+    try:
+        stat = os.lstat(path)
+    except OSError:
+        return None
+    if not S_ISREG(stat.st_mode):
+        return None
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
 
 
 def _read(path: Path, rel: str, findings: FindingList, inside: "_Inside") -> bytes | None:

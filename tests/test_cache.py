@@ -139,3 +139,29 @@ def test_only_the_changed_article_is_rendered_again(warm, monkeypatch):
     build.run(warm, Options(now=datetime.fromisoformat(NOW), jobs=1), out=warm / "output")
     assert set(made) == {"content/posts/p06.md", "content/posts/p05.md", "content/posts/p04.md"}  # and neighbours
     assert tree(warm / "output") == cold(warm, warm.parent, "spy")
+
+
+def test_sources_unchanged_since_they_were_read_are_not_read_again_but_a_same_size_edit_is(warm, monkeypatch):
+    import os
+    from datetime import datetime
+
+    from pipeline import build, sources
+    from pipeline.options import Options
+    for path in (warm / "content/posts").glob("*.md"):  # older than a second: their metadata is trusted
+        os.utime(path, ns=(1_700_000_000 * 10**9, 1_700_000_000 * 10**9))
+    now = Options(now=datetime.fromisoformat(NOW), jobs=1)
+    build.run(warm, now, out=warm / "output")
+    read = []
+    real = sources._read
+    monkeypatch.setattr(sources, "_read", lambda path, *rest: read.append(path.name) or real(path, *rest))
+    build.run(warm, now, out=warm / "output")
+    assert read == []
+    target = warm / "content/posts/p03.md"
+    before = target.stat()
+    target.write_text(target.read_text().replace("Body 3.", "Body X."))  # same size, mtime put back
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert target.stat().st_size == before.st_size and target.stat().st_mtime_ns == before.st_mtime_ns
+    build.run(warm, now, out=warm / "output")
+    assert "p03.md" in read
+    assert "Body X." in (warm / "output/site/article-3/index.html").read_text()
+    assert tree(warm / "output") == cold(warm, warm.parent, "same-size")
