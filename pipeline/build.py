@@ -21,7 +21,7 @@ from pipeline.links import check_links
 from pipeline.model import Artifact, Site, SiteConfig, Tag
 from pipeline.options import Options
 from pipeline.parallel import imap_ordered, map_ordered, set_jobs
-from pipeline.records import Output, OutputRecord, Records, UnitRecord
+from pipeline.records import OutputRecord, Records, UnitRecord, described, output
 from pipeline.sources import load_articles
 from pipeline.writer import Changes, Staging
 
@@ -173,12 +173,13 @@ class _Sink:
         self._slots: list = []   # per site-wide group: its [(findings, checks)]
 
     def _held(self, outputs) -> bool:
-        return self.staging is not None and all(self.staging.holds(o.artifact.path, o.sha256) for o in outputs)
+        return self.staging is not None and all(self.staging.holds(o[0], o[1]) for o in outputs)
 
     def _adopt(self, outputs) -> None:
-        for output in outputs:
-            self.staging.adopt(output.artifact, output.sha256)
-            self.artifacts.append(output.artifact)
+        for written in outputs:
+            artifact = described(written)
+            self.staging.adopt(artifact, written[1])
+            self.artifacts.append(artifact)
 
     def articles(self, context) -> list[UnitRecord]:
         """Every article's own outputs, in the order of site.articles; their records."""
@@ -201,7 +202,7 @@ class _Sink:
                 continue
             outputs = []
             for artifact in result.artifacts:
-                outputs.append(Output(artifact.without_content(), artifact.sha256))
+                outputs.append(output(artifact))
                 self._put(artifact)
             made[index] = UnitRecord.of(keys[index], tuple(outputs), result.findings, result.checks, result.claims,
                                         result.posts)
@@ -226,7 +227,7 @@ class _Sink:
                 for record in old:
                     self._adopt([record.output])
                     slot.append((record.findings, record.checks))
-                    self.records.new_outputs[record.output.artifact.path] = record
+                    self.records.new_outputs[record.output[0]] = record
                 continue
             keys = dict(pairs)
             for artifact in make():
@@ -248,7 +249,7 @@ class _Sink:
                 slot.append((found, checked))
             if key is not None:
                 self.records.new_outputs[artifact.path] = OutputRecord(
-                    key, Output(artifact.without_content(), artifact.sha256), tuple(found), tuple(checked))
+                    key, output(artifact), tuple(found), tuple(checked))
             self._put(artifact)
 
     def site_results(self) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pipeline.model import Article, Artifact
 
-FORMAT = 3
+FORMAT = 4
 
 
 @dataclass(frozen=True)
@@ -42,12 +42,20 @@ class SourceRecord:
     content: str = ""              # sha256 of its bytes
 
 
-@dataclass(frozen=True)
-class Output:
-    """An artifact as written: its description without content, and its content's hash."""
+# An artifact as written, without its content: (path, sha256, channel, media type, articles,
+# for readers). A plain tuple: a record of 5,000 articles holds 30,000 of them, read on every build.
+Output = tuple
 
-    artifact: Artifact
-    sha256: str
+
+def output(artifact: Artifact) -> Output:
+    return (artifact.path, artifact.sha256, artifact.channel, artifact.media_type, artifact.articles,
+            artifact.for_readers)
+
+
+def described(out: Output) -> Artifact:
+    """The artifact an Output describes, without its content."""
+    path, _, channel, media_type, articles, for_readers = out
+    return Artifact(path, b"", channel, media_type, articles, for_readers)
 
 
 @dataclass(frozen=True)

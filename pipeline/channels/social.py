@@ -219,7 +219,10 @@ def slots(site: Site, per_article: list[tuple[Article, tuple[str, ...]]]) -> dic
     earliest = _slot(site.now.astimezone(tz) + LEAD_TIME)
     times: dict[tuple[str, str], datetime] = {}
     taken: dict[str, set] = {}
+    latest = max((site.config.social.offset(name) for name in site.config.social.platforms), default=timedelta(0))
     for article, platforms in sorted(per_article, key=lambda pair: (pair[0].date, pair[0].slug)):
+        if article.date + latest + SLOT <= earliest:
+            continue  # every slot rounds up by less than SLOT: all of its posts are past
         for name in platforms:
             when = _slot(article.date.astimezone(tz) + site.config.social.offset(name))
             if when < earliest:
