@@ -28,8 +28,10 @@ _MAY_BE_EMOJI = regex.compile(r"(?=[^\x00-\x7f])[\p{Emoji}\p{Emoji_Component}\p{
 
 # twitter-text v3 weighs these code points 1 (ranges 0-4351, 8192-8205, 8208-8223, 8242-8247), others 2.
 _WEIGHS_TWO = regex.compile(r"[^\x00-\u10ff\u2000-\u200d\u2010-\u201f\u2032-\u2037]")
-# A link without http(s):// needs a dot followed by its top-level domain.
+# A link without http(s):// needs a dot followed by its top-level domain; other scripts' full stops,
+# characters twitter-text refuses and those beyond the BMP are left to twitter-text.
 _MAY_BE_DOMAIN = regex.compile(r"\.\S")
+_LEFT_TO_TWITTER_TEXT = regex.compile(r"[\u3002\uff0e\uff61\ufffe\ufeff\uffff\u202a-\u202e\U00010000-\U0010ffff]")
 
 
 def x_length(text: str) -> int:
@@ -48,12 +50,13 @@ def x_length(text: str) -> int:
 
 
 def _plain_length(text: str) -> int | None:
-    """twitter-text's count of a text (links already t.co) in which every character weighs 1 and
-    that holds no emoji and no link but the t.co ones (23 characters, as they count): its length.
-    None for any other text. Tested against twitter-text over random texts."""
-    if _WEIGHS_TWO.search(text) or _MAY_BE_DOMAIN.search(text.replace(_T_CO, " ")) or _MAY_BE_EMOJI.search(text):
+    """twitter-text's count of a text (links already t.co) that holds no emoji and no link but the
+    t.co ones (23 characters, as they count): its length, plus one for every character that weighs
+    2. None for any other text. Tested against twitter-text over random texts."""
+    if (_MAY_BE_DOMAIN.search(text.replace(_T_CO, " ")) or _LEFT_TO_TWITTER_TEXT.search(text)
+            or _MAY_BE_EMOJI.search(text)):
         return None
-    return len(text)
+    return len(text) + len(_WEIGHS_TWO.findall(text))
 
 
 def threads_length(text: str) -> int:

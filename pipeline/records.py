@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pipeline.model import Article, Artifact
 
-FORMAT = 4
+FORMAT = 5
 
 
 @dataclass(frozen=True)
@@ -110,9 +110,11 @@ class Records:
         if self.path is not None and self.path.is_file():
             try:
                 with self.path.open("rb") as handle:
-                    stored_format, stored_code, data = pickle.load(handle)
-                if (stored_format, stored_code) == (FORMAT, code):
-                    self.sources, self.units, self.outputs, self.sections = data
+                    header = pickle.load(handle)
+                    if not (isinstance(header, tuple) and len(header) == 2 and isinstance(header[0], int)):
+                        raise ValueError("not a build records file")
+                    if header == (FORMAT, code):   # else another version's or other code's: not read
+                        self.sources, self.units, self.outputs, self.sections = pickle.load(handle)
             except Exception as exc:  # noqa: BLE001 - any damage means: build without them
                 self.notes.append(f"the build records {self.path.name} could not be read ({exc}); they are "
                                   f"ignored and rebuilt")
@@ -125,7 +127,8 @@ class Records:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with temporary.open("wb") as handle:
-                pickle.dump((FORMAT, self.code, data), handle, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((FORMAT, self.code), handle, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, self.path)
         except OSError as exc:
             temporary.unlink(missing_ok=True)

@@ -300,7 +300,9 @@ def test_x_length_equals_twitter_text_with_its_emoji_scan(text):
 
 _WORDS = ["knee", "pain", "Caf\u00e9", "\u2014", "\u201cquoted\u201d", "it\u2019s", "#Rehab", "@clinic", "$5", "e.g.",
           "U.S.", "example.com", "www.example.org", "a.b", "3.5", "...", "https://nextlevelpt.example/a?b=1",
-          "http://x.y/z", "(see", "this)", "\u00a9", "1.", "\n", "\u00fc\u00df"]
+          "http://x.y/z", "(see", "this)", "\u00a9", "1.", "\n", "\u00fc\u00df", "\u2026", "\u4e2d\u6587",
+          "\u3042\u308a\u304c\u3068\u3046\u3002", "b\u00fccher.de", "\u00e9.fr", "\u0410\u0411", "\u2122", "\u20e3",
+          "\u2764", "\U0001F600", "\ufeff", "\u202e", "caf\u0065\u0301"]
 
 
 @settings(max_examples=400, derandomize=True, deadline=None, database=None)
@@ -317,8 +319,8 @@ def test_x_length_of_plain_text_is_its_length_exactly_as_twitter_text_counts(wor
 
 def test_a_typical_post_is_counted_without_twitter_text():
     from pipeline.lengths import _T_CO, _URL, _plain_length
-    text = ("Knee Pain Basics \u2014 What helps, what doesn\u2019t, and when to see a physical therapist. "
+    text = ("Knee Pain Basics \u2014 What helps, what doesn\u2019t, and when to see a physical therapist\u2026 "
             "Educational only, not medical advice. https://nextlevelpt.example/knee-pain-basics/?utm_source=x "
             "#KneePain #Rehab")
     counted = _URL.sub(_T_CO, text)
-    assert _plain_length(counted) == parse_tweet(counted).weightedLength == len(counted)
+    assert _plain_length(counted) == parse_tweet(counted).weightedLength == len(counted) + 1  # the ellipsis weighs 2
