@@ -132,12 +132,15 @@ def test_only_the_changed_article_is_rendered_again(warm, monkeypatch):
     monkeypatch.setattr(units, "make", spy)
     (warm / "content/posts/p03.md").write_text(post("Article 3", "2026-03-04", "New body.", tags="[knee, topic 0]"))
     result = build.run(warm, Options(now=datetime.fromisoformat(NOW), jobs=1), out=warm / "output")
-    assert set(made) == {"content/posts/p03.md"}  # (a cache probe may call it twice)
+    # it and the two pages that show it as their neighbour (a cache probe may call make twice)
+    assert set(made) == {"content/posts/p02.md", "content/posts/p03.md", "content/posts/p04.md"}
     assert "site/article-3/index.html" in result.changes.changed
     (warm / "content/posts/p05.md").write_text(post("Renamed Five", "2026-03-06", "Body 5.", tags="[knee, topic 2]"))
     made.clear()
     build.run(warm, Options(now=datetime.fromisoformat(NOW), jobs=1), out=warm / "output")
-    assert set(made) == {"content/posts/p06.md", "content/posts/p05.md", "content/posts/p04.md"}  # and neighbours
+    # p05 and its neighbours p04 and p06; p04 links to p05 by its new slug, so p04's neighbour p03 too
+    assert set(made) == {"content/posts/p03.md", "content/posts/p04.md", "content/posts/p05.md",
+                         "content/posts/p06.md"}
     assert tree(warm / "output") == cold(warm, warm.parent, "spy")
 
 
@@ -165,3 +168,18 @@ def test_sources_unchanged_since_they_were_read_are_not_read_again_but_a_same_si
     assert "p03.md" in read
     assert "Body X." in (warm / "output/site/article-3/index.html").read_text()
     assert tree(warm / "output") == cold(warm, warm.parent, "same-size")
+
+
+def test_templates_that_show_more_of_an_article_stay_right_after_an_edit(warm, tmp_path):
+    # Staff may show any field in listings and beside an article: the records must not assume which.
+    for name, old, new in (("list.html", "{{ article.summary }}", "{{ article.summary }} by {{ article.author }}"),
+                           ("article.html", "{{ older.title }}", "{{ older.title }} ({{ older.author }})")):
+        template = warm / "templates/blog" / name
+        assert old in template.read_text()
+        template.write_text(template.read_text().replace(old, new))
+    build_into(warm, warm / "output")
+    (warm / "content/posts/p05.md").write_text(post("Article 5", "2026-03-06", "Body 5. See [next](p06.md).",
+                                                    tags="[knee, topic 2]", author="Dr. New Author"))
+    build_into(warm, warm / "output")
+    assert "Dr. New Author" in (warm / "output/site/article-6/index.html").read_text()
+    assert tree(warm / "output") == cold(warm, tmp_path, "shows-more")

@@ -27,13 +27,13 @@ def context(site: Site, statics: list[Artifact]) -> tuple:
 
 
 def unit_inputs(context, index: int) -> list:
-    """What an article's page shows besides the article: its neighbours, the tags and the bytes of
-    its preview image."""
+    """What an article's page shows besides the article: its neighbours (whole: a template may
+    show any of their fields), the tags and the bytes of its preview image."""
     site, _, _, sizes = context
     articles = site.articles
     newer = articles[index - 1] if index > 0 else None
     older = articles[index + 1] if index + 1 < len(articles) else None
-    return [[(a.slug, a.title, a.path) if a else None for a in (newer, older)],
+    return [[cache.article_digest(a) if a else None for a in (newer, older)],
             _tag_counts(site), cache.digest(sizes.get(preview_path(articles[index]), b""))]
 
 
@@ -56,7 +56,7 @@ def site_outputs(site: Site, statics: list[Artifact]) -> Iterator[tuple[list[tup
             html = render_template(env, "list.html", **common, heading=heading, articles=chunk, pager=pager,
                                    canonical=config.url(path), page_number=number)
             return [Artifact(f"site/{path}index.html", html.encode("utf-8"), NAME, HTML)]
-        shown = [(a.slug, a.title, a.date, a.reading_minutes, a.summary, a.path) for a in chunk]
+        shown = [cache.article_digest(a) for a in chunk]   # a template may show any field of them
         key = cache.digest(base, "list.html", path, heading, shown, pager, number, tags)
         return [(f"site/{path}index.html", key)], make
 
@@ -72,7 +72,7 @@ def site_outputs(site: Site, statics: list[Artifact]) -> Iterator[tuple[list[tup
         def make(path=path, template=template, media_type=media_type):
             body = render_template(env, template, **common, articles=site.articles, pages=listing)
             return [Artifact(f"site/{path}", body.encode("utf-8"), NAME, media_type, for_readers=False)]
-        key = cache.digest(base, path, [(a.path, a.modified) for a in site.articles], listing)
+        key = cache.digest(base, path, [cache.article_digest(a) for a in site.articles], listing)
         yield [(f"site/{path}", key)], make
     for artifact in statics:
         yield [(artifact.path, artifact.sha256)], (lambda artifact=artifact: [artifact])
