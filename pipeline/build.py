@@ -11,7 +11,7 @@ from typing import Iterable
 from pipeline import cache
 from pipeline import units
 from pipeline.channels import CHANNELS, blog, feed, newsletter, social
-from pipeline.compliance.checker import Check, Claim, _check_artifact, artifact_lookup
+from pipeline.compliance.checker import Check, artifact_lookup, check_artifact
 from pipeline.compliance.exports import RECENT, check_exports
 from pipeline.compliance.report import render_report
 from pipeline.compliance.rules import load_rules
@@ -239,7 +239,7 @@ class _Sink:
         """Check the made site-wide artifacts (in parallel) and write them."""
         batch, self._batch = self._batch, []
         readable = [artifact for artifact, _, slot in batch if artifact.for_readers and slot is not None]
-        results = dict(zip((a.path for a in readable), map_ordered(_check_artifact, readable, (self.site, self.lookup))))
+        results = dict(zip((a.path for a in readable), map_ordered(check_artifact, readable, (self.site, self.lookup))))
         exports = check_exports(self.site, [artifact for artifact, _, _ in batch])
         if exports:
             self._slots.append([(tuple(exports), ())])

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from pipeline import cache
 from pipeline.channels import blog, newsletter, social
-from pipeline.compliance.checker import _check_artifact, _check_source, artifact_lookup
+from pipeline.compliance.checker import check_artifact, check_source, artifact_lookup
 from pipeline.errors import PipelineError
 from pipeline.model import Artifact, Site
 
@@ -57,10 +57,10 @@ def make(context, index: int) -> Made:
         # The social JSON's posts are checked here; the site stage only adds their time slots.
         for artifact in artifacts + [social.document_artifact(site, article, posts, {})]:
             if artifact.for_readers:
-                found, checked = _check_artifact(check_context, artifact)
+                found, checked = check_artifact(check_context, artifact)
                 findings += found
                 checks += checked
-        found, claims = _check_source(site, article)
+        found, claims = check_source(site, article)
         return Made(tuple(artifacts), tuple(findings + found), tuple(checks), tuple(claims), posts)
     except PipelineError as exc:
         return Made((), tuple(exc.findings), (), (), {}, failed=True)

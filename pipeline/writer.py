@@ -12,7 +12,7 @@ import unicodedata
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from pipeline.errors import Finding, Location, PipelineError
 from pipeline.model import Artifact

@@ -19,7 +19,7 @@ from icalendar import Calendar, Event
 from pipeline import cache
 from pipeline.channels.blog import preview_path
 from pipeline.compliance.exports import FORMATS, past_posts
-from pipeline.errors import Finding, Location, PipelineError
+from pipeline.errors import Finding, Location
 from pipeline.lengths import Platform, platforms
 from pipeline.model import Article, Artifact, Site
 from pipeline.templating import make_environment, render as render_template
@@ -73,7 +73,7 @@ def site_outputs(site: Site, per_article: list[tuple[Article, str, tuple[str, ..
     a post for and a function that loads its posts (only called for JSON made again and for posts
     that go into the exports)."""
     config = site.config.social
-    times = slots(site, [(article, platforms) for article, _, platforms, _ in per_article])
+    times = slots(site, [(article, posted) for article, _, posted, _ in per_article])
     loaded: dict[str, dict] = {}
 
     def posts_of(article, load) -> dict:
@@ -84,11 +84,11 @@ def site_outputs(site: Site, per_article: list[tuple[Article, str, tuple[str, ..
     planned, findings = [], []
     base = cache.current().keys.get(NAME)
     rows: dict[str, list[dict]] = {}
-    for article, basis, platforms, load in per_article:
-        mine = {name: times[(article.slug, name)] for name in platforms if (article.slug, name) in times}
+    for article, basis, posted, load in per_article:
+        mine = {name: times[(article.slug, name)] for name in posted if (article.slug, name) in times}
         path = f"social/{article.slug}.json"
         shown = [(name, mine[name].isoformat() if name in mine else None) for name in config.platforms
-                 if name in platforms]
+                 if name in posted]
         planned.append(([(path, cache.digest(base, basis, shown))],
                         lambda a=article, load=load, mine=mine: [document_artifact(site, a, posts_of(a, load), mine)]))
         findings += past_posts(site, article, path, {name: when for name, when in shown})
@@ -220,10 +220,10 @@ def slots(site: Site, per_article: list[tuple[Article, tuple[str, ...]]]) -> dic
     times: dict[tuple[str, str], datetime] = {}
     taken: dict[str, set] = {}
     latest = max((site.config.social.offset(name) for name in site.config.social.platforms), default=timedelta(0))
-    for article, platforms in sorted(per_article, key=lambda pair: (pair[0].date, pair[0].slug)):
+    for article, posted in sorted(per_article, key=lambda pair: (pair[0].date, pair[0].slug)):
         if article.date + latest + SLOT <= earliest:
             continue  # every slot rounds up by less than SLOT: all of its posts are past
-        for name in platforms:
+        for name in posted:
             when = _slot(article.date.astimezone(tz) + site.config.social.offset(name))
             if when < earliest:
                 continue  # left out of the exports; its scheduled_at stays null

@@ -14,7 +14,6 @@ from pipeline.compliance.matching import Haystack, contains_text, fold, may_cont
 from pipeline.compliance.rules import ClaimRule, Disclaimer
 from pipeline.errors import ERROR, Finding, Location
 from pipeline.model import Article, Artifact, Site
-from pipeline.parallel import map_ordered
 
 MISSING = "disclaimer-missing"
 UNKNOWN_ACCEPT = "accept-unknown-rule"
@@ -50,17 +49,9 @@ class Check:
     found: bool
 
 
-def check_sources(site: Site) -> tuple[list[Finding], list[Claim]]:
-    """Claim rules over each article's title, summary and body, with exact positions."""
-    findings: list[Finding] = []
-    claims: list[Claim] = []
-    for found, claimed in map_ordered(_check_source, site.articles, site):
-        findings += found
-        claims += claimed
-    return findings, claims
-
-
-def _check_source(site: Site, article: Article) -> tuple[list[Finding], list[Claim]]:
+def check_source(site: Site, article: Article) -> tuple[list[Finding], list[Claim]]:
+    """Claim rules over the article's title, summary and body (`article` whole), with exact
+    positions; and its acceptances and evidence checked against the rules."""
     build_cache = cache.current()
     key = cache.digest(build_cache.keys.get("check"), "claims", cache.article_digest(article))
     return build_cache.memo("claims", key, lambda: _check_source_fresh(site, article))
@@ -169,25 +160,14 @@ _SCANNABLE: dict = {}
 
 
 def artifact_lookup(site: Site) -> tuple[dict, dict]:
-    """The site's articles by URL and by slug, as check_artifacts needs them."""
+    """The site's articles by URL and by slug, as check_artifact needs them."""
     return {site.config.url(a.path): a for a in site.articles}, {a.slug: a for a in site.articles}
 
 
-def check_artifacts(site: Site, artifacts: list[Artifact], lookup: tuple[dict, dict] | None = None
-                    ) -> tuple[list[Finding], list[Check]]:
-    """Every required disclaimer must be visible in every unit of every artifact that needs it;
-    every newsletter part must carry the postal address and a working unsubscribe."""
-    lookup = lookup or artifact_lookup(site)
-    readable = [a for a in artifacts if a.for_readers]
-    findings: list[Finding] = []
-    checks: list[Check] = []
-    for found, checked in map_ordered(_check_artifact, readable, (site, lookup)):
-        findings += found
-        checks += checked
-    return findings, checks
-
-
-def _check_artifact(context, artifact: Artifact) -> tuple[list[Finding], list[Check]]:
+def check_artifact(context, artifact: Artifact) -> tuple[list[Finding], list[Check]]:
+    """Every required disclaimer must be visible in every unit of the artifact (a reader's one);
+    every newsletter part must carry the postal address and a working unsubscribe. `context` is
+    (site, artifact_lookup(site))."""
     site, (by_url, by_slug) = context
     build_cache = cache.current()
     key = cache.digest(build_cache.keys.get("check"), artifact.path, artifact.media_type, artifact.channel,
