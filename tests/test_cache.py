@@ -113,7 +113,7 @@ def test_damaged_build_records_are_ignored_with_a_note_and_rebuilt(warm, tmp_pat
     if damage:
         assert "note: the build records records.pickle could not be read" in result.stderr
     assert tree(warm / "output") == cold(warm, tmp_path, "records")
-    again = build_into(warm, warm / "output", "--no-cache")
+    build_into(warm, warm / "output", "--no-cache")
     assert tree(warm / "output") == cold(warm, tmp_path, "records-again")
 
 
