@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path, PurePosixPath
 
+from pipeline.files import walk
 from pipeline.errors import Finding, FindingList, Location, PipelineError, WARNING
 from pipeline.frontmatter import SplitSource, split_front_matter
 from pipeline.markdown import MarkdownRenderer, MarkupTooComplex, strip_raw_html
@@ -118,20 +119,8 @@ def source_files(root: Path) -> list[Path]:
     posts = root / POSTS_DIR
     if not posts.is_dir():
         return []
-    found = []
-    pending = [("", str(posts))]
-    while pending:   # as posts.rglob("*.md"), with strings: pathlib cost more than reading at 5,000 files
-        prefix, folder = pending.pop()
-        try:
-            with os.scandir(folder) as listing:
-                entries = list(listing)
-        except PermissionError:
-            continue
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                pending.append((prefix + entry.name + "/", entry.path))
-            elif entry.name.endswith(".md") and (entry.is_file() or entry.is_symlink()):
-                found.append((prefix + entry.name, entry.path))
+    found = [(rel, entry.path) for rel, entry in walk(str(posts), skip=PermissionError)   # as rglob("*.md")
+             if rel.endswith(".md") and (entry.is_file() or entry.is_symlink())]
     return [Path(path) for _, path in sorted(found)]
 
 
@@ -159,7 +148,7 @@ def load_articles(root: Path, config: SiteConfig, findings: FindingList, *, now:
         record = loader.new[p.rel]   # this build's: the last build's, or a new one if the file changed
         key = cache.digest(loader.source_keys[p.rel], sorted(by_source.items()) if p.needs_sources else None,
                            [(slug, tag_names.get(slug)) for slug in map(slugify, p.fields["tags"])])
-        if record is not None and record.convert_key == key and record.article is not None:
+        if record.convert_key == key and record.article is not None:
             findings.extend(record.convert_findings)
             articles.append(_remember(record.article, record.digest, record.applying, rules))
         else:
@@ -170,8 +159,8 @@ def load_articles(root: Path, config: SiteConfig, findings: FindingList, *, now:
         if article is not None:
             body, digest, applying = article
             articles[index] = _remember(body, digest, applying, rules)
-            loader.keep(p.rel, replace(loader.new[p.rel], convert_key=key, article=body, digest=digest,
-                                       applying=applying, convert_findings=tuple(found)))
+            loader.new[p.rel] = replace(loader.new[p.rel], convert_key=key, article=body, digest=digest,
+                                        applying=applying, convert_findings=tuple(found))
     if records is not None:
         records.hits += loader.hits
     result = [a for a in articles if a is not None]
@@ -208,26 +197,21 @@ class _Loader:
         stat = _signature(path)
         if stat is not None and stat[1] >= self.trust_before:
             stat = None   # not to be trusted by the next build
-        data = None
-        if record is not None and stat is not None and record.stat == stat:
-            content = record.content   # unchanged since the last build read it (like git, make and Hugo)
-        else:
+        # Unchanged since the last build read it (like git, make and Hugo): its bytes' hash is known.
+        known = record is not None and stat is not None and record.stat == stat
+        key = cache.digest(record.content, self.context) if known else None
+        if key is None or key != record.key:   # changed, or what parsing depends on did: read it
             data = _read(path, rel, findings, self.inside)
             if data is None:
                 return None
             content = hashlib.sha256(data).hexdigest()
-        key = self.source_keys[rel] = cache.digest(content, self.context)
+            key = cache.digest(content, self.context)
+        self.source_keys[rel] = key
         if record is not None and record.key == key:
             self.hits += 1
             findings.extend(record.findings)
             self.new[rel] = replace(record, stat=stat) if record.stat != stat else record
             return record.parsed
-        if data is None:
-            data = _read(path, rel, findings, self.inside)
-            if data is None:
-                return None
-            content = hashlib.sha256(data).hexdigest()
-            key = self.source_keys[rel] = cache.digest(content, self.context)
         before = len(findings.items)
         parsed = _parse(rel, data, self.config, findings)
         if parsed is None:
@@ -248,16 +232,12 @@ class _Loader:
                                         "the build again"))
         return again
 
-    def keep(self, rel: str, record) -> None:
-        self.new[rel] = record
-
 
 class Hydrator:
     """Gives an article loaded without its body (model.light) back whole, exactly as converted."""
 
     def __init__(self, loader: _Loader, context):
         self.loader, self.context = loader, context
-        self.parsed: dict[str, _Parsed] = {}
 
     def __call__(self, article: Article) -> Article:
         if not is_light(article):

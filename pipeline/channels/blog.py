@@ -16,25 +16,29 @@ NAME = "blog"
 HTML = "text/html"
 
 
+def _common(site: Site) -> tuple:
+    """The template environment and what every blog page is rendered with."""
+    config = site.config
+    return make_environment(Path(site.root), NAME), {"site": config, "base": config.base_path, "tags": site.tags,
+                                                     "sitewide_disclaimers": site.rules.sitewide(NAME)}
+
+
 def context(site: Site, statics: list[Artifact]) -> tuple:
     """What every article page needs, made once (worker processes inherit it)."""
-    env = make_environment(Path(site.root), NAME)
-    config = site.config
-    common = {"site": config, "base": config.base_path, "tags": site.tags,
-              "sitewide_disclaimers": site.rules.sitewide(NAME)}
+    env, common = _common(site)
     sizes = {a.path[len("site/"):]: a.content for a in statics}
-    return site, env, common, sizes
+    return site, env, common, sizes, _tag_counts(site)
 
 
 def unit_inputs(context, index: int) -> list:
     """What an article's page shows besides the article: its neighbours (whole: a template may
     show any of their fields), the tags and the bytes of its preview image."""
-    site, _, _, sizes = context
+    site, _, _, sizes, tags = context
     articles = site.articles
     newer = articles[index - 1] if index > 0 else None
     older = articles[index + 1] if index + 1 < len(articles) else None
     return [[cache.article_digest(a) if a else None for a in (newer, older)],
-            _tag_counts(site), cache.digest(sizes.get(preview_path(articles[index]), b""))]
+            tags, cache.digest(sizes.get(preview_path(articles[index]), b""))]
 
 
 def _tag_counts(site: Site) -> list:
@@ -44,10 +48,8 @@ def _tag_counts(site: Site) -> list:
 def site_outputs(site: Site, statics: list[Artifact]) -> Iterator[tuple[list[tuple[str, str]], object]]:
     """The listing pages, sitemap and robots.txt as (path, key) pairs with a function that renders
     them (the key is everything the page shows), then the static files."""
-    env = make_environment(Path(site.root), NAME)
+    env, common = _common(site)
     config = site.config
-    common = {"site": config, "base": config.base_path, "tags": site.tags,
-              "sitewide_disclaimers": site.rules.sitewide(NAME)}
     base = cache.current().keys.get(NAME)
     tags = _tag_counts(site)
 
@@ -108,7 +110,7 @@ def link_preview(site: Site, article: Article, static: dict[str, bytes]) -> tupl
 def article_outputs(context, index: int, article: Article) -> list[Artifact]:
     """One article's page and, when it needs one, its preview card (run in a worker process);
     `article` is site.articles[index] whole."""
-    site, env, common, sizes = context
+    site, env, common, sizes, _ = context
     articles = site.articles
     newer = articles[index - 1] if index > 0 else None
     older = articles[index + 1] if index + 1 < len(articles) else None
