@@ -18,6 +18,7 @@ from pipeline.compliance.rules import load_rules
 from pipeline.config import load_config
 from pipeline.errors import Finding, FindingList, PipelineError
 from pipeline.links import check_links
+from pipeline.memory import give_back
 from pipeline.model import Artifact, Site, SiteConfig, Tag
 from pipeline.options import Options
 from pipeline.parallel import imap_ordered, map_ordered, set_jobs
@@ -92,10 +93,12 @@ def run(root: Path, options: Options = Options(), out: Path | None = None) -> Bu
     cache.use(build_cache)
     build_cache.keys = base_keys(root)
     records = Records(root if options.cache and out is not None else None, cache.code_digest())
+    give_back()   # what reading the records freed
     try:
         result = _run(root, options, out, records)
         records.save()
     finally:
+        records.close()
         build_cache.save()
         cache.use(cache.BuildCache(None))
     return replace(result, notes=build_cache.notes + records.notes, reused=build_cache.hits + records.hits,
@@ -130,6 +133,7 @@ def _run(root: Path, options: Options, out: Path | None, records: Records) -> Bu
         report(STAGES[1], 1, len(STAGES))
         statics = blog.static_files(root)
         made = sink.articles(units.context(site, statics))
+        give_back()
         report(STAGES[2], 2, len(STAGES))
         sink.planned(blog.site_outputs(site, statics))
         sink.planned([([(path, feed.key(site)) for path in feed.PATHS], lambda: feed.render(site))])
@@ -140,6 +144,7 @@ def _run(root: Path, options: Options, out: Path | None, records: Records) -> Bu
         if options.digest_since is not None:
             sink.planned([([], lambda: digest(site, options.digest_since, options.digest_until))])
         sink.site_results()
+        give_back()
         report(STAGES[3], 3, len(STAGES))
         findings.extend(check_links(site, sink.artifacts) + sink.findings)
         report("Done", len(STAGES), len(STAGES))
@@ -147,8 +152,8 @@ def _run(root: Path, options: Options, out: Path | None, records: Records) -> Bu
             findings.items = [_strict(f) for f in findings.items]
         findings.raise_if_errors()
         ordered = sorted(findings.items, key=Finding.sort_key)
-        sections = (records.sections, records.new_sections) if records.path is not None else None
-        sink.take([render_report(site, ordered, made, sink.checks, sections)])
+        sink.take([render_report(site, ordered, made, sink.checks, records if records.path is not None else None)])
+        give_back()
         changes = sink.staging.commit() if sink.staging is not None else None
     except BaseException:
         if sink.staging is not None:

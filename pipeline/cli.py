@@ -164,8 +164,9 @@ def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options:
     if stamp is not None:
         if console.verbose:
             click.echo("Up to date: no input, option or output file has changed since the last build.", err=True)
-        if stamp.shown and not console.quiet:  # a successful build's findings are warnings: --quiet hides them
-            click.echo(stamp.shown, err=True)
+        shown = uptodate.unpack(stamp.shown) if not console.quiet else ""
+        if shown:  # a successful build's findings are warnings: --quiet hides them
+            click.echo(shown, err=True)
         console.changes(None)
         return stamp.articles, dict(stamp.files), stamp.tally
     _refuse_bad_output(obj, out)  # before writing even the clock
@@ -179,7 +180,7 @@ def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options:
     uptodate.save(obj.root, out, dict(
         key=key, now=result.site.now.timestamp(), timezone=result.site.config.timezone,
         clock_events=tuple(moment.timestamp() for moment in result.clock_events),
-        shown="\n".join(f.format() for f in result.findings if not f.is_error), tally=tally,
+        shown=uptodate.pack(f.format() for f in result.findings if not f.is_error), tally=tally,
         articles=len(result.site.articles), files=tuple(counts.items())), inputs, started)
     return len(result.site.articles), counts, tally
 

@@ -13,20 +13,31 @@ that made them is unchanged).
   JSON, a feed).
 
 A record is only used when the writer can still find its outputs' bytes (output/ or the spare
-tree, as the manifest and a stat say), so a record never stands for a file that is gone. Records
-are written after a successful build; a damaged or foreign file is ignored with a note."""
+tree, as the manifest and a stat say), so a record never stands for a file that is gone.
+
+Records live in one SQLite file, a row per record, so a build reads only what it uses (an
+article's disclaimer checks and report section stay on disk unless that article is rendered or
+reported again) and writes only the rows that changed, in one transaction after a successful
+build. A damaged or foreign file is ignored with a note and rebuilt."""
 
 from __future__ import annotations
 
-import os
 import pickle
+import sqlite3
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Callable
 
 from pipeline.model import Article, Artifact
 
-FORMAT = 5
-
+FORMAT = "7"
+_TABLES = {
+    "sources": "name TEXT PRIMARY KEY, data BLOB",
+    "units": "name TEXT PRIMARY KEY, key TEXT, head BLOB, details BLOB",
+    "outputs": "name TEXT PRIMARY KEY, data BLOB",
+    "sections": "name TEXT PRIMARY KEY, key TEXT, html BLOB",
+}
 
 @dataclass(frozen=True)
 class SourceRecord:
@@ -67,7 +78,8 @@ class UnitRecord:
     key: str
     outputs: tuple[Output, ...]
     findings: tuple
-    details: bytes                 # pickled (checks, claims, posts); posts: platform -> post, unscheduled
+    details: bytes | Callable[[], bytes]  # pickled (checks, claims, posts), or how to read them
+                                          # (posts: platform -> post, unscheduled)
     counts: tuple[int, int, int, int]  # checks, checks found, claims, claims substantiated
     platforms: tuple[str, ...]     # the platforms it has a post for
 
@@ -80,7 +92,7 @@ class UnitRecord:
 
     def unpack(self) -> tuple[tuple, tuple, dict]:
         """(checks, claims, posts)."""
-        return pickle.loads(self.details)
+        return pickle.loads(self.details if isinstance(self.details, bytes) else self.details())
 
 
 @dataclass(frozen=True)
@@ -92,45 +104,111 @@ class OutputRecord:
 
 
 class Records:
-    """The last build's records (read once) and this build's (saved after a successful build)."""
+    """The last build's records (read as used) and this build's (saved after a successful build)."""
 
     def __init__(self, root: Path | None, code: str):
-        self.path = root / ".pipeline" / "records.pickle" if root is not None else None
+        self.path = root / ".pipeline" / "records.sqlite" if root is not None else None
         self.code = code
         self.notes: list[str] = []
         self.sources: dict[str, SourceRecord] = {}
         self.units: dict[str, UnitRecord] = {}
         self.outputs: dict[str, OutputRecord] = {}
-        self.sections: dict[str, tuple[str, str]] = {}   # source -> (key, report section html)
+        self.section_keys: dict[str, str] = {}   # source -> key of its report section
         self.new_sources: dict[str, SourceRecord] = {}
         self.new_units: dict[str, UnitRecord] = {}
         self.new_outputs: dict[str, OutputRecord] = {}
-        self.new_sections: dict[str, tuple[str, str]] = {}
+        self.new_sections: dict[str, tuple[str, bytes | None]] = {}   # None: the last build's html
         self.hits = 0   # records used
+        self._connection: sqlite3.Connection | None = None
+        self._damaged = False
         if self.path is not None and self.path.is_file():
             try:
-                with self.path.open("rb") as handle:
-                    header = pickle.load(handle)
-                    if not (isinstance(header, tuple) and len(header) == 2 and isinstance(header[0], int)):
-                        raise ValueError("not a build records file")
-                    if header == (FORMAT, code):   # else another version's or other code's: not read
-                        self.sources, self.units, self.outputs, self.sections = pickle.load(handle)
+                self._read()
             except Exception as exc:  # noqa: BLE001 - any damage means: build without them
+                self.close()
+                self.sources, self.units, self.outputs, self.section_keys = {}, {}, {}, {}
+                self._damaged = True
                 self.notes.append(f"the build records {self.path.name} could not be read ({exc}); they are "
                                   f"ignored and rebuilt")
 
+    def _read(self) -> None:
+        connection = self._connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+        connection.execute("BEGIN")   # one snapshot for the whole build: rows are read as needed
+        meta = dict(connection.execute("SELECT name, value FROM meta"))
+        if meta.get("format") != FORMAT or meta.get("code") != self.code:
+            self.close()   # another version's or other code's: not used, replaced on save
+            return
+        loads = pickle.loads
+        self.sources = {name: loads(data) for name, data in connection.execute("SELECT name, data FROM sources")}
+        for name, key, head in connection.execute("SELECT name, key, head FROM units"):
+            outputs, findings, counts, platforms = loads(head)
+            self.units[name] = UnitRecord(key, outputs, findings, partial(self._details, name), counts, platforms)
+        self.outputs = {name: loads(data) for name, data in connection.execute("SELECT name, data FROM outputs")}
+        self.section_keys = dict(connection.execute("SELECT name, key FROM sections"))
+        for table in (self.sources, self.units, self.outputs):
+            if not all(isinstance(value, (SourceRecord, UnitRecord, OutputRecord)) for value in table.values()):
+                raise ValueError("not build records")
+
+    def _details(self, name: str) -> bytes:
+        return self._row("SELECT details FROM units WHERE name = ?", name)
+
+    def section(self, name: str) -> bytes:
+        """The html of the last build's report section for a source, zlib-compressed (its key:
+        section_keys)."""
+        return self._row("SELECT html FROM sections WHERE name = ?", name)
+
+    def _row(self, query: str, name: str) -> bytes:
+        row = self._connection.execute(query, (name,)).fetchone() if self._connection is not None else None
+        if row is None:
+            raise RuntimeError(f"build record for {name} vanished (pipeline bug)")
+        return row[0]
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
     def save(self) -> None:
+        """Write the rows that changed and delete those of records no longer made."""
         if self.path is None:
             return
-        data = (self.new_sources, self.new_units, self.new_outputs, self.new_sections)
-        temporary = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        known = self._connection is not None   # else every row is written afresh
+        self.close()
         try:
+            if self._damaged:
+                self.path.unlink(missing_ok=True)
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with temporary.open("wb") as handle:
-                pickle.dump((FORMAT, self.code), handle, protocol=pickle.HIGHEST_PROTOCOL)
-                pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, self.path)
-        except OSError as exc:
-            temporary.unlink(missing_ok=True)
-            self.notes.append(f"the build records could not be written ({exc.strerror or exc}); the next build "
-                              f"renders every article")
+            connection = sqlite3.connect(self.path, timeout=30)
+            try:
+                with connection:
+                    self._write(connection, known)
+            finally:
+                connection.close()
+        except (OSError, sqlite3.Error) as exc:
+            self.path.unlink(missing_ok=True)
+            self.notes.append(f"the build records could not be written ({exc}); the next build renders every "
+                              f"article")
+
+    def _write(self, connection: sqlite3.Connection, known: bool) -> None:
+        connection.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
+        for table, columns in _TABLES.items():
+            connection.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+            if not known:
+                connection.execute(f"DELETE FROM {table}")
+        connection.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [("format", FORMAT), ("code", self.code)])
+        dumps = partial(pickle.dumps, protocol=pickle.HIGHEST_PROTOCOL)
+        tables = (("sources", self.sources, self.new_sources), ("units", self.units, self.new_units),
+                  ("outputs", self.outputs, self.new_outputs), ("sections", self.section_keys, self.new_sections))
+        for table, old, new in tables:
+            gone = [(name,) for name in old.keys() - new.keys()] if known else []
+            connection.executemany(f"DELETE FROM {table} WHERE name = ?", gone)
+        changed = lambda old, new: ((name, value) for name, value in new.items() if old.get(name) is not value)
+        connection.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?)",
+                               ((name, dumps(record)) for name, record in changed(self.sources, self.new_sources)))
+        connection.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?)",
+                               ((name, dumps(record)) for name, record in changed(self.outputs, self.new_outputs)))
+        connection.executemany("INSERT OR REPLACE INTO units VALUES (?, ?, ?, ?)", (
+            (name, record.key, dumps((record.outputs, record.findings, record.counts, record.platforms)),
+             record.details) for name, record in changed(self.units, self.new_units)))
+        connection.executemany("INSERT OR REPLACE INTO sections VALUES (?, ?, ?)", (
+            (name, key, html) for name, (key, html) in self.new_sections.items() if html is not None))

@@ -15,12 +15,13 @@ import hashlib
 import os
 import pickle
 import sys
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-FORMAT = 2
+FORMAT = 3
 RACY_NS = 1_000_000_000   # inputs modified this close to the start of a build are not trusted
 
 
@@ -34,7 +35,7 @@ class Stamp:
     now: float                        # the publishing clock it used (POSIX time)
     timezone: str                     # the site's, for a --now without one
     clock_events: tuple[float, ...]   # clock readings at which the output changes (POSIX time)
-    shown: str                        # the findings it printed (warnings: it succeeded)
+    shown: bytes                      # the findings it printed (warnings: it succeeded), see pack()
     tally: str                        # the summary's count of them
     articles: int
     files: tuple[tuple[str, int], ...]  # files per channel, in order
@@ -100,6 +101,22 @@ def code_key(root: Path, options: tuple) -> str:
         except OSError:
             entries.append((f"path {place}", "missing"))
     return _digest(entries)
+
+
+def pack(lines) -> bytes:
+    """Text lines compressed one at a time: a build's thousands of warnings are never held as one
+    string (they repeat, so they shrink about tenfold)."""
+    packer = zlib.compressobj(1)
+    chunks = []
+    for index, line in enumerate(lines):
+        chunks.append(packer.compress(("\n" if index else "").encode("utf-8", "surrogatepass") +
+                                      line.encode("utf-8", "surrogatepass")))
+    chunks.append(packer.flush())
+    return b"".join(chunks)
+
+
+def unpack(packed: bytes) -> str:
+    return zlib.decompress(packed).decode("utf-8", "surrogatepass")
 
 
 def _stamp_path(root: Path, out: Path) -> Path:

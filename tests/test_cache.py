@@ -76,6 +76,7 @@ def test_deleting_a_linked_article_is_caught_even_with_the_cache(warm):
 
 @pytest.mark.parametrize("damage", [b"not a database", b"", b"SQLite format 3\x00" + b"\xff" * 200])
 def test_a_corrupt_cache_is_ignored_with_a_note_and_rebuilt(warm, tmp_path, damage):
+    CHANGES["article text"](warm)   # else the build may rightly find the output up to date and not run
     (warm / ".pipeline/cache.sqlite").write_bytes(damage)
     result = build_into(warm, warm / "output")
     assert "note: the build cache cache.sqlite could not be read" in result.stderr
@@ -86,6 +87,7 @@ def test_a_corrupt_cache_is_ignored_with_a_note_and_rebuilt(warm, tmp_path, dama
 
 def test_a_foreign_cache_is_ignored(warm, tmp_path):
     import sqlite3
+    CHANGES["article text"](warm)   # so that the build runs
     path = warm / ".pipeline/cache.sqlite"
     path.unlink()
     connection = sqlite3.connect(path)
@@ -105,13 +107,13 @@ def test_no_cache_builds_from_scratch_and_leaves_the_cache_alone(warm):
     assert (warm / ".pipeline/cache.sqlite").read_bytes() == before
 
 
-@pytest.mark.parametrize("damage", [b"", b"not a pickle", b"\x80\x05K\x01."])
+@pytest.mark.parametrize("damage", [b"", b"not a database", b"SQLite format 3\x00" + b"\xff" * 200])
 def test_damaged_build_records_are_ignored_with_a_note_and_rebuilt(warm, tmp_path, damage):
     (warm / "content/posts/p03.md").write_text(post("Article 3", "2026-03-04", "New body.", tags="[knee]"))
-    (warm / ".pipeline/records.pickle").write_bytes(damage)
+    (warm / ".pipeline/records.sqlite").write_bytes(damage)
     result = build_into(warm, warm / "output")
     if damage:
-        assert "note: the build records records.pickle could not be read" in result.stderr
+        assert "note: the build records records.sqlite could not be read" in result.stderr
     assert tree(warm / "output") == cold(warm, tmp_path, "records")
     build_into(warm, warm / "output", "--no-cache")
     assert tree(warm / "output") == cold(warm, tmp_path, "records-again")
@@ -183,3 +185,17 @@ def test_templates_that_show_more_of_an_article_stay_right_after_an_edit(warm, t
     build_into(warm, warm / "output")
     assert "Dr. New Author" in (warm / "output/site/article-6/index.html").read_text()
     assert tree(warm / "output") == cold(warm, tmp_path, "shows-more")
+
+
+def test_a_report_section_is_keyed_by_every_field_of_its_findings():
+    # A kept section must never show an old finding: the key reads every field a finding has.
+    from dataclasses import fields
+
+    from pipeline.compliance.report import _fields
+    from pipeline.errors import Finding, Location
+
+    finding = Finding(Location("content/posts/a.md", 3, 7), "message", "warning", "rule", "line", "blog",
+                      "blog/a/index.html", "reason")
+    assert len(_fields(finding)) == len(fields(Finding)) - 1 + len(fields(Location))
+    assert set(_fields(finding)) == {"content/posts/a.md", 3, 7, "message", "warning", "rule", "line", "blog",
+                                     "blog/a/index.html", "reason"}

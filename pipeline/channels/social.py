@@ -74,13 +74,6 @@ def site_outputs(site: Site, per_article: list[tuple[Article, str, tuple[str, ..
     that go into the exports)."""
     config = site.config.social
     times = slots(site, [(article, posted) for article, _, posted, _ in per_article])
-    loaded: dict[str, dict] = {}
-
-    def posts_of(article, load) -> dict:
-        if article.slug not in loaded:
-            loaded[article.slug] = load()
-        return loaded[article.slug]
-
     planned, findings = [], []
     base = cache.current().keys.get(NAME)
     rows: dict[str, list[dict]] = {}
@@ -90,10 +83,11 @@ def site_outputs(site: Site, per_article: list[tuple[Article, str, tuple[str, ..
         shown = [(name, mine[name].isoformat() if name in mine else None) for name in config.platforms
                  if name in posted]
         planned.append(([(path, cache.digest(base, basis, shown))],
-                        lambda a=article, load=load, mine=mine: [document_artifact(site, a, posts_of(a, load), mine)]))
+                        lambda a=article, load=load, mine=mine: [document_artifact(site, a, load(), mine)]))
         findings += past_posts(site, article, path, {name: when for name, when in shown})
+        posts = load() if mine else None   # loaded again if its JSON is made: none are held
         for name, when in mine.items():
-            post = posts_of(article, load)[name]
+            post = posts[name]
             rows.setdefault(name, []).append({"when": when, "article": article.slug, "title": article.title,
                                               "text": post["text"], "url": post["url"],
                                               "shown": display_link(post["url"]) if "facets" in post else None})

@@ -3,6 +3,8 @@ required and found, the health claims with their evidence, and every finding, ac
 
 from __future__ import annotations
 
+import re
+import zlib
 from collections import defaultdict
 from pathlib import Path
 
@@ -18,12 +20,12 @@ NAME = "report"
 
 
 def render_report(site: Site, findings: list[Finding], made: list, site_checks: list[Check],
-                  sections: tuple[dict, dict] | None = None) -> Artifact:
+                  records=None) -> Artifact:
     """`made`: per article of site.articles, its records.UnitRecord (its own outputs' checks and
-    its claims); `site_checks`: the checks of the site-wide outputs. `sections`: the last build's
-    article sections (source -> (key, html)) and where this build's go (see pipeline.records), so
-    a section whose article and findings are unchanged is neither unpacked nor rendered; without,
-    sections come from the build cache."""
+    its claims); `site_checks`: the checks of the site-wide outputs. `records` (pipeline.records.
+    Records): the last build's article sections and where this build's go, so a section whose
+    article and findings are unchanged is neither unpacked nor rendered, only copied into place;
+    without, sections come from the build cache."""
     env = make_environment(Path(site.root), NAME)
     extra = defaultdict(list)
     sitewide = defaultdict(list)
@@ -36,6 +38,9 @@ def render_report(site: Site, findings: list[Finding], made: list, site_checks: 
     for finding in findings:
         findings_by_source[finding.location.path].append(finding)
     articles = []
+    # Per article: its html (UTF-8, compressed: sections repeat, and a report of 5,000 articles
+    # holds about 20 MB of them), or (its source,) when the last build's is kept.
+    sections: list = []
     build_cache = cache.current()
     counts = [len(site_checks), sum(1 for c in site_checks if c.found), 0, 0]
     for article, record in zip(site.articles, made):
@@ -52,20 +57,26 @@ def render_report(site: Site, findings: list[Finding], made: list, site_checks: 
                     "claims": list(claims), "findings": found_here}
 
         # Each article's section depends on nothing else: a rebuild renders only the changed ones.
-        if sections is None:
+        if records is None:
             shown = entry()
             key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article), url, shown["channels"],
                                shown["claims"], found_here)
             html = build_cache.memo(NAME, key, lambda e=shown: render(env, "article.html", entry=e))
+            sections.append(zlib.compress(html.encode("utf-8"), 1))
         else:
-            old, new = sections
             # the unit key determines the article's own checks and claims
             key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article), url, record.key,
-                               extra[article.slug], found_here)
-            known = old.get(article.source)
-            html = known[1] if known is not None and known[0] == key else render(env, "article.html", entry=entry())
-            new[article.source] = (key, html)
-        articles.append({"article": article, "html": Markup(html)})
+                               extra[article.slug], [_fields(f) for f in found_here])
+            if records.section_keys.get(article.source) == key:
+                records.new_sections[article.source] = (key, None)
+                sections.append((article.source,))
+            else:
+                html = zlib.compress(render(env, "article.html", entry=entry()).encode("utf-8"), 1)
+                records.new_sections[article.source] = (key, html)
+                sections.append(html)
+        # The page is rendered around a numbered marker per section; sections are spliced in as
+        # bytes (a report of thousands of articles is never held twice as text).
+        articles.append({"article": article, "html": Markup(f"\x00{len(articles)}\x00")})
     sources = {a.source for a in site.articles}
     other = [f for f in findings if f.location.path not in sources]
     totals = {
@@ -77,6 +88,25 @@ def render_report(site: Site, findings: list[Finding], made: list, site_checks: 
         "claims": counts[2],
         "substantiated": counts[3],
     }
-    html = render(env, "report.html", site=site.config, built=site.build_time, articles=articles,
+    page = render(env, "report.html", site=site.config, built=site.build_time, articles=articles,
                   sitewide=dict(sorted(sitewide.items())), other=other, totals=totals, rules=site.rules)
-    return Artifact("report.html", html.encode("utf-8"), NAME, "text/html", for_readers=False)
+    # Grown in place (a large buffer grows without being copied) and never joined from a list:
+    # the report of 5,000 articles is about 20 MB, held once.
+    content = bytearray()
+    for index, piece in enumerate(_MARKER.split(page)):   # text, section number, text, ...
+        if index % 2 == 0:
+            content += piece.encode("utf-8")
+        else:
+            section = sections[int(piece)]
+            content += zlib.decompress(records.section(section[0]) if isinstance(section, tuple) else section)
+    return Artifact("report.html", content, NAME, "text/html", for_readers=False)
+
+
+def _fields(finding: Finding) -> tuple:
+    """All a finding says, as a tuple (whose repr is far cheaper than a dataclass's)."""
+    where = finding.location
+    return (where.path, where.line, where.col, finding.message, finding.severity, finding.rule, finding.source,
+            finding.channel, finding.artifact, finding.accepted)
+
+
+_MARKER = re.compile("\x00([0-9]+)\x00")
