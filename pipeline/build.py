@@ -152,7 +152,7 @@ def _run(root: Path, options: Options, out: Path | None, records: Records) -> Bu
             findings.items = [_strict(f) for f in findings.items]
         findings.raise_if_errors()
         ordered = sorted(findings.items, key=Finding.sort_key)
-        sink.take([render_report(site, ordered, made, sink.checks, records if records.path is not None else None)])
+        sink.stream(*render_report(site, ordered, made, sink.checks, records if records.path is not None else None))
         give_back()
         changes = sink.staging.commit() if sink.staging is not None else None
     except BaseException:
@@ -266,10 +266,13 @@ class _Sink:
                 self.checks += checked
         self._slots = []
 
-    def take(self, artifacts: Iterable[Artifact]) -> None:
-        """Write artifacts that need no check (the report)."""
-        for artifact in artifacts:
-            self._put(artifact)
+    def stream(self, artifact: Artifact, pieces: Iterable[bytes]) -> None:
+        """Write an artifact that needs no check (the report) from its content in pieces."""
+        if self.staging is not None:
+            self.staging.add_pieces(artifact, pieces)
+            self.artifacts.append(artifact)
+        else:
+            self._put(replace(artifact, content=b"".join(pieces)))
 
     def _put(self, artifact: Artifact) -> None:
         if self.staging is not None:

@@ -8,6 +8,7 @@ import hashlib
 import pickle
 import os
 import shutil
+import sys
 import unicodedata
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -121,7 +122,10 @@ def _read_manifest(out: Path) -> tuple[dict, dict]:
         with _manifest_path(out).open("rb") as handle:
             data = pickle.load(handle)
         current, spare = data.get("current"), data.get("spare")
-        return (current if isinstance(current, dict) else {}), (spare if isinstance(spare, dict) else {})
+        # Both name mostly the same paths, as do the listings of the two trees: one string per
+        # path (sys.intern) saves about 10 MB at 5,000 articles.
+        return ({sys.intern(path): entry for path, entry in current.items()} if isinstance(current, dict) else {},
+                {sys.intern(path): entry for path, entry in spare.items()} if isinstance(spare, dict) else {})
     except Exception:  # noqa: BLE001 - missing or damaged: the next build writes every file
         return {}, {}
 
@@ -144,7 +148,7 @@ def _files(folder: Path) -> dict[str, tuple[int, int]]:
     found = {}
     for rel, entry in walk(str(folder)):
         stat = entry.stat(follow_symlinks=False)
-        found[rel] = (stat.st_size, stat.st_mtime_ns)
+        found[sys.intern(rel)] = (stat.st_size, stat.st_mtime_ns)
     found.pop(MARKER, None)
     return found
 
@@ -205,6 +209,28 @@ class Staging:
         except OSError as exc:
             self._fail(exc)
 
+    def add_pieces(self, artifact: Artifact, pieces) -> None:
+        """Stage an artifact from its content in pieces, written as they come and never held
+        whole; then as add() would (a file the spare tree already has is left as it was)."""
+        problems = self.paths.problems(artifact)
+        if problems:
+            self.abort()
+            raise PipelineError(problems)
+        temporary = os.path.join(self.folder, f".{os.getpid()}.partial")
+        try:
+            hasher = hashlib.sha256()
+            with open(temporary, "wb") as handle:
+                for piece in pieces:
+                    hasher.update(piece)
+                    handle.write(piece)
+            digest = hasher.hexdigest()
+            self._stage(artifact, digest, written=temporary)
+        except OSError as exc:
+            self._fail(exc)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+
     def holds(self, path: str, digest: str) -> bool:
         """Are these bytes already on disk at `path`, in the spare tree or in output/, as the
         manifest says and a stat confirms? (Then adopt() can place them without the content.)"""
@@ -225,7 +251,10 @@ class Staging:
         except OSError as exc:
             self._fail(exc)
 
-    def _stage(self, artifact: Artifact, digest: str | None = None, content: bytes | None = b"") -> None:
+    def _stage(self, artifact: Artifact, digest: str | None = None, content: bytes | None = b"",
+               written: str | None = None) -> None:
+        """Place an artifact: its content, or (content None) its bytes from output/, or the file
+        `written` (renamed into place); unless the spare tree already holds it."""
         path = artifact.path
         if digest is None:
             content, digest = artifact.content, artifact.sha256
@@ -246,6 +275,11 @@ class Staging:
             self.made.add(folder)
         if path in self.present:
             os.unlink(target)  # never write through: it may be a hard link into output/
+        if written is not None:
+            os.replace(written, target)
+            stat = os.stat(target)
+            self.staged[path] = [digest, stat.st_size, stat.st_mtime_ns]
+            return
         source = os.path.join(self.out, path) if _same(self.old.get(path), entry) and entry[0] == digest else None
         self._pending.append((path, self._threads.submit(_put, target, content, source, digest)))
         if len(self._pending) > MAX_PENDING:

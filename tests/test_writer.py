@@ -98,3 +98,26 @@ def test_a_damaged_spare_tree_or_manifest_still_gives_a_cold_build(tmp_path, dam
     (project / "content/posts/b.md").write_text(post("Back Basics", "2026-06-01", "Backs."))
     assert build(project).exit_code == 0
     assert tree(project / "output") == cold(project, tmp_path)
+
+
+def test_an_artifact_written_in_pieces_lands_whole_and_leaves_no_partial_file(tmp_path):
+    # The report is streamed into the staging folder piece by piece, never held whole in memory.
+    from pipeline.model import Artifact
+    from pipeline.writer import Staging
+
+    root = tmp_path / "p"
+    (root / "content").mkdir(parents=True)
+    pieces = [b"<p>one</p>", "<p>zw\u00f6lf</p>".encode("utf-8"), b"", b"<p>end</p>"]
+    for round_ in range(3):   # the second and third rounds stage from a spare tree
+        staging = Staging(root / "output", root)
+        staging.add_pieces(Artifact("report.html", b"", "report", "text/html", for_readers=False), iter(pieces))
+        staging.add(Artifact("a/index.html", f"page {round_}".encode(), "blog", "text/html"))
+        changes = staging.commit()
+        assert (root / "output/report.html").read_bytes() == b"".join(pieces)
+        assert "report.html" not in changes.changed
+        assert sorted(p.name for p in (root / "output").iterdir()) == [".pipeline-output", "a", "report.html"]
+    pieces[0] = b"<p>two</p>"
+    staging = Staging(root / "output", root)
+    staging.add_pieces(Artifact("report.html", b"", "report", "text/html", for_readers=False), iter(pieces))
+    assert staging.commit().changed == ("report.html",)
+    assert (root / "output/report.html").read_bytes() == b"".join(pieces)

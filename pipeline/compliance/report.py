@@ -7,6 +7,7 @@ import re
 import zlib
 from collections import defaultdict
 from pathlib import Path
+from typing import Iterator
 
 from markupsafe import Markup
 
@@ -20,12 +21,14 @@ NAME = "report"
 
 
 def render_report(site: Site, findings: list[Finding], made: list, site_checks: list[Check],
-                  records=None) -> Artifact:
+                  records=None) -> tuple[Artifact, Iterator[bytes]]:
     """`made`: per article of site.articles, its records.UnitRecord (its own outputs' checks and
     its claims); `site_checks`: the checks of the site-wide outputs. `records` (pipeline.records.
     Records): the last build's article sections and where this build's go, so a section whose
     article and findings are unchanged is neither unpacked nor rendered, only copied into place;
-    without, sections come from the build cache."""
+    without, sections come from the build cache. Returns the artifact without its content and the
+    content in pieces, to be written (or joined) one piece at a time: the report of 5,000 articles
+    is about 20 MB."""
     env = make_environment(Path(site.root), NAME)
     extra = defaultdict(list)
     sitewide = defaultdict(list)
@@ -90,16 +93,16 @@ def render_report(site: Site, findings: list[Finding], made: list, site_checks: 
     }
     page = render(env, "report.html", site=site.config, built=site.build_time, articles=articles,
                   sitewide=dict(sorted(sitewide.items())), other=other, totals=totals, rules=site.rules)
-    # Grown in place (a large buffer grows without being copied) and never joined from a list:
-    # the report of 5,000 articles is about 20 MB, held once.
-    content = bytearray()
-    for index, piece in enumerate(_MARKER.split(page)):   # text, section number, text, ...
-        if index % 2 == 0:
-            content += piece.encode("utf-8")
-        else:
-            section = sections[int(piece)]
-            content += zlib.decompress(records.section(section[0]) if isinstance(section, tuple) else section)
-    return Artifact("report.html", content, NAME, "text/html", for_readers=False)
+
+    def pieces() -> Iterator[bytes]:
+        for index, piece in enumerate(_MARKER.split(page)):   # text, section number, text, ...
+            if index % 2 == 0:
+                yield piece.encode("utf-8")
+            else:
+                section = sections[int(piece)]
+                yield zlib.decompress(records.section(section[0]) if isinstance(section, tuple) else section)
+
+    return Artifact("report.html", b"", NAME, "text/html", for_readers=False), pieces()
 
 
 def _fields(finding: Finding) -> tuple:
