@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-FORMAT = 3
+FORMAT = 4
 RACY_NS = 1_000_000_000   # inputs modified this close to the start of a build are not trusted
 
 
@@ -31,7 +31,8 @@ class Stamp:
 
     key: str                          # options, code, Python and installed packages
     inputs: str                       # digest of every input file's metadata
-    output: str                       # digest of every output file's metadata after the swap
+    output: str                       # digest of the output tree's metadata after the swap
+    output_paths: tuple[str, ...]     # its folders ("/"-terminated) and files, as output_entries found them
     now: float                        # the publishing clock it used (POSIX time)
     timezone: str                     # the site's, for a --now without one
     clock_events: tuple[float, ...]   # clock readings at which the output changes (POSIX time)
@@ -41,9 +42,11 @@ class Stamp:
     files: tuple[tuple[str, int], ...]  # files per channel, in order
 
 
-def _entries(folder: Path | str, into: list, prefix: str = "", seen: set | None = None) -> None:
-    """(path, size, mtime, ctime, inode) of every file below `folder`, following links once; in
-    directory order (callers sort)."""
+def _entries(folder: Path | str, into: list, prefix: str = "", seen: set | None = None,
+             folders: bool = False) -> None:
+    """(path, size, mtime, ctime, inode) of every file below `folder`, following links once, and
+    with `folders` (path/, mtime, ctime, inode) of every folder below it; in directory order
+    (callers sort)."""
     seen = seen if seen is not None else set()
     try:
         listing = os.scandir(folder)
@@ -62,7 +65,9 @@ def _entries(folder: Path | str, into: list, prefix: str = "", seen: set | None 
             if entry.is_dir():
                 if (stat.st_dev, stat.st_ino) not in seen:
                     seen.add((stat.st_dev, stat.st_ino))
-                    _entries(entry.path, into, prefix + entry.name + "/", seen)
+                    if folders:
+                        into.append(_folder_entry(prefix + entry.name + "/", stat))
+                    _entries(entry.path, into, prefix + entry.name + "/", seen, folders)
                 continue
             into.append((prefix + entry.name, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino))
 
@@ -79,10 +84,34 @@ def input_entries(root: Path) -> list:
     return entries
 
 
-def output_digest(out: Path) -> str:
-    entries: list = []
-    _entries(out, entries)
-    return _digest(entries)
+def _folder_entry(path: str, stat) -> tuple:
+    return (path, "folder", stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+
+
+def output_entries(out: Path) -> list:
+    """The output tree as a walk finds it: the tree itself, its folders and its files."""
+    try:
+        entries = [_folder_entry("./", os.stat(out))]
+    except OSError:
+        return [(".", "missing")]
+    _entries(out, entries, folders=True)
+    return entries
+
+
+def _output_unchanged(out: Path, paths: tuple[str, ...], digest: str) -> bool:
+    """Is the output tree exactly as output_entries found it? A stat of each folder and file it
+    had, no listing: a file added, removed or renamed changes its folder's mtime, a file edited
+    in place its own (about 4x faster than walking a tree of 30,000 files)."""
+    entries = []
+    base = os.fspath(out)
+    try:
+        for path in paths:
+            stat = os.stat(os.path.join(base, path))
+            entries.append(_folder_entry(path, stat) if path.endswith("/") else
+                           (path, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino))
+    except OSError:
+        return False
+    return _digest(entries) == digest
 
 
 def code_key(root: Path, options: tuple) -> str:
@@ -155,7 +184,7 @@ def load(root: Path, out: Path, key: str, now: datetime | None) -> Stamp | None:
     low, high = sorted((stamp.now, now.timestamp()))
     if any(low <= moment <= high for moment in stamp.clock_events):
         return None
-    if stamp.inputs != _digest(input_entries(root)) or stamp.output != output_digest(out):
+    if stamp.inputs != _digest(input_entries(root)) or not _output_unchanged(out, stamp.output_paths, stamp.output):
         return None
     return stamp
 
@@ -169,7 +198,8 @@ def save(root: Path, out: Path, stamp_fields: dict, entries: list, started_ns: i
     inputs = _digest(entries)
     if _digest(input_entries(root)) != inputs:
         return
-    stamp = Stamp(inputs=inputs, output=output_digest(out), **stamp_fields)
+    output = output_entries(out)
+    stamp = Stamp(inputs=inputs, output=_digest(output), output_paths=tuple(e[0] for e in output), **stamp_fields)
     try:
         temporary = path.with_suffix(f".tmp-{os.getpid()}")
         temporary.write_bytes(pickle.dumps((FORMAT, stamp), protocol=pickle.HIGHEST_PROTOCOL))

@@ -116,7 +116,7 @@ def _spare_path(out: Path) -> Path:
 
 
 def _read_manifest(out: Path) -> tuple[dict, dict]:
-    """path -> [sha256, size, mtime_ns] of the files of output/ and of the spare tree, as the last
+    """path -> [sha256, size, mtime_ns, ctime_ns] of the files of output/ and of the spare tree, as the last
     build left them (kept beside output/, not in it)."""
     try:
         with _manifest_path(out).open("rb") as handle:
@@ -144,17 +144,23 @@ def _write_manifest(out: Path, current: dict, spare: dict) -> None:
 
 
 def _files(folder: Path) -> dict[str, tuple[int, int]]:
-    """Every file below `folder` (relative posix path -> (size, mtime_ns)), the marker excluded."""
+    """Every file below `folder` (relative posix path -> (size, mtime_ns, ctime_ns)), the marker excluded."""
     found = {}
     for rel, entry in walk(str(folder)):
         stat = entry.stat(follow_symlinks=False)
-        found[sys.intern(rel)] = (stat.st_size, stat.st_mtime_ns)
+        found[sys.intern(rel)] = _stat_of(stat)
     found.pop(MARKER, None)
     return found
 
 
-def _same(stat: tuple[int, int] | None, entry) -> bool:
-    """Is the file (size, mtime_ns) still exactly what the manifest entry says was written?"""
+def _stat_of(stat) -> tuple[int, int, int]:
+    """What identifies a file's bytes without reading them: size, mtime and ctime (a hand edit
+    that puts the mtime back still moves the ctime, which no user can set)."""
+    return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
+
+
+def _same(stat: tuple[int, int, int] | None, entry) -> bool:
+    """Is the file (size, mtime_ns, ctime_ns) still exactly what the manifest entry says was written?"""
     return stat is not None and bool(entry) and list(stat) == entry[1:]
 
 
@@ -176,7 +182,7 @@ class Staging:
         out.parent.mkdir(parents=True, exist_ok=True)
         self.folder = out.parent / f".{out.name}.new-{os.getpid()}"
         self.paths = PathCheck()
-        self.staged: dict[str, list] = {}          # path -> [sha256, size, mtime_ns]
+        self.staged: dict[str, list] = {}          # path -> [sha256, size, mtime_ns, ctime_ns]
         # File creation is slow on many disks and faster in parallel: a few threads write.
         self._threads = ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="writer")
         self._pending: deque = deque()
@@ -198,6 +204,7 @@ class Staging:
         except OSError as exc:
             self._fail(exc)
         self.made: set[str] = {""}
+        self.linked: set[str] = set()   # paths hard-linked from output/
 
     def add(self, artifact: Artifact) -> None:
         problems = self.paths.problems(artifact)
@@ -278,9 +285,11 @@ class Staging:
         if written is not None:
             os.replace(written, target)
             stat = os.stat(target)
-            self.staged[path] = [digest, stat.st_size, stat.st_mtime_ns]
+            self.staged[path] = [digest, *_stat_of(stat)]
             return
         source = os.path.join(self.out, path) if _same(self.old.get(path), entry) and entry[0] == digest else None
+        if source is not None:
+            self.linked.add(path)   # the link moves that file's ctime: see commit()
         self._pending.append((path, self._threads.submit(_put, target, content, source, digest)))
         if len(self._pending) > MAX_PENDING:
             self._drain(MAX_PENDING // 2)
@@ -312,7 +321,10 @@ class Staging:
         if previous.exists():
             try:
                 os.replace(previous, _spare_path(out))
-                kept = {path: entry for path, entry in self.current.items() if _same(self.old.get(path), entry)}
+                # A file linked from output/ into the new build is one inode in both: its entry is
+                # the new one (the link changed its ctime).
+                kept = {path: (self.staged[path] if path in self.linked else entry)
+                        for path, entry in self.current.items() if _same(self.old.get(path), entry)}
             except OSError:
                 shutil.rmtree(previous, ignore_errors=True)
         _write_manifest(out, self.staged, kept)
@@ -344,7 +356,7 @@ def _put(target: str, content: bytes | None, source: str | None, digest: str) ->
     if not written:
         Path(target).write_bytes(content)
     stat = os.stat(target)
-    return [digest, stat.st_size, stat.st_mtime_ns]
+    return [digest, *_stat_of(stat)]
 
 
 def write_artifacts(artifacts: list[Artifact], out: Path, root: Path) -> Changes:

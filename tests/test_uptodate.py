@@ -89,14 +89,25 @@ CHANGES = {
                                                             "For education only; not medical advice.")),
     "output file edited by hand": lambda p: (p / "output/site/index.html").write_text("edited"),
     "output file deleted": lambda p: (p / "output/site/feed.xml").unlink(),
+    # The check stats the folders and files the last build left (no listing): these prove that a
+    # file or folder added, or a file edited in place with its mtime put back, is still seen.
+    "output file added by hand": lambda p: (p / "output/site/extra.html").write_text("extra"),
+    "output folder added by hand": lambda p: ((p / "output/site/tags/new").mkdir(),
+                                              (p / "output/site/tags/new/index.html").write_text("new")),
+    "output file edited in place, mtime restored": lambda p: _same_size_edit(p / "output/site/index.html",
+                                                                             "<html", "<HTML"),
+    "output file replaced by a rename": lambda p: ((p / "output/site/copy.tmp").write_bytes(
+        (p / "output/site/index.html").read_bytes()), (p / "output/site/copy.tmp").replace(p / "output/site/index.html")),
     "stamp damaged": lambda p: [s.write_bytes(b"\x80garbage") for s in (p / ".pipeline").glob("uptodate-*")],
 }
 
 
-def _same_size_edit(path) -> None:
+def _same_size_edit(path, old="Strong hips", new="Strung hips") -> None:
     stat = path.stat()
     text = path.read_text()
-    path.write_text(text.replace("Strong hips", "Strung hips"))
+    assert old in text and len(old) == len(new)
+    with path.open("r+", encoding="utf-8") as handle:   # in place: the same inode
+        handle.write(text.replace(old, new))
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert path.stat().st_size == stat.st_size and path.stat().st_mtime_ns == stat.st_mtime_ns
 
