@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import pickle
 import sqlite3
+import zlib
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -31,7 +32,7 @@ from typing import Callable
 
 from pipeline.model import Article, Artifact
 
-FORMAT = "7"
+FORMAT = "8"
 _TABLES = {
     "sources": "name TEXT PRIMARY KEY, data BLOB",
     "units": "name TEXT PRIMARY KEY, key TEXT, head BLOB, details BLOB",
@@ -78,7 +79,8 @@ class UnitRecord:
     key: str
     outputs: tuple[Output, ...]
     findings: tuple
-    details: bytes | Callable[[], bytes]  # pickled (checks, claims, posts), or how to read them
+    details: bytes | Callable[[], bytes]  # (checks, claims, posts) pickled and compressed (a
+                                          # full build holds 5,000 of them), or how to read them
                                           # (posts: platform -> post, unscheduled)
     counts: tuple[int, int, int, int]  # checks, checks found, claims, claims substantiated
     platforms: tuple[str, ...]     # the platforms it has a post for
@@ -87,12 +89,12 @@ class UnitRecord:
     def of(cls, key: str, outputs: tuple[Output, ...], findings: tuple, checks: tuple, claims: tuple,
            posts: dict) -> UnitRecord:
         counts = (len(checks), sum(1 for c in checks if c.found), len(claims), sum(1 for c in claims if c.substantiated))
-        return cls(key, outputs, findings, pickle.dumps((checks, claims, posts), protocol=pickle.HIGHEST_PROTOCOL),
-                   counts, tuple(posts))
+        details = zlib.compress(pickle.dumps((checks, claims, posts), protocol=pickle.HIGHEST_PROTOCOL), 1)
+        return cls(key, outputs, findings, details, counts, tuple(posts))
 
     def unpack(self) -> tuple[tuple, tuple, dict]:
         """(checks, claims, posts)."""
-        return pickle.loads(self.details if isinstance(self.details, bytes) else self.details())
+        return pickle.loads(zlib.decompress(self.details if isinstance(self.details, bytes) else self.details()))
 
 
 @dataclass(frozen=True)

@@ -143,25 +143,25 @@ def _write_manifest(out: Path, current: dict, spare: dict) -> None:
         temporary.unlink(missing_ok=True)  # the manifest only saves work; without it the next build writes every file
 
 
-def _files(folder: Path) -> dict[str, tuple[int, int]]:
-    """Every file below `folder` (relative posix path -> (size, mtime_ns, ctime_ns)), the marker excluded."""
-    found = {}
+def _files(folder: Path, manifest: dict) -> tuple[set[str], set[str]]:
+    """Every file below `folder` (relative posix paths, the marker excluded), and those of them
+    still exactly as the manifest says they were written (same size, mtime and ctime)."""
+    found, same = set(), set()
     for rel, entry in walk(str(folder)):
-        stat = entry.stat(follow_symlinks=False)
-        found[sys.intern(rel)] = _stat_of(stat)
-    found.pop(MARKER, None)
-    return found
+        rel = sys.intern(rel)
+        found.add(rel)
+        recorded = manifest.get(rel)
+        if recorded and list(_stat_of(entry.stat(follow_symlinks=False))) == recorded[1:]:
+            same.add(rel)
+    found.discard(MARKER)
+    same.discard(MARKER)
+    return found, same
 
 
 def _stat_of(stat) -> tuple[int, int, int]:
     """What identifies a file's bytes without reading them: size, mtime and ctime (a hand edit
     that puts the mtime back still moves the ctime, which no user can set)."""
     return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
-
-
-def _same(stat: tuple[int, int, int] | None, entry) -> bool:
-    """Is the file (size, mtime_ns, ctime_ns) still exactly what the manifest entry says was written?"""
-    return stat is not None and bool(entry) and list(stat) == entry[1:]
 
 
 class Staging:
@@ -178,7 +178,7 @@ class Staging:
         self.out = out = out.resolve()
         recover(out)
         self.current, spare_entries = _read_manifest(out)
-        self.old = _files(out) if out.is_dir() else {}
+        self.old, self.old_same = _files(out, self.current) if out.is_dir() else (set(), set())
         out.parent.mkdir(parents=True, exist_ok=True)
         self.folder = out.parent / f".{out.name}.new-{os.getpid()}"
         self.paths = PathCheck()
@@ -191,12 +191,12 @@ class Staging:
         try:
             if spare.is_dir() and spare_entries:
                 os.replace(spare, self.folder)  # from here a crash leaves a .new-* folder: recover deletes it
-                self.present = _files(self.folder)
+                self.present, self.spare_same = _files(self.folder, spare_entries)
                 self.spare_entries = spare_entries
             else:
                 shutil.rmtree(spare, ignore_errors=True)
                 self.folder.mkdir()
-                self.present, self.spare_entries = {}, {}
+                self.present, self.spare_same, self.spare_entries = set(), set(), {}
             marker = self.folder / MARKER
             if not marker.is_file() or marker.read_bytes() != MARKER_TEXT:
                 marker.unlink(missing_ok=True)
@@ -242,10 +242,9 @@ class Staging:
         """Are these bytes already on disk at `path`, in the spare tree or in output/, as the
         manifest says and a stat confirms? (Then adopt() can place them without the content.)"""
         spare_entry = self.spare_entries.get(path)
-        if _same(self.present.get(path), spare_entry) and spare_entry[0] == digest:
+        if path in self.spare_same and spare_entry[0] == digest:
             return True
-        entry = self.current.get(path)
-        return _same(self.old.get(path), entry) and entry[0] == digest
+        return path in self.old_same and self.current[path][0] == digest
 
     def adopt(self, artifact: Artifact, digest: str) -> None:
         """Stage an artifact whose bytes (hash `digest`) holds() says are on disk."""
@@ -268,12 +267,12 @@ class Staging:
         entry = self.current.get(path)
         if path not in self.old:
             self.added.append(path)
-        elif (entry[0] != digest if _same(self.old[path], entry) else
+        elif (entry[0] != digest if path in self.old_same else
               hashlib.sha256((self.out / path).read_bytes()).hexdigest() != digest):
             self.changed.append(path)
         spare_entry = self.spare_entries.get(path)
-        if _same(self.present.get(path), spare_entry) and spare_entry[0] == digest:
-            self.staged[path] = [digest, *self.present[path]]  # already right in the spare tree
+        if path in self.spare_same and spare_entry[0] == digest:
+            self.staged[path] = spare_entry  # already right in the spare tree
             return
         target = os.path.join(self.folder, path)  # strings: this runs for every file of the site
         folder = path.rpartition("/")[0]
@@ -287,7 +286,7 @@ class Staging:
             stat = os.stat(target)
             self.staged[path] = [digest, *_stat_of(stat)]
             return
-        source = os.path.join(self.out, path) if _same(self.old.get(path), entry) and entry[0] == digest else None
+        source = os.path.join(self.out, path) if path in self.old_same and entry[0] == digest else None
         if source is not None:
             self.linked.add(path)   # the link moves that file's ctime: see commit()
         self._pending.append((path, self._threads.submit(_put, target, content, source, digest)))
@@ -307,7 +306,7 @@ class Staging:
         try:
             self._drain()
             self._threads.shutdown()
-            for path in self.present.keys() - self.staged.keys():
+            for path in self.present - self.staged.keys():
                 (self.folder / path).unlink()
                 _remove_empty_parents(self.folder, path)
         except OSError as exc:
@@ -324,12 +323,12 @@ class Staging:
                 # A file linked from output/ into the new build is one inode in both: its entry is
                 # the new one (the link changed its ctime).
                 kept = {path: (self.staged[path] if path in self.linked else entry)
-                        for path, entry in self.current.items() if _same(self.old.get(path), entry)}
+                        for path, entry in self.current.items() if path in self.old_same}
             except OSError:
                 shutil.rmtree(previous, ignore_errors=True)
         _write_manifest(out, self.staged, kept)
         return Changes(tuple(sorted(self.added)), tuple(sorted(self.changed)),
-                       tuple(sorted(self.old.keys() - self.staged.keys())))
+                       tuple(sorted(self.old - self.staged.keys())))
 
     def abort(self) -> None:
         self._threads.shutdown(cancel_futures=True)
