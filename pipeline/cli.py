@@ -17,7 +17,7 @@ from pipeline import __version__, uptodate
 from pipeline.errors import Finding, PipelineError
 from pipeline.options import Options
 from pipeline.schema import Invalid, parse_datetime
-from pipeline.writer import check_output_dir
+from pipeline.writer import MARKER as OUTPUT_MARKER, check_output_dir
 
 # The renderers (pipeline.build and what it imports) load only when a build really runs, so an
 # up-to-date rebuild answers in a fraction of a second.
@@ -181,7 +181,8 @@ def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options:
         key=key, now=result.site.now.timestamp(), timezone=result.site.config.timezone,
         clock_events=tuple(moment.timestamp() for moment in result.clock_events),
         shown=uptodate.pack(f.format() for f in result.findings if not f.is_error), tally=tally,
-        articles=len(result.site.articles), files=tuple(counts.items())), inputs, started)
+        articles=len(result.site.articles), files=tuple(counts.items())), inputs, started,
+        written=[a.path for a in result.artifacts] + [OUTPUT_MARKER])
     return len(result.site.articles), counts, tally
 
 

@@ -32,7 +32,7 @@ class Stamp:
     key: str                          # options, code, Python and installed packages
     inputs: str                       # digest of every input file's metadata
     output: str                       # digest of the output tree's metadata after the swap
-    output_paths: tuple[str, ...]     # its folders ("/"-terminated) and files, as output_entries found them
+    output_paths: tuple[str, ...]     # its folders ("/"-terminated) and files, as the build left them
     now: float                        # the publishing clock it used (POSIX time)
     timezone: str                     # the site's, for a --now without one
     clock_events: tuple[float, ...]   # clock readings at which the output changes (POSIX time)
@@ -42,11 +42,9 @@ class Stamp:
     files: tuple[tuple[str, int], ...]  # files per channel, in order
 
 
-def _entries(folder: Path | str, into: list, prefix: str = "", seen: set | None = None,
-             folders: bool = False) -> None:
-    """(path, size, mtime, ctime, inode) of every file below `folder`, following links once, and
-    with `folders` (path/, mtime, ctime, inode) of every folder below it; in directory order
-    (callers sort)."""
+def _entries(folder: Path | str, into: list, prefix: str = "", seen: set | None = None) -> None:
+    """(path, size, mtime, ctime, inode) of every file below `folder`, following links once; in
+    directory order (callers sort)."""
     seen = seen if seen is not None else set()
     try:
         listing = os.scandir(folder)
@@ -65,9 +63,7 @@ def _entries(folder: Path | str, into: list, prefix: str = "", seen: set | None 
             if entry.is_dir():
                 if (stat.st_dev, stat.st_ino) not in seen:
                     seen.add((stat.st_dev, stat.st_ino))
-                    if folders:
-                        into.append(_folder_entry(prefix + entry.name + "/", stat))
-                    _entries(entry.path, into, prefix + entry.name + "/", seen, folders)
+                    _entries(entry.path, into, prefix + entry.name + "/", seen)
                 continue
             into.append((prefix + entry.name, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino))
 
@@ -88,20 +84,10 @@ def _folder_entry(path: str, stat) -> tuple:
     return (path, "folder", stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
 
 
-def output_entries(out: Path) -> list:
-    """The output tree as a walk finds it: the tree itself, its folders and its files."""
-    try:
-        entries = [_folder_entry("./", os.stat(out))]
-    except OSError:
-        return [(".", "missing")]
-    _entries(out, entries, folders=True)
-    return entries
-
-
-def _output_unchanged(out: Path, paths: tuple[str, ...], digest: str) -> bool:
-    """Is the output tree exactly as output_entries found it? A stat of each folder and file it
-    had, no listing: a file added, removed or renamed changes its folder's mtime, a file edited
-    in place its own (about 4x faster than walking a tree of 30,000 files)."""
+def _stat_entries(out: Path, paths) -> list | None:
+    """(path, size, mtime, ctime, inode) of known files and (path, "folder", mtime, ctime, inode)
+    of known folders ("/"-terminated, "./" the tree itself), by a stat of each, no listing; None
+    if one is gone."""
     entries = []
     base = os.fspath(out)
     try:
@@ -110,8 +96,26 @@ def _output_unchanged(out: Path, paths: tuple[str, ...], digest: str) -> bool:
             entries.append(_folder_entry(path, stat) if path.endswith("/") else
                            (path, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino))
     except OSError:
-        return False
-    return _digest(entries) == digest
+        return None
+    return entries
+
+
+def tree_paths(files) -> list[str]:
+    """The tree itself, every folder and every file of a tree that holds exactly `files`."""
+    folders = {"./"}
+    for path in files:
+        parts = path.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            folders.add("/".join(parts[:depth]) + "/")
+    return sorted(folders) + list(files)
+
+
+def _output_unchanged(out: Path, paths: tuple[str, ...], digest: str) -> bool:
+    """Is the output tree exactly as the stamp found it? A stat of each folder and file it had,
+    no listing: a file added, removed or renamed changes its folder's mtime, a file edited in
+    place its own (about 4x faster than walking a tree of 30,000 files)."""
+    entries = _stat_entries(out, paths)
+    return entries is not None and _digest(entries) == digest
 
 
 def code_key(root: Path, options: tuple) -> str:
@@ -189,8 +193,11 @@ def load(root: Path, out: Path, key: str, now: datetime | None) -> Stamp | None:
     return stamp
 
 
-def save(root: Path, out: Path, stamp_fields: dict, entries: list, started_ns: int | None) -> None:
-    """Record a successful build, unless an input changed while it ran (then the next one is full)."""
+def save(root: Path, out: Path, stamp_fields: dict, entries: list, started_ns: int | None,
+         written: list[str]) -> None:
+    """Record a successful build, unless an input changed while it ran (then the next one is full).
+    `written`: every file of the output tree, as the writer just left it (the tree is not walked
+    again: the writer removed whatever else its staging folder held)."""
     path = _stamp_path(root, out)
     path.unlink(missing_ok=True)
     if started_ns is None or any(len(e) == 5 and e[2] >= started_ns - RACY_NS for e in entries):
@@ -198,7 +205,9 @@ def save(root: Path, out: Path, stamp_fields: dict, entries: list, started_ns: i
     inputs = _digest(entries)
     if _digest(input_entries(root)) != inputs:
         return
-    output = output_entries(out)
+    output = _stat_entries(out, tree_paths(written))
+    if output is None:
+        return
     stamp = Stamp(inputs=inputs, output=_digest(output), output_paths=tuple(e[0] for e in output), **stamp_fields)
     try:
         temporary = path.with_suffix(f".tmp-{os.getpid()}")

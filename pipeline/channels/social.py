@@ -201,8 +201,12 @@ def _slot(moment: datetime) -> datetime:
 def clock_events(site: Site) -> list[datetime]:
     """The clock readings at which `schedule` starts leaving a post out: its slot minus the lead time."""
     tz = site.config.tz
-    return [_slot(article.date.astimezone(tz) + site.config.social.offset(name)) - LEAD_TIME
-            for article in site.articles for name in site.config.social.platforms]
+    offsets = [site.config.social.offset(name) for name in site.config.social.platforms]
+    events = []
+    for article in site.articles:
+        local = article.date.astimezone(tz)
+        events += [_slot(local + offset) - LEAD_TIME for offset in offsets]
+    return events
 
 
 def slots(site: Site, per_article: list[tuple[Article, tuple[str, ...]]]) -> dict[tuple[str, str], datetime]:
