@@ -59,9 +59,11 @@ def ours(posts: int) -> Path:
         source = corpus(posts, "native")
         (project / "content").mkdir(parents=True)
         shutil.copytree(source / "posts", project / "content" / "posts")
-    # Settings, rules and templates always as in this checkout, so the corpus is built by today's code.
-    shutil.copy(REPO / "content" / "site.yaml", project / "content" / "site.yaml")
-    shutil.copy(REPO / "content" / "compliance.yaml", project / "content" / "compliance.yaml")
+    # Settings, rules and templates always as in this checkout, so the corpus is built by today's code;
+    # with their mtimes (copy2), else a build started within a second of the copy would rightly not
+    # trust them (see pipeline/uptodate.py) and the no-change rebuild would not be measured.
+    shutil.copy2(REPO / "content" / "site.yaml", project / "content" / "site.yaml")
+    shutil.copy2(REPO / "content" / "compliance.yaml", project / "content" / "compliance.yaml")
     shutil.rmtree(project / "templates", ignore_errors=True)
     shutil.copytree(REPO / "templates", project / "templates")
     return project

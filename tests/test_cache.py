@@ -119,6 +119,32 @@ def test_damaged_build_records_are_ignored_with_a_note_and_rebuilt(warm, tmp_pat
     assert tree(warm / "output") == cold(warm, tmp_path, "records-again")
 
 
+def test_records_of_other_code_are_replaced_and_a_section_whose_key_differs_is_rendered_again(warm, tmp_path):
+    import sqlite3
+
+    path = warm / ".pipeline/records.sqlite"
+    connection = sqlite3.connect(path)
+    with connection:
+        # sections whose keys no longer match: each is rendered again, none is spliced in
+        connection.execute("UPDATE sections SET key = 'stale'")
+    connection.close()
+    CHANGES["article text"](warm)
+    build_into(warm, warm / "output")
+    assert tree(warm / "output") == cold(warm, tmp_path, "stale-sections")
+    connection = sqlite3.connect(path)
+    with connection:
+        connection.execute("UPDATE meta SET value = 'other code' WHERE name = 'code'")
+    connection.close()
+    CHANGES["article deleted"](warm)
+    build_into(warm, warm / "output")
+    assert tree(warm / "output") == cold(warm, tmp_path, "other-code")
+    connection = sqlite3.connect(path)
+    code = connection.execute("SELECT value FROM meta WHERE name = 'code'").fetchone()[0]
+    sources = [name for (name,) in connection.execute("SELECT name FROM sources")]
+    connection.close()
+    assert code != "other code" and "content/posts/dry.md" not in sources and len(sources) == 12
+
+
 def test_only_the_changed_article_is_rendered_again(warm, monkeypatch):
     from datetime import datetime
 
