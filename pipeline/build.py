@@ -35,7 +35,7 @@ class BuildResult:
     notes: list[str] = field(default_factory=list)
     reused: int = 0      # cached results used
     computed: int = 0    # results computed afresh
-    clock_events: tuple[datetime, ...] = ()  # publishing-clock readings at which the output changes
+    clock_events: tuple[float, ...] = ()     # publishing-clock readings (POSIX time) at which the output changes
     changes: Changes | None = None           # what the swap changed in the output folder, when written
 
 
@@ -198,6 +198,7 @@ class _Sink:
                 self._adopt(record.outputs)
                 made[index] = record
                 records.hits += 1
+                cache.current().used.extend(record.cache_keys)   # the cache keeps what the record stands for
             else:
                 todo.append(index)
         failed = []
@@ -210,7 +211,7 @@ class _Sink:
                 outputs.append(output(artifact))
                 self._put(artifact)
             made[index] = UnitRecord.of(keys[index], tuple(outputs), result.findings, result.checks, result.claims,
-                                        result.posts)
+                                        result.posts, result.cache_keys)
         if failed:
             raise PipelineError(sorted(failed, key=Finding.sort_key))
         for article, record in zip(site.articles, made):
@@ -281,11 +282,13 @@ class _Sink:
         self.artifacts.append(artifact)
 
 
-def clock_events(site: Site, dates: list[datetime]) -> tuple[datetime, ...]:
-    """Every reading of the publishing clock at which some output would change: an article's date
-    (it gets published), a post's slot minus the lead time (it leaves the exports) and the end of
-    an article's first week (the social-past warning stops)."""
-    events = set(dates) | set(social.clock_events(site)) | {a.date + RECENT for a in site.articles}
+def clock_events(site: Site, dates: list[datetime]) -> tuple[float, ...]:
+    """Every reading of the publishing clock (POSIX time, sorted) at which some output would
+    change: an article's date (it gets published), a post's slot minus the lead time (it leaves
+    the exports) and the end of an article's first week (the social-past warning stops)."""
+    events = {moment.timestamp() for moment in dates}
+    events.update(moment.timestamp() for moment in social.clock_events(site))
+    events.update((article.date + RECENT).timestamp() for article in site.articles)
     return tuple(sorted(events))
 
 

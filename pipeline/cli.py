@@ -179,7 +179,7 @@ def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options:
     tally = _tally(result.findings)
     uptodate.save(obj.root, out, dict(
         key=key, now=result.site.now.timestamp(), timezone=result.site.config.timezone,
-        clock_events=tuple(moment.timestamp() for moment in result.clock_events),
+        clock_events=result.clock_events,
         shown=uptodate.pack(f.format() for f in result.findings if not f.is_error), tally=tally,
         articles=len(result.site.articles), files=tuple(counts.items())), inputs, started,
         written=[a.path for a in result.artifacts] + [OUTPUT_MARKER])

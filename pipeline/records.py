@@ -32,7 +32,7 @@ from typing import Callable
 
 from pipeline.model import Article, Artifact
 
-FORMAT = "8"
+FORMAT = "9"
 _TABLES = {
     "sources": "name TEXT PRIMARY KEY, data BLOB",
     "units": "name TEXT PRIMARY KEY, key TEXT, head BLOB, details BLOB",
@@ -84,13 +84,15 @@ class UnitRecord:
                                           # (posts: platform -> post, unscheduled)
     counts: tuple[int, int, int, int]  # checks, checks found, claims, claims substantiated
     platforms: tuple[str, ...]     # the platforms it has a post for
+    cache_keys: tuple[str, ...] = ()   # the build cache entries that made its outputs: kept in the
+                                       # cache while the record is used, for when it no longer is
 
     @classmethod
     def of(cls, key: str, outputs: tuple[Output, ...], findings: tuple, checks: tuple, claims: tuple,
-           posts: dict) -> UnitRecord:
+           posts: dict, cache_keys: tuple[str, ...] = ()) -> UnitRecord:
         counts = (len(checks), sum(1 for c in checks if c.found), len(claims), sum(1 for c in claims if c.substantiated))
         details = zlib.compress(pickle.dumps((checks, claims, posts), protocol=pickle.HIGHEST_PROTOCOL), 1)
-        return cls(key, outputs, findings, details, counts, tuple(posts))
+        return cls(key, outputs, findings, details, counts, tuple(posts), cache_keys)
 
     def unpack(self) -> tuple[tuple, tuple, dict]:
         """(checks, claims, posts)."""
@@ -143,8 +145,9 @@ class Records:
         loads = pickle.loads
         self.sources = {name: loads(data) for name, data in connection.execute("SELECT name, data FROM sources")}
         for name, key, head in connection.execute("SELECT name, key, head FROM units"):
-            outputs, findings, counts, platforms = loads(head)
-            self.units[name] = UnitRecord(key, outputs, findings, partial(self._details, name), counts, platforms)
+            outputs, findings, counts, platforms, cache_keys = loads(head)
+            self.units[name] = UnitRecord(key, outputs, findings, partial(self._details, name), counts, platforms,
+                                          cache_keys)
         self.outputs = {name: loads(data) for name, data in connection.execute("SELECT name, data FROM outputs")}
         self.section_keys = dict(connection.execute("SELECT name, key FROM sections"))
         for table in (self.sources, self.units, self.outputs):
@@ -210,7 +213,8 @@ class Records:
         connection.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?)",
                                ((name, dumps(record)) for name, record in changed(self.outputs, self.new_outputs)))
         connection.executemany("INSERT OR REPLACE INTO units VALUES (?, ?, ?, ?)", (
-            (name, record.key, dumps((record.outputs, record.findings, record.counts, record.platforms)),
+            (name, record.key, dumps((record.outputs, record.findings, record.counts, record.platforms,
+                                      record.cache_keys)),
              record.details) for name, record in changed(self.units, self.new_units)))
         connection.executemany("INSERT OR REPLACE INTO sections VALUES (?, ?, ?)", (
             (name, key, html) for name, (key, html) in self.new_sections.items() if html is not None))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_LENGTH = 80
@@ -13,6 +14,7 @@ RESERVED = frozenset({"tags", "page", "static", "feed.xml", "atom.xml", "sitemap
                       "images", "favicon.ico", "og"})
 
 
+@lru_cache(maxsize=8192)   # tags repeat across thousands of articles
 def slugify(text: str) -> str:
     """'Dry Needling: Ça va?' -> 'dry-needling-ca-va'; '' when nothing ASCII is left."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()

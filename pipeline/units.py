@@ -27,6 +27,7 @@ class Made:
     claims: tuple
     posts: dict
     failed: bool = False   # rendering stopped: `findings` say why
+    cache_keys: tuple[str, ...] = ()   # the build cache entries it used (kept while its record is)
 
 
 def context(site: Site, statics: list[Artifact]) -> tuple:
@@ -47,6 +48,8 @@ def make(context, index: int) -> Made:
     """Render and check one article's outputs (run in a worker process). Problems come back as
     findings, so every article's result arrives in order."""
     site, blog_context, news_context, social_context, check_context = context
+    used = cache.current().used
+    start = len(used)
     try:
         article = site.whole(site.articles[index])
         artifacts = blog.article_outputs(blog_context, index, article) + newsletter.article_outputs(
@@ -61,6 +64,7 @@ def make(context, index: int) -> Made:
                 findings += found
                 checks += checked
         found, claims = check_source(site, article)
-        return Made(tuple(artifacts), tuple(findings + found), tuple(checks), tuple(claims), posts)
+        return Made(tuple(artifacts), tuple(findings + found), tuple(checks), tuple(claims), posts,
+                    cache_keys=tuple(used[start:]))
     except PipelineError as exc:
         return Made((), tuple(exc.findings), (), (), {}, failed=True)

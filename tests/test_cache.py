@@ -172,6 +172,32 @@ def test_only_the_changed_article_is_rendered_again(warm, monkeypatch):
     assert tree(warm / "output") == cold(warm, warm.parent, "spy")
 
 
+def test_the_cache_keeps_what_adopted_records_stand_for(warm, monkeypatch):
+    # After an edit, the other articles come from their records; their cached Markdown must stay,
+    # so a template change afterwards re-renders every page without converting every article again.
+    from datetime import datetime
+
+    from pipeline import build
+    from pipeline.markdown import MarkdownRenderer
+    from pipeline.options import Options
+    converted = []
+    real = MarkdownRenderer.render
+
+    def spy(self, source, resolve=None):
+        converted.append(source)
+        return real(self, source, resolve)
+
+    monkeypatch.setattr(MarkdownRenderer, "render", spy)
+    CHANGES["article text"](warm)
+    build.run(warm, Options(now=datetime.fromisoformat(NOW), jobs=1), out=warm / "output")
+    assert [text.strip() for text in converted] == ["New body."]
+    converted.clear()
+    CHANGES["template"](warm)
+    build.run(warm, Options(now=datetime.fromisoformat(NOW), jobs=1), out=warm / "output")
+    assert converted == []
+    assert tree(warm / "output") == cold(warm, warm.parent, "template-after-edit")
+
+
 def test_sources_unchanged_since_they_were_read_are_not_read_again_but_a_same_size_edit_is(warm, monkeypatch):
     import os
     from datetime import datetime
