@@ -187,9 +187,11 @@ class BuildCache:
                 connection.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (FORMAT,))
                 connection.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)", self.pending)
                 if prune:
-                    connection.execute("CREATE TEMP TABLE used (key TEXT PRIMARY KEY)")
-                    connection.executemany("INSERT OR IGNORE INTO used VALUES (?)", ((k,) for k in self.used))
-                    connection.execute("DELETE FROM entries WHERE key NOT IN (SELECT key FROM used)")
+                    # The keys alone (a scan of the key index, not of 400 MB of values at 5,000
+                    # articles), then only the unused entries are deleted.
+                    used = set(self.used)
+                    connection.executemany("DELETE FROM entries WHERE key = ?", [
+                        (key,) for (key,) in connection.execute("SELECT key FROM entries") if key not in used])
         finally:
             connection.close()
         self.pending = []

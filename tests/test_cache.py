@@ -251,3 +251,27 @@ def test_a_report_section_is_keyed_by_every_field_of_its_findings():
     assert len(_fields(finding)) == len(fields(Finding)) - 1 + len(fields(Location))
     assert set(_fields(finding)) == {"content/posts/a.md", 3, 7, "message", "warning", "rule", "line", "blog",
                                      "blog/a/index.html", "reason"}
+
+
+def test_the_cache_drops_what_no_build_uses_any_more(warm):
+    # Each edit leaves the old version's entries behind; the build drops them, so the cache holds
+    # one build's worth however often an article is edited (and records stand for the rest).
+    import sqlite3
+
+    def entries():
+        connection = sqlite3.connect(warm / ".pipeline/cache.sqlite")
+        try:
+            return {key for (key,) in connection.execute("SELECT key FROM entries")}
+        finally:
+            connection.close()
+
+    sizes = []
+    for round_ in range(6):
+        (warm / "content/posts/p03.md").write_text(post("Article 3", "2026-03-04", f"Body, take {round_}.",
+                                                        tags="[knee, topic 0]"))
+        build_into(warm, warm / "output")
+        sizes.append(len(entries()))
+    assert sizes[1:] == sizes[:-1], sizes   # one build's worth: the same number of entries after every edit
+    (warm / "content/posts/dry.md").unlink()
+    build_into(warm, warm / "output")
+    assert len(entries()) < sizes[-1]
