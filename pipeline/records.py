@@ -207,14 +207,14 @@ class Records:
         for table, old, new in tables:
             gone = [(name,) for name in old.keys() - new.keys()] if known else []
             connection.executemany(f"DELETE FROM {table} WHERE name = ?", gone)
-        changed = lambda old, new: ((name, value) for name, value in new.items() if old.get(name) is not value)
-        connection.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?)",
-                               ((name, dumps(record)) for name, record in changed(self.sources, self.new_sources)))
-        connection.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?)",
-                               ((name, dumps(record)) for name, record in changed(self.outputs, self.new_outputs)))
-        connection.executemany("INSERT OR REPLACE INTO units VALUES (?, ?, ?, ?)", (
-            (name, record.key, dumps((record.outputs, record.findings, record.counts, record.platforms,
-                                      record.cache_keys)),
-             record.details) for name, record in changed(self.units, self.new_units)))
+        for table, old, new in tables[:3]:   # sources, units, outputs: the records made anew
+            made = ((name, record) for name, record in new.items() if old.get(name) is not record)
+            if table == "units":   # rows are pickled as they are written: a cold build never holds them all
+                connection.executemany("INSERT OR REPLACE INTO units VALUES (?, ?, ?, ?)", (
+                    (name, record.key, dumps((record.outputs, record.findings, record.counts, record.platforms,
+                                              record.cache_keys)), record.details) for name, record in made))
+            else:
+                connection.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)",
+                                       ((name, dumps(record)) for name, record in made))
         connection.executemany("INSERT OR REPLACE INTO sections VALUES (?, ?, ?)", (
             (name, key, html) for name, (key, html) in self.new_sections.items() if html is not None))

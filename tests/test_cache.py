@@ -18,6 +18,20 @@ def build_into(project, out, *extra):
     return result
 
 
+def sql(database, *statements):
+    """Run statements on a SQLite file (committed); the rows of the last."""
+    import sqlite3
+
+    connection = sqlite3.connect(database)
+    try:
+        with connection:
+            for statement in statements:
+                rows = connection.execute(statement).fetchall()
+        return rows
+    finally:
+        connection.close()
+
+
 def cold(project, tmp_path, name):
     """The same project built from scratch in another folder with no cache."""
     copy = tmp_path / f"cold-{name}"
@@ -86,15 +100,10 @@ def test_a_corrupt_cache_is_ignored_with_a_note_and_rebuilt(warm, tmp_path, dama
 
 
 def test_a_foreign_cache_is_ignored(warm, tmp_path):
-    import sqlite3
     CHANGES["article text"](warm)   # so that the build runs
     path = warm / ".pipeline/cache.sqlite"
     path.unlink()
-    connection = sqlite3.connect(path)
-    connection.execute("CREATE TABLE meta (name TEXT, value TEXT)")
-    connection.execute("INSERT INTO meta VALUES ('format', 'someone-else')")
-    connection.commit()
-    connection.close()
+    sql(path, "CREATE TABLE meta (name TEXT, value TEXT)", "INSERT INTO meta VALUES ('format', 'someone-else')")
     result = build_into(warm, warm / "output")
     assert "could not be read (format someone-else)" in result.stderr
     assert tree(warm / "output") == cold(warm, tmp_path, "foreign")
@@ -120,28 +129,18 @@ def test_damaged_build_records_are_ignored_with_a_note_and_rebuilt(warm, tmp_pat
 
 
 def test_records_of_other_code_are_replaced_and_a_section_whose_key_differs_is_rendered_again(warm, tmp_path):
-    import sqlite3
-
     path = warm / ".pipeline/records.sqlite"
-    connection = sqlite3.connect(path)
-    with connection:
-        # sections whose keys no longer match: each is rendered again, none is spliced in
-        connection.execute("UPDATE sections SET key = 'stale'")
-    connection.close()
+    # sections whose keys no longer match: each is rendered again, none is spliced in
+    sql(path, "UPDATE sections SET key = 'stale'")
     CHANGES["article text"](warm)
     build_into(warm, warm / "output")
     assert tree(warm / "output") == cold(warm, tmp_path, "stale-sections")
-    connection = sqlite3.connect(path)
-    with connection:
-        connection.execute("UPDATE meta SET value = 'other code' WHERE name = 'code'")
-    connection.close()
+    sql(path, "UPDATE meta SET value = 'other code' WHERE name = 'code'")
     CHANGES["article deleted"](warm)
     build_into(warm, warm / "output")
     assert tree(warm / "output") == cold(warm, tmp_path, "other-code")
-    connection = sqlite3.connect(path)
-    code = connection.execute("SELECT value FROM meta WHERE name = 'code'").fetchone()[0]
-    sources = [name for (name,) in connection.execute("SELECT name FROM sources")]
-    connection.close()
+    [(code,)] = sql(path, "SELECT value FROM meta WHERE name = 'code'")
+    sources = [name for (name,) in sql(path, "SELECT name FROM sources")]
     assert code != "other code" and "content/posts/dry.md" not in sources and len(sources) == 12
 
 
@@ -256,14 +255,8 @@ def test_a_report_section_is_keyed_by_every_field_of_its_findings():
 def test_the_cache_drops_what_no_build_uses_any_more(warm):
     # Each edit leaves the old version's entries behind; the build drops them, so the cache holds
     # one build's worth however often an article is edited (and records stand for the rest).
-    import sqlite3
-
     def entries():
-        connection = sqlite3.connect(warm / ".pipeline/cache.sqlite")
-        try:
-            return {key for (key,) in connection.execute("SELECT key FROM entries")}
-        finally:
-            connection.close()
+        return {key for (key,) in sql(warm / ".pipeline/cache.sqlite", "SELECT key FROM entries")}
 
     sizes = []
     for round_ in range(6):
