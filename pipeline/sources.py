@@ -138,7 +138,7 @@ def load_articles(root: Path, config: SiteConfig, findings: FindingList, *, now:
         dates.extend(p.date for p in parsed)
     published = [p for p in parsed if (drafts or not p.fields["draft"]) and (future or p.date <= now)]
     _check_slugs(published, findings, loader.full)
-    by_source = {PurePosixPath(p.rel).relative_to(POSTS_DIR).as_posix(): p.slug for p in published}
+    by_source = {p.rel[len(POSTS_DIR) + 1:]: p.slug for p in published}   # rel: POSTS_DIR/...
     tag_names = _canonical_tags(published, findings, loader.full)
     context = (config, MarkdownRenderer(), by_source, tag_names, rules, loader)
     hydrator = Hydrator(loader, context)

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.files import walk
+from pipeline import trees
 from pipeline.memory import fewer_malloc_arenas
 from pipeline.errors import Finding, Location, PipelineError
 from pipeline.model import Artifact
@@ -115,47 +115,47 @@ def _spare_path(out: Path) -> Path:
     return out.parent / f".{out.name}-spare"
 
 
-def _read_manifest(out: Path) -> tuple[dict, dict]:
-    """path -> [sha256, size, mtime_ns, ctime_ns] of the files of output/ and of the spare tree, as the last
-    build left them (kept beside output/, not in it)."""
+MANIFEST_FORMAT = 2
+
+
+def _read_manifest(out: Path) -> tuple[dict, dict, dict]:
+    """What the last build left: path -> [sha256, size, mtime_ns, ctime_ns] of every file of
+    output/ and of the spare tree (None: a file of the spare whose bytes are unknown), and the
+    folder stamps of both trees (see pipeline.trees). Kept beside output/, not in it."""
     try:
         with _manifest_path(out).open("rb") as handle:
             data = pickle.load(handle)
-        current, spare = data.get("current"), data.get("spare")
-        # Both name mostly the same paths, as do the listings of the two trees: one string per
-        # path (sys.intern) saves about 10 MB at 5,000 articles.
-        return ({sys.intern(path): entry for path, entry in current.items()} if isinstance(current, dict) else {},
-                {sys.intern(path): entry for path, entry in spare.items()} if isinstance(spare, dict) else {})
-    except Exception:  # noqa: BLE001 - missing or damaged: the next build writes every file
-        return {}, {}
+        if data.get("format") != MANIFEST_FORMAT:
+            return {}, {}, {}
+        current, spare, folders = data["current"], data["spare"], data["folders"]
+        # Both name mostly the same paths: one string per path (sys.intern) saves about 10 MB at
+        # 5,000 articles.
+        return ({sys.intern(path): entry for path, entry in current.items()},
+                {sys.intern(path): entry for path, entry in spare.items()}, folders)
+    except Exception:  # noqa: BLE001 - missing, damaged or foreign: the next build writes every file
+        return {}, {}, {}
 
 
-def _write_manifest(out: Path, current: dict, spare: dict) -> None:
+def _write_manifest(out: Path, current: dict, spare: dict, folders: dict) -> None:
     path = _manifest_path(out)
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         with temporary.open("wb") as handle:
             pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
             pickler.fast = True   # no memo of its 60,000 objects at 5,000 articles (the data has no cycles)
-            pickler.dump({"current": current, "spare": spare})
+            pickler.dump({"format": MANIFEST_FORMAT, "current": current, "spare": spare, "folders": folders})
         os.replace(temporary, path)
     except OSError:
         temporary.unlink(missing_ok=True)  # the manifest only saves work; without it the next build writes every file
 
 
-def _files(folder: Path, manifest: dict) -> tuple[set[str], set[str]]:
-    """Every file below `folder` (relative posix paths, the marker excluded), and those of them
-    still exactly as the manifest says they were written (same size, mtime and ctime)."""
-    found, same = set(), set()
-    for rel, entry in walk(str(folder)):
-        rel = sys.intern(rel)
-        found.add(rel)
-        recorded = manifest.get(rel)
-        if recorded and list(_stat_of(entry.stat(follow_symlinks=False))) == recorded[1:]:
-            same.add(rel)
-    found.discard(MARKER)
-    same.discard(MARKER)
-    return found, same
+def _survey(folder: Path, entries: dict, stamps: dict | None, now_ns: int) -> trees.Survey:
+    """What a tree holds (see pipeline.trees), the marker left out."""
+    found = trees.survey(os.fspath(folder), entries, stamps, now_ns)
+    found.files.discard(MARKER)
+    found.same.discard(MARKER)
+    found.files = {sys.intern(path) for path in found.files}
+    return found
 
 
 def _stat_of(stat) -> tuple[int, int, int]:
@@ -177,9 +177,11 @@ class Staging:
         check_output_dir(out, root)
         self.out = out = out.resolve()
         recover(out)
-        self.current, spare_entries = _read_manifest(out)
-        self.old, self.old_same = _files(out, self.current) if out.is_dir() else (set(), set())
+        self.current, spare_entries, stamps = _read_manifest(out)
         out.parent.mkdir(parents=True, exist_ok=True)
+        now = trees.fs_now(os.fspath(out.parent))
+        old = _survey(out, self.current, stamps.get("current"), now) if out.is_dir() else trees.Survey(set(), set(), {})
+        self.old, self.old_same, self.old_folders = old.files, old.same, old.folders
         self.folder = out.parent / f".{out.name}.new-{os.getpid()}"
         self.paths = PathCheck()
         self.staged: dict[str, list] = {}          # path -> [sha256, size, mtime_ns, ctime_ns]
@@ -191,12 +193,13 @@ class Staging:
         try:
             if spare.is_dir() and spare_entries:
                 os.replace(spare, self.folder)  # from here a crash leaves a .new-* folder: recover deletes it
-                self.present, self.spare_same = _files(self.folder, spare_entries)
+                found = _survey(self.folder, spare_entries, stamps.get("spare"), now)
+                self.present, self.spare_same, self.spare_folders = found.files, found.same, found.folders
                 self.spare_entries = spare_entries
             else:
                 shutil.rmtree(spare, ignore_errors=True)
                 self.folder.mkdir()
-                self.present, self.spare_same, self.spare_entries = set(), set(), {}
+                self.present, self.spare_same, self.spare_entries, self.spare_folders = set(), set(), {}, {}
             marker = self.folder / MARKER
             if not marker.is_file() or marker.read_bytes() != MARKER_TEXT:
                 marker.unlink(missing_ok=True)
@@ -316,17 +319,23 @@ class Staging:
         if out.exists():
             os.replace(out, previous)
         os.replace(self.folder, out)
-        kept = {}
+        kept, kept_folders = {}, {}
         if previous.exists():
             try:
                 os.replace(previous, _spare_path(out))
-                # A file linked from output/ into the new build is one inode in both: its entry is
-                # the new one (the link changed its ctime).
-                kept = {path: (self.staged[path] if path in self.linked else entry)
-                        for path, entry in self.current.items() if path in self.old_same}
+                # Every file of the spare tree, with its entry when its bytes are known. A file
+                # linked from output/ into the new build is one inode in both: its entry is the new
+                # one (the link changed its ctime).
+                kept = {path: (self.staged[path] if path in self.linked else self.current[path])
+                        if path in self.old_same else None for path in self.old}
+                # Its folders as surveyed when this build started (nothing has written to them
+                # since), but for the tree itself: the rename moved its ctime.
+                kept_folders = self.old_folders | {"": None}
             except OSError:
                 shutil.rmtree(previous, ignore_errors=True)
-        _write_manifest(out, self.staged, kept)
+        folders = trees.stamp_folders(os.fspath(out), trees.with_parents(self.made) | self.spare_folders.keys(),
+                                      trees.fs_now(os.fspath(out.parent)))
+        _write_manifest(out, self.staged, kept, {"current": folders, "spare": kept_folders})
         return Changes(tuple(sorted(self.added)), tuple(sorted(self.changed)),
                        tuple(sorted(self.old - self.staged.keys())))
 

@@ -3,6 +3,7 @@ required and found, the health claims with their evidence, and every finding, ac
 
 from __future__ import annotations
 
+import marshal
 import re
 import zlib
 from collections import defaultdict
@@ -69,7 +70,7 @@ def render_report(site: Site, findings: list[Finding], made: list, site_checks: 
         else:
             # the unit key determines the article's own checks and claims
             key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article), url, record.key,
-                               extra[article.slug], [_fields(f) for f in found_here])
+                               extra[article.slug], marshal.dumps([_fields(f) for f in found_here], 2))
             if records.section_keys.get(article.source) == key:
                 records.new_sections[article.source] = (key, None)
                 sections.append((article.source,))
@@ -106,7 +107,8 @@ def render_report(site: Site, findings: list[Finding], made: list, site_checks: 
 
 
 def _fields(finding: Finding) -> tuple:
-    """All a finding says, as a tuple (whose repr is far cheaper than a dataclass's)."""
+    """All a finding says, as a tuple of strings, numbers and None: marshal (version 2, no
+    back-references, so equal values give equal bytes) encodes it about 4x faster than repr."""
     where = finding.location
     return (where.path, where.line, where.col, finding.message, finding.severity, finding.rule, finding.source,
             finding.channel, finding.artifact, finding.accepted)

@@ -1,0 +1,132 @@
+"""What an output tree holds, known without walking it. The writer records every folder of the
+trees it leaves with its stamp (mtime and ctime); the next build stats each recorded folder and
+lists only those whose stamp moved (adding, removing or renaming an entry moves its folder's
+mtime, as POSIX requires), then stats each file it knows (an edit in place moves the file's own
+ctime, which no user can set back). At 5,000 articles (32,000 files in 12,000 folders) that takes
+about a fifth of the time of listing every folder.
+
+A folder modified within a second before it was stamped is not trusted (a change in the same
+clock tick would keep its mtime; git calls such entries racy): it is listed next time."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from stat import S_ISDIR
+
+RACY_NS = 1_000_000_000
+
+FolderStamp = tuple[int, int] | None   # (mtime_ns, ctime_ns); None: not to be trusted
+
+
+@dataclass
+class Survey:
+    files: set[str]                   # every entry below the tree that is not a folder (relative posix paths)
+    same: set[str]                    # those of them still as their manifest entry says
+    folders: dict[str, FolderStamp]   # every folder ("" the tree itself) and its stamp as found
+
+
+def survey(tree: str, entries: dict, stamps: dict | None, now_ns: int) -> Survey:
+    """What `tree` holds. `entries`: path -> [sha256, size, mtime_ns, ctime_ns] (or None: there,
+    bytes unknown) of exactly the files it held when `stamps` (folder -> FolderStamp) were taken;
+    without stamps (or without one for the tree itself) every folder is listed. `now_ns`: the file
+    system's clock."""
+    files: set[str] = set()
+    folders: dict[str, FolderStamp] = {}
+    if not stamps or "" not in stamps:
+        try:
+            folders[""] = _stamp(os.lstat(tree), now_ns)
+        except OSError:
+            return Survey(set(), set(), {})
+        _list(tree, "", files, folders, now_ns, {})
+    else:
+        in_folder: dict[str, list[str]] = {}
+        for path in entries:
+            in_folder.setdefault(path.rpartition("/")[0], []).append(path)
+        moved = []
+        for folder, recorded in stamps.items():
+            try:
+                stat = os.lstat(os.path.join(tree, folder))
+            except OSError:
+                continue   # gone: its parent's stamp moved too, so the parent is listed
+            if not S_ISDIR(stat.st_mode):
+                continue   # replaced by a file: likewise
+            folders[folder] = _stamp(stat, now_ns)
+            if recorded is not None and tuple(recorded) == (stat.st_mtime_ns, stat.st_ctime_ns):
+                files.update(in_folder.get(folder, ()))
+            else:
+                moved.append(folder)
+        for folder in moved:
+            _list(tree, folder, files, folders, now_ns, stamps)
+    same = {path for path in files if _unchanged(os.path.join(tree, path), entries.get(path))}
+    return Survey(files, same, folders)
+
+
+def _list(tree: str, folder: str, files: set, folders: dict, now_ns: int, known: dict) -> None:
+    """Add the entries of one folder; folders not in `known` (which are surveyed on their own)
+    are listed in turn, with their stamps."""
+    pending = [folder]
+    while pending:
+        place = pending.pop()
+        prefix = place + "/" if place else ""
+        try:
+            with os.scandir(os.path.join(tree, place)) as listing:
+                entries = list(listing)
+        except OSError:
+            folders.pop(place, None)   # not a folder that can be read: never trusted
+            continue
+        for entry in entries:
+            path = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if path not in known:
+                    try:
+                        folders[path] = _stamp(entry.stat(follow_symlinks=False), now_ns)
+                    except OSError:
+                        continue
+                    pending.append(path)
+            else:
+                files.add(path)
+
+
+def stamp_folders(tree: str, folders, now_ns: int) -> dict[str, FolderStamp]:
+    """The stamps of those of `folders` that are folders of `tree` now."""
+    stamps = {}
+    for folder in folders:
+        try:
+            stat = os.lstat(os.path.join(tree, folder))
+        except OSError:
+            continue
+        if S_ISDIR(stat.st_mode):
+            stamps[folder] = _stamp(stat, now_ns)
+    return stamps
+
+
+def with_parents(folders) -> set[str]:
+    """The folders and every folder above them ("" the tree itself)."""
+    found = {""}
+    for folder in folders:
+        while folder and folder not in found:
+            found.add(folder)
+            folder = folder.rpartition("/")[0]
+    return found
+
+
+def fs_now(place: str) -> int:
+    """Now by the clock of the file system `place` is on (the one mtimes come from), in ns."""
+    with tempfile.TemporaryFile(dir=place) as handle:
+        return os.fstat(handle.fileno()).st_mtime_ns
+
+
+def _stamp(stat, now_ns: int) -> FolderStamp:
+    return None if stat.st_mtime_ns >= now_ns - RACY_NS else (stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+def _unchanged(path: str, entry) -> bool:
+    if not entry:
+        return False
+    try:
+        stat = os.lstat(path)
+    except OSError:
+        return False
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns) == tuple(entry[1:])
