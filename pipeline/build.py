@@ -18,7 +18,7 @@ from pipeline.compliance.rules import load_rules
 from pipeline.config import load_config
 from pipeline.errors import Finding, FindingList, PipelineError
 from pipeline.links import check_links
-from pipeline.memory import give_back
+from pipeline.memory import give_back, quieter_collector, settle
 from pipeline.model import Artifact, Site, SiteConfig, Tag
 from pipeline.options import Options
 from pipeline.parallel import imap_ordered, map_ordered, set_jobs
@@ -89,18 +89,20 @@ def run(root: Path, options: Options = Options(), out: Path | None = None) -> Bu
     last build already made is taken from its record, and the folder is swapped in for `out` when
     the whole build is good; without, artifacts stay in memory and nothing is written. Raises
     PipelineError with all errors found (and then writes nothing)."""
-    build_cache = cache.BuildCache(root if options.cache else None)
-    cache.use(build_cache)
-    build_cache.keys = base_keys(root)
-    records = Records(root if options.cache and out is not None else None, cache.code_digest())
-    give_back()   # what reading the records freed
-    try:
-        result = _run(root, options, out, records)
-        records.save()
-    finally:
-        records.close()
-        build_cache.save()
-        cache.use(cache.BuildCache(None))
+    with quieter_collector():
+        build_cache = cache.BuildCache(root if options.cache else None)
+        cache.use(build_cache)
+        build_cache.keys = base_keys(root)
+        records = Records(root if options.cache and out is not None else None, cache.code_digest())
+        give_back()   # what reading the records freed
+        settle()
+        try:
+            result = _run(root, options, out, records)
+            records.save()
+        finally:
+            records.close()
+            build_cache.save()
+            cache.use(cache.BuildCache(None))
     return replace(result, notes=build_cache.notes + records.notes, reused=build_cache.hits + records.hits,
                    computed=build_cache.misses)
 
@@ -128,6 +130,7 @@ def _run(root: Path, options: Options, out: Path | None, records: Records) -> Bu
     report(STAGES[0], 0, len(STAGES))
     dates: list[datetime] = []
     site = load_site(root, options, findings, dates, records)
+    settle()
     sink = _Sink(site, Staging(out, root) if out is not None else None, records)
     try:
         report(STAGES[1], 1, len(STAGES))
@@ -177,14 +180,12 @@ class _Sink:
         self._batch: list = []   # (artifact, key, slot) made and not yet checked
         self._slots: list = []   # per site-wide group: its [(findings, checks)]
 
-    def _held(self, outputs) -> bool:
-        return self.staging is not None and all(self.staging.holds(o[0], o[1]) for o in outputs)
-
-    def _adopt(self, outputs) -> None:
-        for written in outputs:
-            artifact = described(written)
-            self.staging.adopt(artifact, written[1])
-            self.artifacts.append(artifact)
+    def _adopted(self, outputs) -> bool:
+        """Stage outputs an earlier build wrote, if their bytes are all still on disk."""
+        if self.staging is None or not self.staging.adopt_all(outputs):
+            return False
+        self.artifacts.extend(map(described, outputs))
+        return True
 
     def articles(self, context) -> list[UnitRecord]:
         """Every article's own outputs, in the order of site.articles; their records."""
@@ -194,8 +195,7 @@ class _Sink:
         todo = []
         for index, article in enumerate(site.articles):
             record = records.units.get(article.source)
-            if record is not None and record.key == keys[index] and self._held(record.outputs):
-                self._adopt(record.outputs)
+            if record is not None and record.key == keys[index] and self._adopted(record.outputs):
                 made[index] = record
                 records.hits += 1
                 cache.current().used.extend(record.cache_keys)   # the cache keeps what the record stands for
@@ -228,10 +228,9 @@ class _Sink:
             self._slots.append(slot)
             old = [self.records.outputs.get(path) for path, _ in pairs]
             if pairs and all(r is not None and k is not None and r.key == k for r, (_, k) in zip(old, pairs)) \
-                    and self._held([r.output for r in old]):
+                    and self._adopted([r.output for r in old]):
                 self.records.hits += 1
                 for record in old:
-                    self._adopt([record.output])
                     slot.append((record.findings, record.checks))
                     self.records.new_outputs[record.output[0]] = record
                 continue

@@ -103,14 +103,24 @@ class MarkdownRenderer:
 
     def __init__(self):
         self.state: dict = {}
-        self.md = markdown.Markdown(
+        self._md = None   # made on first use: a rebuild that converts nothing never pays for it
+
+    @property
+    def md(self) -> markdown.Markdown:
+        if self._md is None:
+            self._md = self._make()
+        return self._md
+
+    def _make(self) -> markdown.Markdown:
+        md = markdown.Markdown(
             extensions=["extra", "sane_lists", "toc", _CollectExtension(self.state)],
             extension_configs={"toc": {"permalink": False}},
             output_format="html",
         )
         # Raw HTML in an article is shown as text, never passed through as markup.
-        self.md.preprocessors.deregister("html_block")
-        self.md.inlinePatterns.deregister("html")
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+        return md
 
     def render(self, source: str, resolve: Callable[[str], str] | None = None) -> Rendered:
         """Convert `source`; raises MarkupTooComplex for input that nests too deeply or would take

@@ -46,7 +46,9 @@ class PathCheck:
         self.seen: dict[str, tuple[str, str]] = {}   # folded path -> (path, channel)
 
     def problems(self, artifact: Artifact) -> list[Finding]:
-        path = artifact.path
+        return self.problems_at(artifact.path, artifact.channel)
+
+    def problems_at(self, path: str, channel: str) -> list[Finding]:
         parts = path.split("/")   # no empty or "." part (refused below): the same as its PurePosixPath parts
         if (not path or "\\" in path or "\x00" in path or path.startswith("/") or ".." in parts
                 or "" in parts or "." in parts or parts[0] == MARKER):
@@ -55,8 +57,8 @@ class PathCheck:
         if key in self.seen:
             other_path, other_channel = self.seen[key]
             return [Finding(Location(f"output/{path}"), f"two outputs would be written to the same file: "
-                            f"{other_path} ({other_channel}) and {path} ({artifact.channel}); rename one")]
-        self.seen[key] = (path, artifact.channel)
+                            f"{other_path} ({other_channel}) and {path} ({channel}); rename one")]
+        self.seen[key] = (path, channel)
         return []
 
 
@@ -215,7 +217,7 @@ class Staging:
             self.abort()
             raise PipelineError(problems)
         try:
-            self._stage(artifact)
+            self._stage(artifact.path, artifact.sha256, artifact.content)
         except OSError as exc:
             self._fail(exc)
 
@@ -234,7 +236,7 @@ class Staging:
                     hasher.update(piece)
                     handle.write(piece)
             digest = hasher.hexdigest()
-            self._stage(artifact, digest, written=temporary)
+            self._stage(artifact.path, digest, written=temporary)
         except OSError as exc:
             self._fail(exc)
         finally:
@@ -243,30 +245,34 @@ class Staging:
 
     def holds(self, path: str, digest: str) -> bool:
         """Are these bytes already on disk at `path`, in the spare tree or in output/, as the
-        manifest says and a stat confirms? (Then adopt() can place them without the content.)"""
+        manifest says and a stat confirms? (Then adopt_all() can place them without the content.)"""
         spare_entry = self.spare_entries.get(path)
         if path in self.spare_same and spare_entry[0] == digest:
             return True
         return path in self.old_same and self.current[path][0] == digest
 
-    def adopt(self, artifact: Artifact, digest: str) -> None:
-        """Stage an artifact whose bytes (hash `digest`) holds() says are on disk."""
-        problems = self.paths.problems(artifact)
-        if problems:
-            self.abort()
-            raise PipelineError(problems)
-        try:
-            self._stage(artifact, digest, None)
-        except OSError as exc:
-            self._fail(exc)
+    def adopt_all(self, outputs) -> bool:
+        """Stage outputs ((path, sha256, channel, ...), see records.Output) written by an earlier
+        build, without their content: all of them when holds() says each one's bytes are on disk,
+        else none (returns False)."""
+        holds = self.holds
+        if not all(holds(output[0], output[1]) for output in outputs):
+            return False
+        for output in outputs:
+            problems = self.paths.problems_at(output[0], output[2])
+            if problems:
+                self.abort()
+                raise PipelineError(problems)
+            try:
+                self._stage(output[0], output[1], None)
+            except OSError as exc:
+                self._fail(exc)
+        return True
 
-    def _stage(self, artifact: Artifact, digest: str | None = None, content: bytes | None = b"",
-               written: str | None = None) -> None:
-        """Place an artifact: its content, or (content None) its bytes from output/, or the file
-        `written` (renamed into place); unless the spare tree already holds it."""
-        path = artifact.path
-        if digest is None:
-            content, digest = artifact.content, artifact.sha256
+    def _stage(self, path: str, digest: str, content: bytes | None = b"", written: str | None = None) -> None:
+        """Place the file `path` with bytes of hash `digest`: `content`, or (content None) its bytes
+        from output/, or the file `written` (renamed into place); unless the spare tree already
+        holds it."""
         entry = self.current.get(path)
         if path not in self.old:
             self.added.append(path)
