@@ -286,7 +286,7 @@ def clock_events(site: Site, dates: list[datetime]) -> tuple[float, ...]:
     change: an article's date (it gets published), a post's slot minus the lead time (it leaves
     the exports) and the end of an article's first week (the social-past warning stops)."""
     events = {moment.timestamp() for moment in dates}
-    events.update(moment.timestamp() for moment in social.clock_events(site))
+    events.update(social.clock_events(site))
     events.update((article.date + RECENT).timestamp() for article in site.articles)
     return tuple(sorted(events))
 

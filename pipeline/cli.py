@@ -164,9 +164,8 @@ def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options:
     if stamp is not None:
         if console.verbose:
             click.echo("Up to date: no input, option or output file has changed since the last build.", err=True)
-        shown = uptodate.unpack(stamp.shown) if not console.quiet else ""
-        if shown:  # a successful build's findings are warnings: --quiet hides them
-            click.echo(shown, err=True)
+        if not console.quiet:   # a successful build's findings are warnings: --quiet hides them
+            console.findings(uptodate.unpack(stamp.shown))
         console.changes(None)
         return stamp.articles, dict(stamp.files), stamp.tally
     _refuse_bad_output(obj, out)  # before writing even the clock
@@ -180,7 +179,7 @@ def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options:
     uptodate.save(obj.root, out, dict(
         key=key, now=result.site.now.timestamp(), timezone=result.site.config.timezone,
         clock_events=result.clock_events,
-        shown=uptodate.pack(f.format() for f in result.findings if not f.is_error), tally=tally,
+        shown=uptodate.pack([f for f in result.findings if not f.is_error]), tally=tally,
         articles=len(result.site.articles), files=tuple(counts.items())), inputs, started,
         written=[a.path for a in result.artifacts] + [OUTPUT_MARKER])
     return len(result.site.articles), counts, tally

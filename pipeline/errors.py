@@ -55,6 +55,18 @@ class Finding:
         loc = self.location
         return (loc.path, loc.line or 0, loc.col or 0, self.rule or "", self.message)
 
+    def fields(self) -> tuple:
+        """All it says, as a tuple of strings, numbers and None (see from_fields): marshal encodes
+        that about 4x faster than repr, and far more compactly than pickle encodes the objects."""
+        where = self.location
+        return (where.path, where.line, where.col, self.message, self.severity, self.rule, self.source,
+                self.channel, self.artifact, self.accepted)
+
+    @classmethod
+    def from_fields(cls, fields: tuple) -> Finding:
+        path, line, col, *rest = fields
+        return cls(Location(path, line, col), *rest)
+
     def format(self) -> str:
         """Compiler-style text: `path:line:col: error[rule]: message`, then the line and a caret."""
         label = self.severity + (f"[{self.rule}]" if self.rule else "")

@@ -12,6 +12,8 @@ lives in .pipeline/."""
 from __future__ import annotations
 
 import hashlib
+import io
+import marshal
 import os
 import pickle
 import sys
@@ -21,7 +23,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-FORMAT = 4
+from pipeline.errors import Finding
+
+FORMAT = 5
 RACY_NS = 1_000_000_000   # inputs modified this close to the start of a build are not trusted
 
 
@@ -36,7 +40,7 @@ class Stamp:
     now: float                        # the publishing clock it used (POSIX time)
     timezone: str                     # the site's, for a --now without one
     clock_events: tuple[float, ...]   # clock readings at which the output changes (POSIX time)
-    shown: bytes                      # the findings it printed (warnings: it succeeded), see pack()
+    shown: bytes                      # the findings it printed (warnings: it succeeded), packed
     tally: str                        # the summary's count of them
     articles: int
     files: tuple[tuple[str, int], ...]  # files per channel, in order
@@ -136,20 +140,25 @@ def code_key(root: Path, options: tuple) -> str:
     return _digest(entries)
 
 
-def pack(lines) -> bytes:
-    """Text lines compressed one at a time: a build's thousands of warnings are never held as one
-    string (they repeat, so they shrink about tenfold)."""
+def pack(findings: list[Finding]) -> bytes:
+    """Findings as their fields (Finding.fields), marshalled (version 2: no back-references) and
+    compressed a thousand at a time: a build's thousands of warnings are never held twice, and are
+    formatted only if a later up-to-date build shows them (at 5,000 articles formatting the
+    corpus's 28,000 warnings took 0.3 s)."""
     packer = zlib.compressobj(1)
-    chunks = []
-    for index, line in enumerate(lines):
-        chunks.append(packer.compress(("\n" if index else "").encode("utf-8", "surrogatepass") +
-                                      line.encode("utf-8", "surrogatepass")))
+    chunks = [packer.compress(marshal.dumps([f.fields() for f in findings[start:start + 1024]], 2))
+              for start in range(0, len(findings), 1024)]
     chunks.append(packer.flush())
     return b"".join(chunks)
 
 
-def unpack(packed: bytes) -> str:
-    return zlib.decompress(packed).decode("utf-8", "surrogatepass")
+def unpack(packed: bytes) -> list[Finding]:
+    data = zlib.decompress(packed)
+    stream = io.BytesIO(data)
+    findings = []
+    while stream.tell() < len(data):
+        findings += map(Finding.from_fields, marshal.load(stream))
+    return findings
 
 
 def _stamp_path(root: Path, out: Path) -> Path:

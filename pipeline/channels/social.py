@@ -196,14 +196,21 @@ def _slot(moment: datetime) -> datetime:
     return moment + timedelta(minutes=(-moment.minute) % 5)
 
 
-def clock_events(site: Site) -> list[datetime]:
-    """The clock readings at which `schedule` starts leaving a post out: its slot minus the lead time."""
+def clock_events(site: Site) -> list[float]:
+    """The clock readings (POSIX time) at which `schedule` starts leaving a post out: its slot
+    minus the lead time."""
     tz = site.config.tz
-    offsets = [site.config.social.offset(name) for name in site.config.social.platforms]
+    offsets = {site.config.social.offset(name) for name in site.config.social.platforms}
+    # Rounding the local time up to a slot commutes with adding a whole number of slots (the
+    # arithmetic is on the wall clock), so most offsets need no rounding of their own.
+    whole = [offset - LEAD_TIME for offset in offsets if not offset % SLOT]
+    other = [offset for offset in offsets if offset % SLOT]
     events = []
     for article in site.articles:
         local = article.date.astimezone(tz)
-        events += [_slot(local + offset) - LEAD_TIME for offset in offsets]
+        slot = _slot(local)
+        events += [(slot + shift).timestamp() for shift in whole]
+        events += [(_slot(local + offset) - LEAD_TIME).timestamp() for offset in other]
     return events
 
 

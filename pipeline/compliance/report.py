@@ -70,7 +70,7 @@ def render_report(site: Site, findings: list[Finding], made: list, site_checks: 
         else:
             # the unit key determines the article's own checks and claims
             key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article), url, record.key,
-                               extra[article.slug], marshal.dumps([_fields(f) for f in found_here], 2))
+                               extra[article.slug], marshal.dumps([f.fields() for f in found_here], 2))
             if records.section_keys.get(article.source) == key:
                 records.new_sections[article.source] = (key, None)
                 sections.append((article.source,))
@@ -104,14 +104,6 @@ def render_report(site: Site, findings: list[Finding], made: list, site_checks: 
                 yield zlib.decompress(records.section(section[0]) if isinstance(section, tuple) else section)
 
     return Artifact("report.html", b"", NAME, "text/html", for_readers=False), pieces()
-
-
-def _fields(finding: Finding) -> tuple:
-    """All a finding says, as a tuple of strings, numbers and None: marshal (version 2, no
-    back-references, so equal values give equal bytes) encodes it about 4x faster than repr."""
-    where = finding.location
-    return (where.path, where.line, where.col, finding.message, finding.severity, finding.rule, finding.source,
-            finding.channel, finding.artifact, finding.accepted)
 
 
 _MARKER = re.compile("\x00([0-9]+)\x00")
