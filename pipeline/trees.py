@@ -3,7 +3,9 @@ trees it leaves with its stamp (mtime and ctime); the next build stats each reco
 lists only those whose stamp moved (adding, removing or renaming an entry moves its folder's
 mtime, as POSIX requires), then stats each file it knows (an edit in place moves the file's own
 ctime, which no user can set back). At 5,000 articles (32,000 files in 12,000 folders) that takes
-about a fifth of the time of listing every folder.
+about a fifth of the time of listing every folder. A file the caller vouches for (the spare tree's
+files that are one inode with a file of output/ found unchanged) needs no stat of its own, unless
+its folder was listed (it may have been replaced).
 
 A folder modified within a second before it was stamped is not trusted (a change in the same
 clock tick would keep its mtime; git calls such entries racy): it is listed next time."""
@@ -27,19 +29,21 @@ class Survey:
     folders: dict[str, FolderStamp]   # every folder ("" the tree itself) and its stamp as found
 
 
-def survey(tree: str, entries: dict, stamps: dict | None, now_ns: int) -> Survey:
-    """What `tree` holds. `entries`: path -> [sha256, size, mtime_ns, ctime_ns] (or None: there,
-    bytes unknown) of exactly the files it held when `stamps` (folder -> FolderStamp) were taken;
-    without stamps (or without one for the tree itself) every folder is listed. `now_ns`: the file
-    system's clock."""
-    files: set[str] = set()
+def survey(tree: str, entries: dict, stamps: dict | None, now_ns: int, vouched: set[str] = frozenset()) -> Survey:
+    """What `tree` holds. `entries`: path -> [sha256, size, mtime_ns, ctime_ns, inode] (or None:
+    there, bytes unknown) of exactly the files it held when `stamps` (folder -> FolderStamp) were
+    taken; without stamps (or without one for the tree itself) every folder is listed. `now_ns`:
+    the file system's clock. `vouched`: files known to be as their entry says if still in place."""
+    files: set[str] = set()    # files in folders whose stamp held
+    listed: set[str] = set()   # files found by listing a folder
     folders: dict[str, FolderStamp] = {}
+    base = os.path.join(tree, "")
     if not stamps or "" not in stamps:
         try:
             folders[""] = _stamp(os.lstat(tree), now_ns)
         except OSError:
             return Survey(set(), set(), {})
-        _list(tree, "", files, folders, now_ns, {})
+        _list(tree, "", listed, folders, now_ns, {})
     else:
         in_folder: dict[str, list[str]] = {}
         for path in entries:
@@ -47,7 +51,7 @@ def survey(tree: str, entries: dict, stamps: dict | None, now_ns: int) -> Survey
         moved = []
         for folder, recorded in stamps.items():
             try:
-                stat = os.lstat(os.path.join(tree, folder))
+                stat = os.lstat(base + folder)
             except OSError:
                 continue   # gone: its parent's stamp moved too, so the parent is listed
             if not S_ISDIR(stat.st_mode):
@@ -58,9 +62,10 @@ def survey(tree: str, entries: dict, stamps: dict | None, now_ns: int) -> Survey
             else:
                 moved.append(folder)
         for folder in moved:
-            _list(tree, folder, files, folders, now_ns, stamps)
-    same = {path for path in files if _unchanged(os.path.join(tree, path), entries.get(path))}
-    return Survey(files, same, folders)
+            _list(tree, folder, listed, folders, now_ns, stamps)
+    same = files & vouched   # not replaced (their folder's stamp held), so still the vouched-for inode
+    same.update(path for path in (files - same) | listed if _unchanged(base + path, entries.get(path)))
+    return Survey(files | listed, same, folders)
 
 
 def _list(tree: str, folder: str, files: set, folders: dict, now_ns: int, known: dict) -> None:
@@ -92,9 +97,10 @@ def _list(tree: str, folder: str, files: set, folders: dict, now_ns: int, known:
 def stamp_folders(tree: str, folders, now_ns: int) -> dict[str, FolderStamp]:
     """The stamps of those of `folders` that are folders of `tree` now."""
     stamps = {}
+    base = os.path.join(tree, "")
     for folder in folders:
         try:
-            stat = os.lstat(os.path.join(tree, folder))
+            stat = os.lstat(base + folder)
         except OSError:
             continue
         if S_ISDIR(stat.st_mode):
@@ -129,4 +135,4 @@ def _unchanged(path: str, entry) -> bool:
         stat = os.lstat(path)
     except OSError:
         return False
-    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns) == tuple(entry[1:])
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino) == tuple(entry[1:])

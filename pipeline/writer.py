@@ -117,11 +117,11 @@ def _spare_path(out: Path) -> Path:
     return out.parent / f".{out.name}-spare"
 
 
-MANIFEST_FORMAT = 2
+MANIFEST_FORMAT = 3
 
 
 def _read_manifest(out: Path) -> tuple[dict, dict, dict]:
-    """What the last build left: path -> [sha256, size, mtime_ns, ctime_ns] of every file of
+    """What the last build left: path -> [sha256, size, mtime_ns, ctime_ns, inode] of every file of
     output/ and of the spare tree (None: a file of the spare whose bytes are unknown), and the
     folder stamps of both trees (see pipeline.trees). Kept beside output/, not in it."""
     try:
@@ -151,19 +151,21 @@ def _write_manifest(out: Path, current: dict, spare: dict, folders: dict) -> Non
         temporary.unlink(missing_ok=True)  # the manifest only saves work; without it the next build writes every file
 
 
-def _survey(folder: Path, entries: dict, stamps: dict | None, now_ns: int) -> trees.Survey:
+def _survey(folder: Path, entries: dict, stamps: dict | None, now_ns: int,
+            vouched: set[str] = frozenset()) -> trees.Survey:
     """What a tree holds (see pipeline.trees), the marker left out."""
-    found = trees.survey(os.fspath(folder), entries, stamps, now_ns)
+    found = trees.survey(os.fspath(folder), entries, stamps, now_ns, vouched)
     found.files.discard(MARKER)
     found.same.discard(MARKER)
     found.files = {sys.intern(path) for path in found.files}
     return found
 
 
-def _stat_of(stat) -> tuple[int, int, int]:
+def _stat_of(stat) -> tuple[int, int, int, int]:
     """What identifies a file's bytes without reading them: size, mtime and ctime (a hand edit
-    that puts the mtime back still moves the ctime, which no user can set)."""
-    return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
+    that puts the mtime back still moves the ctime, which no user can set), and the inode (equal
+    entries in output/ and the spare tree mean one file under two names)."""
+    return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino
 
 
 class Staging:
@@ -195,7 +197,12 @@ class Staging:
         try:
             if spare.is_dir() and spare_entries:
                 os.replace(spare, self.folder)  # from here a crash leaves a .new-* folder: recover deletes it
-                found = _survey(self.folder, spare_entries, stamps.get("spare"), now)
+                # A file of the spare that is one inode with a file of output/ (same size, times
+                # and inode recorded for both) is as recorded if that one is: an edit in place
+                # through either name moves the ctime that output/'s survey just checked.
+                current = self.current
+                vouched = {path for path in self.old_same if spare_entries.get(path) == current[path]}
+                found = _survey(self.folder, spare_entries, stamps.get("spare"), now, vouched)
                 self.present, self.spare_same, self.spare_folders = found.files, found.same, found.folders
                 self.spare_entries = spare_entries
             else:

@@ -33,7 +33,8 @@ def entries(root):
         if not path.is_dir():
             stat = path.lstat()
             found[path.relative_to(root).as_posix()] = [hashlib.sha256(path.read_bytes()).hexdigest(),
-                                                      stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
+                                                      stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns,
+                                                      stat.st_ino]
     return found
 
 
@@ -122,6 +123,25 @@ def test_a_folder_stamped_within_a_second_of_its_last_change_is_listed_again(tmp
     assert listed == [os.path.join(str(root), "a/deep")]
 
 
+def test_a_vouched_file_is_not_stat_ed_unless_its_folder_moved(tmp_path, monkeypatch):
+    root = tmp_path / "tree"
+    make_tree(root)
+    recorded = entries(root)
+    first = trees.survey(str(root), recorded, None, time.time_ns())
+    statted = []
+    real = os.lstat
+    monkeypatch.setattr(os, "lstat", lambda place: statted.append(os.fspath(place)) or real(place))
+    again = trees.survey(str(root), recorded, first.folders, time.time_ns(), vouched={"a/deep/x.html"})
+    assert again.same == set(recorded)
+    assert os.path.join(str(root), "a/deep/x.html") not in statted
+    assert os.path.join(str(root), "a/deep/y.html") in statted
+    # replaced (a new file under the old name): its folder's stamp moves, so it is stat-ed after all
+    (root / "a/deep/x.html").unlink()
+    (root / "a/deep/x.html").write_text("X")
+    again = trees.survey(str(root), recorded, first.folders, time.time_ns(), vouched={"a/deep/x.html"})
+    assert again.same == set(recorded) - {"a/deep/x.html"}
+
+
 def test_stray_files_in_trusted_folders_of_output_and_spare_are_removed_by_the_next_build(tmp_path):
     # Builds more than a second apart: the folders' stamps are trusted (not racy), so the writer
     # lists nothing it has not seen move; hand-made files must still be noticed and removed.
@@ -138,6 +158,7 @@ def test_stray_files_in_trusted_folders_of_output_and_spare_are_removed_by_the_n
     (project / "output/site/back-basics/stray.html").write_text("stray in output")
     (project / "output/site/calf-care/index.html").write_text("edited by hand")
     (project / ".output-spare/site/calf-care/stray.html").write_text("stray in the spare")
+    edit_in_place(project / ".output-spare/site/back-basics/index.html")   # one file with output/'s
     (project / ".output-spare/site/new-folder").mkdir()
     (project / ".output-spare/site/new-folder/page.html").write_text("stray folder in the spare")
     (project / "content/posts/a.md").write_text(post("Ankle Basics", "2026-05-01", "Ankles again.", tags="[ankle]"))
