@@ -3,13 +3,13 @@ URLs after their text, quotes marked, paragraphs wrapped near 72 columns."""
 
 from __future__ import annotations
 
-import re
 import textwrap
 
 import lxml.html
 
+from pipeline.text import collapse
+
 WIDTH = 72
-_SPACE = re.compile(r"\s+")
 
 
 def html_to_text(html: str, width: int = WIDTH) -> str:
@@ -21,7 +21,7 @@ def html_to_text(html: str, width: int = WIDTH) -> str:
 
 
 def wrap(text: str, width: int = WIDTH, indent: str = "", first: str | None = None) -> str:
-    return textwrap.fill(_SPACE.sub(" ", text).strip(), width=width, initial_indent=first if first is not None
+    return textwrap.fill(collapse(text), width=width, initial_indent=first if first is not None
                          else indent, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
 
 
@@ -59,10 +59,10 @@ def _blocks(element, width: int, indent: str = "") -> list[str]:
             continue
         tag = child.tag
         if tag in ("h1", "h2"):
-            title = _SPACE.sub(" ", _inline(child)).strip()
+            title = collapse(_inline(child))
             out.append(f"{title}\n{('=' if tag == 'h1' else '-') * min(len(title), width)}")
         elif tag in ("h3", "h4", "h5", "h6"):
-            out.append(_SPACE.sub(" ", _inline(child)).strip().upper())
+            out.append(collapse(_inline(child)).upper())
         elif tag in ("ul", "ol"):
             out.append(_list(child, width, indent))
         elif tag == "blockquote":
@@ -90,7 +90,7 @@ def _list(element, width: int, indent: str) -> str:
     for number, item in enumerate((li for li in element if li.tag == "li"), start=start):
         marker = f"{number}. " if element.tag == "ol" else "- "
         nested = [child for child in item if isinstance(child.tag, str) and child.tag in ("ul", "ol")]
-        text = _SPACE.sub(" ", _inline(item)).strip()
+        text = collapse(_inline(item))
         lines.append(wrap(text, width, indent + " " * len(marker), first=indent + marker))
         for sub in nested:
             lines.append(_list(sub, width, indent + " " * len(marker)))
@@ -100,6 +100,6 @@ def _list(element, width: int, indent: str) -> str:
 def _table(element) -> str:
     rows = []
     for row in element.iter("tr"):
-        cells = [_SPACE.sub(" ", c.text_content()).strip() for c in row if c.tag in ("td", "th")]
+        cells = [collapse(c.text_content()) for c in row if c.tag in ("td", "th")]
         rows.append(" | ".join(cells))
     return "\n".join(rows)

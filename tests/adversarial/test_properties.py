@@ -98,3 +98,12 @@ def test_slugs_are_always_safe_url_names(text):
     slug = slugify(text)
     assert slug == "" or SLUG.fullmatch(slug)
     assert len(slug) <= 80 and "/" not in slug and ".." not in slug
+
+
+@SETTINGS
+@given(st.text(alphabet=st.sampled_from([chr(c) for c in range(0x3100) if chr(c).isspace()] + list("ab\u2019é-"))))
+def test_collapsing_whitespace_by_split_equals_the_regex_it_replaced(text):
+    import re
+
+    from pipeline.text import collapse
+    assert collapse(text) == re.sub(r"\s+", " ", text).strip()
