@@ -365,3 +365,23 @@ def _display(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root).as_posix()
     except ValueError:
         return str(path)
+
+
+def run() -> None:
+    """The `pipeline` command (and `python -m pipeline`): main(), then exit at once. By then every
+    file is written and closed; what is left is freeing the build's objects one by one, which
+    took 0.4 to 1 s after a rebuild of 5,000 articles. Standard output and error are flushed first."""
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass   # a closed pipe (`pipeline build | head`): nothing more can be said
+    os._exit(code or 0)

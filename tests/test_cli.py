@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from conftest import REPO, cli, make_project, post
 
@@ -41,6 +43,24 @@ def test_python_dash_m_and_console_script_run_from_the_project_folder(tmp_path):
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert "content/posts/b.md:2:1: error: missing required field 'date'" in done.stderr
+
+
+def test_the_console_script_flushes_all_it_prints_and_keeps_exit_codes(tmp_path):
+    # The command exits without tearing down the heap (os._exit): what it printed into a pipe
+    # must still arrive whole, and exit codes 0, 1 and 2 must survive.
+    beside = Path(sys.executable).with_name("pipeline")
+    command = str(beside) if beside.exists() else shutil.which("pipeline")
+    project = make_project(tmp_path / "p", {f"a{n}.md": post(f"Article {n}") for n in range(3)})
+    done = subprocess.run([command, "build", "--now", "2026-11-24", "--verbose"], cwd=project,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().splitlines()[-1].startswith("Built 3 articles:")
+    assert "  added    site/article-0/index.html" in done.stdout.splitlines()
+    (project / "content/posts/b.md").write_text("---\ntitle: B\n---\n")
+    done = subprocess.run([command, "build"], cwd=project, capture_output=True, text=True)
+    assert done.returncode == 1 and "missing required field 'date'" in done.stderr
+    done = subprocess.run([command, "build", "--jobs", "zero"], cwd=project, capture_output=True, text=True)
+    assert done.returncode == 2 and "--jobs" in done.stderr
 
 
 def test_debug_shows_the_traceback(tmp_path):
