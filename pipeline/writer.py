@@ -319,10 +319,12 @@ class Staging:
         """Remove what the new build no longer has, swap the staging folder in, keep the old output
         as the spare. Returns what changed."""
         out = self.out
+        gone: set[str] = set()
         try:
             self._drain()
             self._threads.shutdown()
-            for path in self.present - self.staged.keys():
+            gone = self.present - self.staged.keys()
+            for path in gone:
                 (self.folder / path).unlink()
                 _remove_empty_parents(self.folder, path)
         except OSError as exc:
@@ -346,8 +348,11 @@ class Staging:
                 kept_folders = self.old_folders | {"": None}
             except OSError:
                 shutil.rmtree(previous, ignore_errors=True)
-        folders = trees.stamp_folders(os.fspath(out), trees.with_parents(self.made) | self.spare_folders.keys(),
-                                      trees.fs_now(os.fspath(out.parent)))
+        # A folder of the spare tree this build neither wrote into nor removed from keeps the stamp
+        # it was surveyed with (renaming the trees above it does not move it); the others are stat-ed.
+        touched = trees.with_parents(self.made | {path.rpartition("/")[0] for path in gone})
+        folders = {folder: stamp for folder, stamp in self.spare_folders.items() if folder not in touched}
+        folders.update(trees.stamp_folders(os.fspath(out), touched, trees.fs_now(os.fspath(out.parent))))
         _write_manifest(out, self.staged, kept, {"current": folders, "spare": kept_folders})
         return Changes(tuple(sorted(self.added)), tuple(sorted(self.changed)),
                        tuple(sorted(self.old - self.staged.keys())))

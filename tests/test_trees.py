@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import shutil
 import time
 
@@ -142,6 +143,22 @@ def test_a_vouched_file_is_not_stat_ed_unless_its_folder_moved(tmp_path, monkeyp
     assert again.same == set(recorded) - {"a/deep/x.html"}
 
 
+def assert_stamps_true(project):
+    """Every folder stamp the writer recorded (some carried over, not stat-ed) is the folder's
+    real one, and every folder of both trees has one."""
+    with open(project / ".output-manifest.pickle", "rb") as handle:
+        stamps = pickle.load(handle)["folders"]
+    for name, tree_ in (("current", project / "output"), ("spare", project / ".output-spare")):
+        if not tree_.exists():   # no spare after the first build
+            assert stamps[name] == {}
+            continue
+        real = {p.relative_to(tree_).as_posix(): p.lstat() for p in tree_.rglob("*") if p.is_dir()}
+        real[""] = tree_.lstat()
+        assert stamps[name].keys() == real.keys(), name
+        for folder, stamp in stamps[name].items():
+            assert stamp is None or stamp == (real[folder].st_mtime_ns, real[folder].st_ctime_ns), (name, folder)
+
+
 def test_stray_files_in_trusted_folders_of_output_and_spare_are_removed_by_the_next_build(tmp_path):
     # Builds more than a second apart: the folders' stamps are trusted (not racy), so the writer
     # lists nothing it has not seen move; hand-made files must still be noticed and removed.
@@ -154,6 +171,7 @@ def test_stray_files_in_trusted_folders_of_output_and_spare_are_removed_by_the_n
         (project / "content/posts/a.md").write_text(post("Ankle Basics", "2026-05-01", f"Ankles {step}.",
                                                          tags="[ankle]"))
         assert build(project).exit_code == 0
+        assert_stamps_true(project)
         time.sleep(1.1)
     (project / "output/site/back-basics/stray.html").write_text("stray in output")
     (project / "output/site/calf-care/index.html").write_text("edited by hand")
