@@ -81,7 +81,7 @@ def bench_ours(posts: int, runs: int, now: str) -> dict:
     for run in range(runs):
         for generated in ("output", ".pipeline", ".output-spare"):
             shutil.rmtree(project / generated, ignore_errors=True)
-        (project / ".output-manifest.pickle").unlink(missing_ok=True)
+        (project / ".output-manifest.marshal").unlink(missing_ok=True)
         seconds, rss = timed(command, project)
         results["cold"].append(seconds)
         peak = max(peak, rss)

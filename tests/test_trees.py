@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
+import marshal
 import shutil
 import time
 
@@ -146,8 +146,8 @@ def test_a_vouched_file_is_not_stat_ed_unless_its_folder_moved(tmp_path, monkeyp
 def assert_stamps_true(project):
     """Every folder stamp the writer recorded (some carried over, not stat-ed) is the folder's
     real one, and every folder of both trees has one."""
-    with open(project / ".output-manifest.pickle", "rb") as handle:
-        stamps = pickle.load(handle)["folders"]
+    with open(project / ".output-manifest.marshal", "rb") as handle:
+        stamps = marshal.load(handle)["folders"]
     for name, tree_ in (("current", project / "output"), ("spare", project / ".output-spare")):
         if not tree_.exists():   # no spare after the first build
             assert stamps[name] == {}

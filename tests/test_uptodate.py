@@ -35,7 +35,7 @@ def build(project, *extra, now=NOW):
 def cold(project, tmp_path, *extra, now=NOW):
     copy = tmp_path / "cold"
     shutil.rmtree(copy, ignore_errors=True)
-    shutil.copytree(project, copy, ignore=shutil.ignore_patterns(".pipeline", "output", ".output-manifest.pickle"))
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns(".pipeline", "output", ".output-manifest.marshal"))
     build(copy, "--no-cache", *extra, now=now)
     return tree(copy / "output")
 

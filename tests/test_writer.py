@@ -80,7 +80,7 @@ def test_a_damaged_spare_tree_or_manifest_still_gives_a_cold_build(tmp_path, dam
     project = make_project(tmp_path / "p", {"a.md": post("Ankle Basics", "2026-05-01", "Ankles.")})
     for _ in range(2):
         assert build(project).exit_code == 0
-    spare, manifest = project / ".output-spare", project / ".output-manifest.pickle"
+    spare, manifest = project / ".output-spare", project / ".output-manifest.marshal"
     page = spare / "site/ankle-basics/index.html"
     if damage == "file edited":
         data = page.read_bytes()
@@ -94,7 +94,7 @@ def test_a_damaged_spare_tree_or_manifest_still_gives_a_cold_build(tmp_path, dam
     elif damage == "manifest deleted":
         manifest.unlink()
     else:
-        manifest.write_text("{not a pickle")
+        manifest.write_text("{not marshal data")
     (project / "content/posts/b.md").write_text(post("Back Basics", "2026-06-01", "Backs."))
     assert build(project).exit_code == 0
     assert tree(project / "output") == cold(project, tmp_path)
