@@ -147,7 +147,7 @@ def assert_stamps_true(project):
     """Every folder stamp the writer recorded (some carried over, not stat-ed) is the folder's
     real one, and every folder of both trees has one."""
     with open(project / ".output-manifest.marshal", "rb") as handle:
-        stamps = marshal.load(handle)["folders"]
+        stamps = marshal.loads(handle.read())["folders"]
     for name, tree_ in (("current", project / "output"), ("spare", project / ".output-spare")):
         if not tree_.exists():   # no spare after the first build
             assert stamps[name] == {}
