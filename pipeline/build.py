@@ -18,7 +18,7 @@ from pipeline.compliance.rules import load_rules
 from pipeline.config import load_config
 from pipeline.errors import Finding, FindingList, PipelineError
 from pipeline.links import check_links
-from pipeline.memory import give_back, quieter_collector, settle
+from pipeline.memory import give_back, quieter_collector
 from pipeline.model import Artifact, Site, SiteConfig, Tag
 from pipeline.options import Options
 from pipeline.parallel import imap_ordered, map_ordered, set_jobs
@@ -95,7 +95,6 @@ def run(root: Path, options: Options = Options(), out: Path | None = None) -> Bu
         build_cache.keys = base_keys(root)
         records = Records(root if options.cache and out is not None else None, cache.code_digest())
         give_back()   # what reading the records freed
-        settle()
         try:
             result = _run(root, options, out, records)
             records.save()
@@ -130,7 +129,6 @@ def _run(root: Path, options: Options, out: Path | None, records: Records) -> Bu
     report(STAGES[0], 0, len(STAGES))
     dates: list[datetime] = []
     site = load_site(root, options, findings, dates, records)
-    settle()
     sink = _Sink(site, Staging(out, root) if out is not None else None, records)
     try:
         report(STAGES[1], 1, len(STAGES))
