@@ -93,14 +93,20 @@ def test_a_survey_from_stamps_finds_what_a_full_listing_finds(tmp_path, change):
         assert again.same == set(recorded) - {"a/deep/y.html"}
 
 
+def calls_to(monkeypatch, name: str) -> list[str]:
+    """The paths os.<name> is called with from now on."""
+    seen = []
+    real = getattr(os, name)
+    monkeypatch.setattr(os, name, lambda place: seen.append(os.fspath(place)) or real(place))
+    return seen
+
+
 def test_an_unchanged_tree_is_surveyed_without_listing_a_folder(tmp_path, monkeypatch):
     root = tmp_path / "tree"
     make_tree(root)
     recorded = entries(root)
     first = trees.survey(str(root), recorded, None, time.time_ns())
-    listed = []
-    real = os.scandir
-    monkeypatch.setattr(os, "scandir", lambda place: listed.append(place) or real(place))
+    listed = calls_to(monkeypatch, "scandir")
     again = trees.survey(str(root), recorded, first.folders, time.time_ns())
     assert listed == [] and again.files == first.files
     (root / "a/deep/z.html").write_text("z")
@@ -116,9 +122,7 @@ def test_a_folder_stamped_within_a_second_of_its_last_change_is_listed_again(tmp
     recorded = entries(root)
     first = trees.survey(str(root), recorded, None, changed + trees.RACY_NS // 2)
     assert first.folders["a/deep"] is None and first.folders["a"] is not None
-    listed = []
-    real = os.scandir
-    monkeypatch.setattr(os, "scandir", lambda place: listed.append(place) or real(place))
+    listed = calls_to(monkeypatch, "scandir")
     trees.survey(str(root), recorded, first.folders, time.time_ns())
     assert listed == [os.path.join(str(root), "a/deep")]
 
@@ -128,9 +132,7 @@ def test_a_vouched_file_is_not_stat_ed_unless_its_folder_moved(tmp_path, monkeyp
     make_tree(root)
     recorded = entries(root)
     first = trees.survey(str(root), recorded, None, time.time_ns())
-    statted = []
-    real = os.lstat
-    monkeypatch.setattr(os, "lstat", lambda place: statted.append(os.fspath(place)) or real(place))
+    statted = calls_to(monkeypatch, "lstat")
     again = trees.survey(str(root), recorded, first.folders, time.time_ns(), vouched={"a/deep/x.html"})
     assert again.same == set(recorded)
     assert os.path.join(str(root), "a/deep/x.html") not in statted
