@@ -92,8 +92,9 @@ def run(root: Path, options: Options = Options(), out: Path | None = None) -> Bu
     with quieter_collector():
         build_cache = cache.BuildCache(root if options.cache else None)
         cache.use(build_cache)
-        build_cache.keys = base_keys(root)
-        records = Records(root if options.cache and out is not None else None, cache.code_digest())
+        build_cache.code = cache.code_digest()
+        build_cache.keys = base_keys(root, build_cache.code)
+        records = Records(root if options.cache and out is not None else None, build_cache.code)
         give_back()   # what reading the records freed
         try:
             result = _run(root, options, out, records)
@@ -106,9 +107,8 @@ def run(root: Path, options: Options = Options(), out: Path | None = None) -> Bu
                    computed=build_cache.misses)
 
 
-def base_keys(root: Path) -> dict[str, str]:
+def base_keys(root: Path, code: str) -> dict[str, str]:
     """What every cached result of a kind depends on besides its article."""
-    code = cache.code_digest()
     settings = [(root / name).read_bytes() if (root / name).is_file() else b"" for name in
                 ("content/site.yaml", "content/compliance.yaml")]
     keys = {"check": cache.digest("check", code, *settings), "markdown": cache.digest("markdown", code, settings[0])}

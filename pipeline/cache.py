@@ -78,6 +78,7 @@ class BuildCache:
         self._pid = None
         self.hits = self.misses = 0
         self.keys: dict[str, str] = {}   # base key per kind of result, set by the build
+        self.code = ""                   # cache.code_digest(), set by the build
         self.probing = False             # memo() raises Miss instead of computing
         self._broken = False             # the file on disk could not be read: replaced on write
         self._owner = os.getpid()

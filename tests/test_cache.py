@@ -171,6 +171,40 @@ def test_only_the_changed_article_is_rendered_again(warm, monkeypatch):
     assert tree(warm / "output") == cold(warm, warm.parent, "spy")
 
 
+def test_compiled_templates_are_reused_until_their_template_changes(warm, monkeypatch, tmp_path):
+    from datetime import datetime
+
+    import jinja2
+
+    from pipeline import build
+    from pipeline.options import Options
+    compiled = []
+    real = jinja2.Environment.compile
+
+    def spy(self, source, name=None, filename=None, *args, **kwargs):
+        compiled.append(f"{self.globals['channel']}/{name}")
+        return real(self, source, name, filename, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", spy)
+    (warm / "content/posts/p03.md").write_text(post("Article 3", "2026-03-04", "New body.", tags="[knee, topic 0]"))
+    build.run(warm, Options(now=datetime.fromisoformat(NOW), jobs=1), out=warm / "output")
+    assert compiled == []
+    template = warm / "templates/social/post.txt"
+    template.write_text(template.read_text() + "\nNew line.\n")
+    build.run(warm, Options(now=datetime.fromisoformat(NOW), jobs=1), out=warm / "output")
+    assert compiled == ["social/post.txt"]
+    assert tree(warm / "output") == cold(warm, tmp_path, "compiled")
+    # one folder for this pipeline and Jinja, one per environment: HTML and text code differ
+    (version,) = (warm / ".pipeline/templates").iterdir()
+    assert {"blog-html", "newsletter-html", "newsletter-text", "social-text"} <= {p.name for p in version.iterdir()}
+
+
+def test_no_cache_keeps_no_compiled_templates(tmp_path):
+    project = make_project(tmp_path / "p", {"a.md": post("Article", "2026-03-01", "Body.")})
+    build_into(project, project / "output", "--no-cache")
+    assert not (project / ".pipeline/templates").exists()
+
+
 def test_the_cache_keeps_what_adopted_records_stand_for(warm, monkeypatch):
     # After an edit, the other articles come from their records; their cached Markdown must stay,
     # so a template change afterwards re-renders every page without converting every article again.
