@@ -299,6 +299,6 @@ def digest(site: Site, since: datetime, until: datetime | None) -> list:
 
 def _strict(finding: Finding) -> Finding:
     if finding.severity == "warning" and finding.accepted is None:
-        return replace(finding, severity="error")
+        return finding.replace(severity="error")
     return finding
 

@@ -342,7 +342,7 @@ def _fail(obj: Context, exc: PipelineError, fmt: str, headline: str):
         click.echo(finding.format(), err=True)
     errors = sum(1 for f in exc.findings if f.is_error)
     warnings = sum(1 for f in exc.findings if f.severity == "warning" and f.accepted is None)
-    files = len({f.location.path for f in exc.findings})
+    files = len({f.path for f in exc.findings})
     tail = " Nothing was written to output/." if headline == "Build failed" else ""
     click.echo(f"{headline}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')} in "
                f"{_plural(files, 'file')}.{tail}", err=True)

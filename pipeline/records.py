@@ -23,6 +23,7 @@ build. A damaged or foreign file is ignored with a note and rebuilt."""
 from __future__ import annotations
 
 import io
+import marshal
 import pickle
 import sqlite3
 import zlib
@@ -31,9 +32,10 @@ from functools import partial
 from pathlib import Path
 from typing import Callable
 
+from pipeline.errors import Finding
 from pipeline.model import Article, Artifact
 
-FORMAT = "9"
+FORMAT = "10"
 _TABLES = {
     "sources": "name TEXT PRIMARY KEY, data BLOB",
     "units": "name TEXT PRIMARY KEY, key TEXT, head BLOB, details BLOB",
@@ -108,6 +110,14 @@ class OutputRecord:
     checks: tuple
 
 
+def _head(record: UnitRecord) -> bytes:
+    """What every build reads of a unit record, in marshal (plain tuples, strings and numbers;
+    findings as their fields): about 4x faster to read than the same pickled, since each row is
+    its own pickle and would name every class and field again."""
+    return marshal.dumps((record.outputs, tuple(f.fields() for f in record.findings), record.counts,
+                          record.platforms, record.cache_keys), 4)
+
+
 class _Unpickler(pickle.Unpickler):
     """Classes looked up once: the stock find_class imports the module again for every row, and a
     source record names five classes (a quarter of reading 5,000 of them)."""
@@ -163,10 +173,11 @@ class Records:
             return
         loads = _loads
         self.sources = {name: loads(data) for name, data in connection.execute("SELECT name, data FROM sources")}
+        from_fields = Finding.from_fields
         for name, key, head in connection.execute("SELECT name, key, head FROM units"):
-            outputs, findings, counts, platforms, cache_keys = loads(head)
-            self.units[name] = UnitRecord(key, outputs, findings, partial(self._details, name), counts, platforms,
-                                          cache_keys)
+            outputs, findings, counts, platforms, cache_keys = marshal.loads(head)
+            self.units[name] = UnitRecord(key, outputs, tuple(map(from_fields, findings)), partial(self._details, name),
+                                          counts, platforms, cache_keys)
         self.outputs = {name: loads(data) for name, data in connection.execute("SELECT name, data FROM outputs")}
         self.section_keys = dict(connection.execute("SELECT name, key FROM sections"))
         for table in (self.sources, self.units, self.outputs):
@@ -228,10 +239,9 @@ class Records:
             connection.executemany(f"DELETE FROM {table} WHERE name = ?", gone)
         for table, old, new in tables[:3]:   # sources, units, outputs: the records made anew
             made = ((name, record) for name, record in new.items() if old.get(name) is not record)
-            if table == "units":   # rows are pickled as they are written: a cold build never holds them all
+            if table == "units":   # rows are encoded as they are written: a cold build never holds them all
                 connection.executemany("INSERT OR REPLACE INTO units VALUES (?, ?, ?, ?)", (
-                    (name, record.key, dumps((record.outputs, record.findings, record.counts, record.platforms,
-                                              record.cache_keys)), record.details) for name, record in made))
+                    (name, record.key, _head(record), record.details) for name, record in made))
             else:
                 connection.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)",
                                        ((name, dumps(record)) for name, record in made))

@@ -218,7 +218,7 @@ class PreviewServer:
         posts = json.loads(social_file.read_text())["posts"] if social_file.exists() else {}
         page = _PREVIEW.get_template("preview.html").render(
             article=article, page_url=result.site.config.base_path + article.path,
-            findings=[f for f in result.findings if f.location.path == article.source],
+            findings=[f for f in result.findings if f.path == article.source],
             headers=[(k, str(v)) for k, v in message.items()], text_part=text_part.replace("\r\n", "\n"),
             posts=list(posts.items()))
         return _send(request, HTTPStatus.OK, _inject(page.encode()), "text/html")

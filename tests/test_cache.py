@@ -274,13 +274,15 @@ def test_templates_that_show_more_of_an_article_stay_right_after_an_edit(warm, t
 
 def test_a_report_section_is_keyed_by_every_field_of_its_findings():
     # A kept section must never show an old finding: the key reads every field a finding has.
+    import inspect
     from dataclasses import fields
 
     from pipeline.errors import Finding, Location
 
     finding = Finding(Location("content/posts/a.md", 3, 7), "message", "warning", "rule", "line", "blog",
                       "blog/a/index.html", "reason")
-    assert len(finding.fields()) == len(fields(Finding)) - 1 + len(fields(Location))
+    made_with = [name for name in inspect.signature(Finding).parameters]   # location, message, ...
+    assert len(finding.fields()) == len(made_with) - 1 + len(fields(Location))
     assert set(finding.fields()) == {"content/posts/a.md", 3, 7, "message", "warning", "rule", "line", "blog",
                                      "blog/a/index.html", "reason"}
     assert Finding.from_fields(finding.fields()) == finding

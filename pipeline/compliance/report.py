@@ -40,7 +40,7 @@ def render_report(site: Site, findings: list[Finding], made: list, site_checks: 
             sitewide[check.channel].append(check)
     findings_by_source = defaultdict(list)
     for finding in findings:
-        findings_by_source[finding.location.path].append(finding)
+        findings_by_source[finding.path].append(finding)
     articles = []
     # Per article: its html (UTF-8, compressed: sections repeat, and a report of 5,000 articles
     # holds about 20 MB of them), or (its source,) when the last build's is kept.
@@ -70,7 +70,7 @@ def render_report(site: Site, findings: list[Finding], made: list, site_checks: 
         else:
             # the unit key determines the article's own checks and claims
             key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article), url, record.key,
-                               extra[article.slug], marshal.dumps([f.fields() for f in found_here], 2))
+                               extra[article.slug], marshal.dumps([tuple(f) for f in found_here], 2))
             if records.section_keys.get(article.source) == key:
                 records.new_sections[article.source] = (key, None)
                 sections.append((article.source,))
@@ -82,7 +82,7 @@ def render_report(site: Site, findings: list[Finding], made: list, site_checks: 
         # bytes (a report of thousands of articles is never held twice as text).
         articles.append({"article": article, "html": Markup(f"\x00{len(articles)}\x00")})
     sources = {a.source for a in site.articles}
-    other = [f for f in findings if f.location.path not in sources]
+    other = [f for f in findings if f.path not in sources]
     totals = {
         "checks": counts[0],
         "found": counts[1],
