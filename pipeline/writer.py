@@ -287,17 +287,23 @@ class Staging:
     def adopt_all(self, outputs) -> bool:
         """Stage outputs ((path, sha256, channel, ...), see records.Output) written by an earlier
         build, without their content: all of them when holds() says each one's bytes are on disk,
-        else none (returns False)."""
+        else none (returns False). (Runs for every file of an unchanged site.)"""
         holds = self.holds
         if not all(holds(output[0], output[1]) for output in outputs):
             return False
+        spare_same, spare_entries, staged = self.spare_same, self.spare_entries, self.staged
+        old_same, current, problems_at = self.old_same, self.current, self.paths.problems_at
         for output in outputs:
-            problems = self.paths.problems_at(output[0], output[2])
+            path, digest = output[0], output[1]
+            problems = problems_at(path, output[2])
             if problems:
                 self.abort()
                 raise PipelineError(problems)
+            if path in spare_same and path in old_same and spare_entries[path][0] == digest == current[path][0]:
+                staged[path] = spare_entries[path]   # unchanged, and already right in the spare tree
+                continue
             try:
-                self._stage(output[0], output[1], None)
+                self._stage(path, digest, None)
             except OSError as exc:
                 self._fail(exc)
         return True
