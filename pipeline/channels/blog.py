@@ -27,18 +27,18 @@ def context(site: Site, statics: list[Artifact]) -> tuple:
     """What every article page needs, made once (worker processes inherit it)."""
     env, common = _common(site)
     sizes = {a.path[len("site/"):]: a.content for a in statics}
-    return site, env, common, sizes, _tag_counts(site)
+    return site, env, common, sizes, cache.digest(_tag_counts(site))   # the tags, hashed once for every article
 
 
 def unit_inputs(context, index: int) -> list:
     """What an article's page shows besides the article: its neighbours (whole: a template may
     show any of their fields), the tags and the bytes of its preview image."""
-    site, _, _, sizes, tags = context
+    site, _, _, sizes, tags_key = context
     articles = site.articles
     newer = articles[index - 1] if index > 0 else None
     older = articles[index + 1] if index + 1 < len(articles) else None
     return [[cache.article_digest(a) if a else None for a in (newer, older)],
-            tags, cache.digest(sizes.get(preview_path(articles[index]), b""))]
+            tags_key, cache.digest(sizes.get(preview_path(articles[index]), b""))]
 
 
 def _tag_counts(site: Site) -> list:
