@@ -175,7 +175,7 @@ class _Sink:
         self.artifacts: list[Artifact] = []
         self.findings: list[Finding] = []
         self.checks: list[Check] = []   # of the site-wide outputs (an article's own are in its record)
-        self._batch: list = []   # (artifact, key, slot) made and not yet checked
+        self._batch: list = []   # (artifact, key, slot, check) made and not yet checked
         self._slots: list = []   # per site-wide group: its [(findings, checks)]
 
     def _adopted(self, outputs) -> bool:
@@ -234,25 +234,23 @@ class _Sink:
                 continue
             keys = dict(pairs)
             for artifact in make():
-                self._batch.append((artifact, keys.get(artifact.path), slot if check else None))
+                self._batch.append((artifact, keys.get(artifact.path), slot, check))
             if len(self._batch) >= BATCH:
                 self.flush()
 
     def flush(self) -> None:
-        """Check the made site-wide artifacts (in parallel) and write them."""
+        """Check the made site-wide artifacts (in parallel) and write them. Findings are kept with
+        each artifact's record, so an adopted output brings them back: its disclaimer checks (when
+        `check`) and, for a scheduling export, Hootsuite's rules."""
         batch, self._batch = self._batch, []
-        readable = [artifact for artifact, _, slot in batch if artifact.for_readers and slot is not None]
+        readable = [artifact for artifact, _, _, check in batch if artifact.for_readers and check]
         results = dict(zip((a.path for a in readable), map_ordered(check_artifact, readable, (self.site, self.lookup))))
-        exports = check_exports(self.site, [artifact for artifact, _, _ in batch])
-        if exports:
-            self._slots.append([(tuple(exports), ())])
-        for artifact, key, slot in batch:
+        for artifact, key, slot, _ in batch:
             found, checked = results.get(artifact.path, ((), ()))
-            if slot is not None:
-                slot.append((found, checked))
+            found = tuple(found) + tuple(check_exports(self.site, [artifact]))
+            slot.append((found, checked))
             if key is not None:
-                self.records.new_outputs[artifact.path] = OutputRecord(
-                    key, output(artifact), tuple(found), tuple(checked))
+                self.records.new_outputs[artifact.path] = OutputRecord(key, output(artifact), found, tuple(checked))
             self._put(artifact)
 
     def site_results(self) -> None:

@@ -199,6 +199,40 @@ def test_compiled_templates_are_reused_until_their_template_changes(warm, monkey
     assert {"blog-html", "newsletter-html", "newsletter-text", "social-text"} <= {p.name for p in version.iterdir()}
 
 
+def test_the_scheduling_exports_are_made_again_only_when_a_post_in_them_changes(tmp_path, monkeypatch):
+    from datetime import datetime
+
+    from pipeline import build
+    from pipeline.channels import social
+    from pipeline.options import Options
+    posts = {"knee.md": post("Knee Basics", "2026-11-24T11:00:00", "About knees.", tags="[knee]"),
+             "hip.md": post("Hip Strength", "2026-11-24T11:30:00", "About hips.", tags="[hip]"),
+             "old.md": post("Old News", "2026-03-01", "From the spring.", tags="[knee]")}
+    project = make_project(tmp_path / "p", posts)
+    made = []
+    real = social.exports
+    monkeypatch.setattr(social, "exports", lambda site, upcoming: made.append(1) or real(site, upcoming))
+
+    def run():
+        made.clear()
+        build.run(project, Options(now=datetime.fromisoformat(NOW), jobs=1), out=project / "output")
+        return bool(made)
+
+    assert run()
+    csv = project / "output/social/hootsuite-linkedin.csv"
+    assert b"Knee Basics" in csv.read_bytes() and b"Hip Strength" in csv.read_bytes()
+    # an article with no post to come: the exports are taken as they are
+    (project / "content/posts/old.md").write_text(post("Old News", "2026-03-01", "Edited.", tags="[knee]"))
+    assert not run()
+    assert tree(project / "output") == cold(project, tmp_path, "old-edited")
+    # a post in them changes (the article's title): made again
+    (project / "content/posts/hip.md").write_text(post("Hip Strength Today", "2026-11-24T11:30:00", "About hips.",
+                                                       tags="[hip]"))
+    assert run()
+    assert b"Hip Strength Today" in csv.read_bytes()
+    assert tree(project / "output") == cold(project, tmp_path, "hip-edited")
+
+
 def test_no_cache_keeps_no_compiled_templates(tmp_path):
     project = make_project(tmp_path / "p", {"a.md": post("Article", "2026-03-01", "Body.")})
     build_into(project, project / "output", "--no-cache")

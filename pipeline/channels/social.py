@@ -14,8 +14,6 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from icalendar import Calendar, Event
-
 from pipeline import cache
 from pipeline.channels.blog import preview_path
 from pipeline.compliance.exports import FORMATS, past_posts
@@ -68,15 +66,16 @@ def document_artifact(site: Site, article: Article, posts: dict, slots: dict[str
 
 def site_outputs(site: Site, per_article: list[tuple[Article, str, tuple[str, ...], object]]):
     """Every article's social JSON (its posts with their time slots) and the scheduling exports,
-    as ([(path, key)], make) pairs (key None: always made); and social-past warnings. Each
-    article comes with a key for everything its posts depend on (units.key), the platforms it has
-    a post for and a function that loads its posts (only called for JSON made again and for posts
-    that go into the exports)."""
+    as ([(path, key)], make) pairs; and social-past warnings. Each article comes with a key for
+    everything its posts depend on (units.key), the platforms it has a post for and a function
+    that loads its posts (only called for what is made again). The exports are keyed by the posts
+    that go into them (their articles and time slots) and the build time their calendar is
+    stamped with."""
     config = site.config.social
     times = slots(site, [(article, posted) for article, _, posted, _ in per_article])
     planned, findings = [], []
     base = cache.current().keys.get(NAME)
-    rows: dict[str, list[dict]] = {}
+    upcoming = []   # (article, its key, platform -> slot, load) of every article with a post in the exports
     for article, basis, posted, load in per_article:
         mine = {name: times[(article.slug, name)] for name in posted if (article.slug, name) in times}
         path = f"social/{article.slug}.json"
@@ -85,7 +84,23 @@ def site_outputs(site: Site, per_article: list[tuple[Article, str, tuple[str, ..
         planned.append(([(path, cache.digest(base, basis, shown))],
                         lambda a=article, load=load, mine=mine: [document_artifact(site, a, load(), mine)]))
         findings += past_posts(site, article, path, {name: when for name, when in shown})
-        posts = load() if mine else None   # loaded again if its JSON is made: none are held
+        if mine:
+            upcoming.append((article, basis, mine, load))
+    # A post is made from its article alone (see compose_posts), so the article's digest stands for it.
+    key = cache.digest(base, "exports", site.build_time.isoformat(),
+                       [(cache.article_digest(article), sorted((name, when.isoformat()) for name, when in mine.items()))
+                        for article, _, mine, _ in upcoming])
+    paths = [f"social/hootsuite-{name}.csv" for name in config.platforms] + ["social/calendar.ics"]
+    planned.append(([(path, key) for path in paths], lambda: exports(site, upcoming)))
+    return planned, findings
+
+
+def exports(site: Site, upcoming: list) -> list[Artifact]:
+    """The scheduling exports: a Hootsuite CSV per platform and one calendar, from the articles
+    with posts to come ((article, key, platform -> slot, load), see site_outputs)."""
+    rows: dict[str, list[dict]] = {}
+    for article, _, mine, load in upcoming:
+        posts = load()   # one article's at a time: none are held
         for name, when in mine.items():
             post = posts[name]
             rows.setdefault(name, []).append({"when": when, "article": article.slug, "title": article.title,
@@ -93,13 +108,10 @@ def site_outputs(site: Site, per_article: list[tuple[Article, str, tuple[str, ..
                                               "shown": display_link(post["url"]) if "facets" in post else None})
     for name in rows:
         rows[name].sort(key=lambda r: r["when"])
-    for name in config.platforms:
-        planned.append(([(f"social/hootsuite-{name}.csv", None)], lambda name=name: [Artifact(
-            f"social/hootsuite-{name}.csv", hootsuite_csv(site, rows.get(name, [])), NAME, "text/csv",
-            tuple(r["article"] for r in rows.get(name, [])), for_readers=False)]))
-    planned.append(([("social/calendar.ics", None)], lambda: [Artifact(
-        "social/calendar.ics", calendar(site, rows), NAME, "text/calendar", for_readers=False)]))
-    return planned, findings
+    made = [Artifact(f"social/hootsuite-{name}.csv", hootsuite_csv(site, rows.get(name, [])), NAME, "text/csv",
+                     tuple(r["article"] for r in rows.get(name, [])), for_readers=False)
+            for name in site.config.social.platforms]
+    return made + [Artifact("social/calendar.ics", calendar(site, rows), NAME, "text/calendar", for_readers=False)]
 
 
 def _compose_fresh(context, article: Article) -> tuple[dict, list[Finding]]:
@@ -261,6 +273,8 @@ def neutralise(cell: str) -> str:
 
 
 def calendar(site: Site, rows: dict[str, list[dict]]) -> bytes:
+    from icalendar import Calendar, Event   # only when the exports are made again (50 ms to import)
+
     domain = site.config.base_url.split("://", 1)[1].split("/", 1)[0]
     labels = platforms(site.config.social.mastodon_limit)
     cal = Calendar()
