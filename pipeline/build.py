@@ -18,7 +18,7 @@ from pipeline.compliance.rules import load_rules
 from pipeline.config import load_config
 from pipeline.errors import Finding, FindingList, PipelineError
 from pipeline.links import check_links
-from pipeline.memory import give_back, quieter_collector
+from pipeline.memory import give_back, no_collection, quieter_collector
 from pipeline.model import Artifact, Site, SiteConfig, Tag
 from pipeline.options import Options
 from pipeline.parallel import imap_ordered, map_ordered, set_jobs
@@ -94,7 +94,8 @@ def run(root: Path, options: Options = Options(), out: Path | None = None) -> Bu
         cache.use(build_cache)
         build_cache.code = cache.code_digest()
         build_cache.keys = base_keys(root, build_cache.code)
-        records = Records(root if options.cache and out is not None else None, build_cache.code)
+        with no_collection():
+            records = Records(root if options.cache and out is not None else None, build_cache.code)
         give_back()   # what reading the records freed
         try:
             result = _run(root, options, out, records)
@@ -129,7 +130,9 @@ def _run(root: Path, options: Options, out: Path | None, records: Records) -> Bu
     report(STAGES[0], 0, len(STAGES))
     dates: list[datetime] = []
     site = load_site(root, options, findings, dates, records)
-    sink = _Sink(site, Staging(out, root) if out is not None else None, records)
+    with no_collection():
+        staging = Staging(out, root) if out is not None else None
+    sink = _Sink(site, staging, records)
     try:
         report(STAGES[1], 1, len(STAGES))
         statics = blog.static_files(root)

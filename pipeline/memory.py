@@ -43,11 +43,29 @@ def quieter_collector():
     """For one build: collect the young generation every 50,000 new objects instead of 700 (a
     build allocates millions, few of them in cycles; at 1,000 articles this about halved the time
     spent collecting, and the peak of a cold build of 5,000 stayed at 204 MB). Undone on the way
-    out. (Freezing the long-lived records out of the collector's scans, gc.freeze, also froze the
-    garbage alive at that moment: 35 MB more at the peak, so it is not done.)"""
+    out, with what no_collection() froze. (Freezing everything later in a build, after the
+    articles, froze that moment's garbage with it: 35 MB more at the peak.)"""
     thresholds = gc.get_threshold()
     gc.set_threshold(50_000, *thresholds[1:])
     try:
         yield
     finally:
+        gc.unfreeze()   # what no_collection() froze
         gc.set_threshold(*thresholds)
+
+
+@contextmanager
+def no_collection():
+    """For a stage that builds long-lived objects (reading the last build's records, the
+    manifest): no collection runs in it (each would scan objects that all survive: at 5,000
+    articles about a million), and what it made is then frozen out of later collections
+    (gc.freeze) until the build ends (quieter_collector). What little cyclic garbage exists at
+    that moment stays until then too."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()

@@ -51,7 +51,7 @@ def site_outputs(site: Site, statics: list[Artifact]) -> Iterator[tuple[list[tup
     env, common = _common(site)
     config = site.config
     base = cache.current().keys.get(NAME)
-    tags = _tag_counts(site)
+    tags_key = cache.digest(_tag_counts(site))   # every page shows the tags: hashed once
 
     def page(path: str, heading, chunk, pager, number):
         def make():
@@ -59,7 +59,7 @@ def site_outputs(site: Site, statics: list[Artifact]) -> Iterator[tuple[list[tup
                                    canonical=config.url(path), page_number=number)
             return [Artifact(f"site/{path}index.html", html.encode("utf-8"), NAME, HTML)]
         shown = [cache.article_digest(a) for a in chunk]   # a template may show any field of them
-        key = cache.digest(base, "list.html", path, heading, shown, pager, number, tags)
+        key = cache.digest(base, "list.html", path, heading, shown, pager, number, tags_key)
         return [(f"site/{path}index.html", key)], make
 
     for number, chunk, path, pager in paginate(site.articles, config.posts_per_page, ""):
