@@ -41,7 +41,13 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
     """Jinja's compiled templates kept beside the build cache (as Jinja's own bytecode cache does,
     a file per template checked against the template's source, so an edited template is compiled
     again): compiling every template anew cost a quarter of a second on every build. Best effort:
-    a folder that cannot be written to only means compiling again."""
+    a file that cannot be read (damaged, cut short) or written only means compiling again."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # noqa: BLE001 - Jinja lets a damaged file's pickle error through
+            bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:

@@ -233,6 +233,20 @@ def test_the_scheduling_exports_are_made_again_only_when_a_post_in_them_changes(
     assert tree(project / "output") == cold(project, tmp_path, "hip-edited")
 
 
+@pytest.mark.parametrize("damage", ["empty", "garbage", "cut after the header", "cut in the checksum"])
+def test_damaged_compiled_templates_are_compiled_again(warm, tmp_path, damage):
+    from jinja2.bccache import bc_magic
+    compiled = list((warm / ".pipeline/templates").rglob("*.cache"))
+    assert compiled
+    for path in compiled:
+        data = path.read_bytes()
+        path.write_bytes({"empty": b"", "garbage": b"garbage", "cut after the header": data[:len(data) // 3],
+                          "cut in the checksum": bc_magic + data[len(bc_magic):len(bc_magic) + 5]}[damage])
+    (warm / "content/posts/p03.md").write_text(post("Article 3", "2026-03-04", "New body.", tags="[knee, topic 0]"))
+    build_into(warm, warm / "output")
+    assert tree(warm / "output") == cold(warm, tmp_path, "damaged-templates")
+
+
 def test_no_cache_keeps_no_compiled_templates(tmp_path):
     project = make_project(tmp_path / "p", {"a.md": post("Article", "2026-03-01", "Body.")})
     build_into(project, project / "output", "--no-cache")
