@@ -35,7 +35,7 @@ from typing import Callable
 from pipeline.errors import Finding
 from pipeline.model import Article, Artifact
 
-FORMAT = "10"
+FORMAT = "11"
 _TABLES = {
     "sources": "name TEXT PRIMARY KEY, data BLOB",
     "units": "name TEXT PRIMARY KEY, key TEXT, head BLOB, details BLOB",
@@ -55,6 +55,7 @@ class SourceRecord:
     convert_findings: tuple = ()
     stat: tuple | None = None      # (size, mtime, ctime, inode) when it was read
     content: str = ""              # sha256 of its bytes
+    context: str = ""              # what parsing depends on (key = digest(content, context))
 
 
 # An artifact as written, without its content: (path, sha256, channel, media type, articles,

@@ -203,7 +203,9 @@ class _Loader:
             stat = None   # not to be trusted by the next build
         # Unchanged since the last build read it (like git, make and Hugo): its bytes' hash is known.
         known = record is not None and stat is not None and record.stat == stat
-        key = cache.digest(record.content, self.context) if known else None
+        key = None
+        if known:   # digest(its bytes' hash, what parsing depends on): the record's own key if the latter is unchanged
+            key = record.key if record.context == self.context else cache.digest(record.content, self.context)
         if key is None or key != record.key:   # changed, or what parsing depends on did: read it
             data = _read(Path(path), rel, findings, self.inside)
             if data is None:
@@ -221,7 +223,8 @@ class _Loader:
         if parsed is None:
             return None
         bare = replace(parsed, split=None, doc=None)   # the text is read again where it is converted,
-        self.new[rel] = SourceRecord(key, bare, tuple(findings.items[before:]), stat=stat, content=content)
+        self.new[rel] = SourceRecord(key, bare, tuple(findings.items[before:]), stat=stat, content=content,
+                                     context=self.context)
         return bare
 
     def full(self, parsed: _Parsed) -> _Parsed:

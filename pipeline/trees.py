@@ -64,7 +64,17 @@ def survey(tree: str, entries: dict, stamps: dict | None, now_ns: int, vouched: 
         for folder in moved:
             _list(tree, folder, listed, folders, now_ns, stamps)
     same = files & vouched   # not replaced (their folder's stamp held), so still the vouched-for inode
-    same.update(path for path in (files - same) | listed if _unchanged(base + path, entries.get(path)))
+    lstat, get = os.lstat, entries.get
+    for path in (files - same) | listed:   # a stat of each: this runs for every file of the site
+        entry = get(path)
+        if entry:
+            try:
+                stat = lstat(base + path)
+            except OSError:
+                continue
+            if (entry[1] == stat.st_size and entry[2] == stat.st_mtime_ns and entry[3] == stat.st_ctime_ns
+                    and entry[4] == stat.st_ino):
+                same.add(path)
     return Survey(files | listed, same, folders)
 
 
@@ -126,13 +136,3 @@ def fs_now(place: str) -> int:
 
 def _stamp(stat, now_ns: int) -> FolderStamp:
     return None if stat.st_mtime_ns >= now_ns - RACY_NS else (stat.st_mtime_ns, stat.st_ctime_ns)
-
-
-def _unchanged(path: str, entry) -> bool:
-    if not entry:
-        return False
-    try:
-        stat = os.lstat(path)
-    except OSError:
-        return False
-    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino) == tuple(entry[1:])
