@@ -112,6 +112,9 @@ def _manifest_path(out: Path) -> Path:
     return out.parent / f".{out.name}-manifest.marshal"
 
 
+_OLD_MANIFESTS = (".{name}-manifest.pickle",)
+
+
 def _spare_path(out: Path) -> Path:
     """The output before last, kept to be updated into the next build instead of writing it all."""
     return out.parent / f".{out.name}-spare"
@@ -363,6 +366,8 @@ class Staging:
             self._fail(exc)
         previous = out.parent / f".{out.name}.old-{os.getpid()}"
         _manifest_path(out).unlink(missing_ok=True)  # never describe a tree it does not match
+        for stale in _OLD_MANIFESTS:   # what earlier versions kept there: never read now
+            out.parent.joinpath(stale.format(name=out.name)).unlink(missing_ok=True)
         if out.exists():
             os.replace(out, previous)
         os.replace(self.folder, out)

@@ -121,3 +121,12 @@ def test_an_artifact_written_in_pieces_lands_whole_and_leaves_no_partial_file(tm
     staging.add_pieces(Artifact("report.html", b"", "report", "text/html", for_readers=False), iter(pieces))
     assert staging.commit().changed == ("report.html",)
     assert (root / "output/report.html").read_bytes() == b"".join(pieces)
+
+
+def test_an_earlier_versions_manifest_beside_the_output_is_removed(tmp_path):
+    project = make_project(tmp_path / "p", {"knee.md": post()})
+    stale = project / ".output-manifest.pickle"
+    stale.write_bytes(b"an earlier version's manifest")
+    assert build(project).exit_code == 0
+    assert not stale.exists()
+    assert (project / ".output-manifest.marshal").is_file()
