@@ -10,6 +10,7 @@ import os
 import shutil
 import sys
 import unicodedata
+from stat import S_ISREG
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -190,6 +191,35 @@ def _survey(folder: Path, entries: dict, stamps: dict | None, now_ns: int,
     return found
 
 
+def _refresh(tree: Path, paths, entries: dict) -> set[str]:
+    """Those of `paths` (files whose stat no longer matches their manifest entry) whose bytes
+    still have the entry's hash, with their entries brought up to date; as git refreshes its
+    index. A file's times move without its bytes changing when it is copied back, touched, or
+    loses a hard link (the spare tree deleted by hand moves the ctime of every file of output/):
+    hashing it costs a read, where distrusting it cost rendering its article again."""
+    same = set()
+    for path in paths:
+        entry = entries.get(path)
+        if not entry:
+            continue
+        try:
+            handle = open(os.open(os.path.join(tree, path), os.O_RDONLY | os.O_NOFOLLOW), "rb")
+        except OSError:
+            continue   # gone, or a link
+        with handle:
+            stat = os.fstat(handle.fileno())   # before reading: a write after it moves the times again
+            if not S_ISREG(stat.st_mode) or stat.st_size != entry[1]:
+                continue
+            try:
+                digest = hashlib.file_digest(handle, "sha256").hexdigest()
+            except OSError:
+                continue
+        if digest == entry[0]:
+            entries[path] = [digest, *_stat_of(stat)]
+            same.add(path)
+    return same
+
+
 def _stat_of(stat) -> tuple[int, int, int, int]:
     """What identifies a file's bytes without reading them: size, mtime and ctime (a hand edit
     that puts the mtime back still moves the ctime, which no user can set), and the inode (equal
@@ -215,6 +245,7 @@ class Staging:
         now = trees.fs_now(os.fspath(out.parent))
         old = _survey(out, self.current, stamps.get("current"), now) if out.is_dir() else trees.Survey(set(), set(), {})
         self.old, self.old_same, self.old_folders = old.files, old.same, old.folders
+        self.old_same |= _refresh(out, self.old - self.old_same, self.current)
         self.folder = out.parent / f".{out.name}.new-{os.getpid()}"
         self.paths = PathCheck()
         self.staged: dict[str, list] = {}          # path -> [sha256, size, mtime_ns, ctime_ns]
@@ -233,6 +264,7 @@ class Staging:
                 vouched = {path for path in self.old_same if spare_entries.get(path) == current[path]}
                 found = _survey(self.folder, spare_entries, stamps.get("spare"), now, vouched)
                 self.present, self.spare_same, self.spare_folders = found.files, found.same, found.folders
+                self.spare_same |= _refresh(self.folder, self.present - self.spare_same, spare_entries)
                 self.spare_entries = spare_entries
             else:
                 shutil.rmtree(spare, ignore_errors=True)

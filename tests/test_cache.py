@@ -253,6 +253,31 @@ def test_no_cache_keeps_no_compiled_templates(tmp_path):
     assert not (project / ".pipeline/templates").exists()
 
 
+@pytest.mark.parametrize("upset", ["spare tree deleted", "output copied back from a backup"])
+def test_outputs_whose_times_moved_but_bytes_did_not_are_kept_not_rendered_again(warm, monkeypatch, tmp_path, upset):
+    # Deleting the spare tree moves the ctime of every file of output/ (each loses a hard link); a
+    # backup restored by copying gives every file new times and inodes. The bytes are hashed
+    # instead of the articles rendered again.
+    from datetime import datetime
+
+    from pipeline import build, units
+    from pipeline.options import Options
+    build_into(warm, warm / "output")   # a second build: output/ and the spare tree share inodes
+    if upset == "spare tree deleted":
+        shutil.rmtree(warm / ".output-spare")
+    else:
+        shutil.copytree(warm / "output", tmp_path / "backup")
+        shutil.rmtree(warm / "output")
+        shutil.copytree(tmp_path / "backup", warm / "output", copy_function=shutil.copyfile)
+    made = []
+    real = units.make
+    monkeypatch.setattr(units, "make", lambda context, index: made.append(index) or real(context, index))
+    (warm / "content/posts/p03.md").write_text(post("Article 3", "2026-03-04", "New body.", tags="[knee, topic 0]"))
+    build.run(warm, Options(now=datetime.fromisoformat(NOW), jobs=1), out=warm / "output")
+    assert 0 < len(set(made)) <= 3   # the article and its two neighbours
+    assert tree(warm / "output") == cold(warm, tmp_path, "upset")
+
+
 def test_the_cache_keeps_what_adopted_records_stand_for(warm, monkeypatch):
     # After an edit, the other articles come from their records; their cached Markdown must stay,
     # so a template change afterwards re-renders every page without converting every article again.
