@@ -144,8 +144,8 @@ class Records:
         self.path = root / ".pipeline" / "records.sqlite" if root is not None else None
         self.code = code
         self.notes: list[str] = []
-        self.sources: dict[str, SourceRecord] = {}
-        self.units: dict[str, UnitRecord] = {}
+        self.sources: dict[str, SourceRecord | None] = {}   # None: superseded by this build
+        self.units: dict[str, UnitRecord | None] = {}   # None: superseded by this build (its row is replaced)
         self.outputs: dict[str, OutputRecord] = {}
         self.section_keys: dict[str, str] = {}   # source -> key of its report section
         self.new_sources: dict[str, SourceRecord] = {}

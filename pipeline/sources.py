@@ -218,6 +218,8 @@ class _Loader:
             findings.extend(record.findings)
             self.new[rel] = replace(record, stat=stat) if record.stat != stat else record
             return record.parsed
+        if record is not None:   # superseded: not held beside its successor (a settings edit replaces them all)
+            self.records[rel] = None
         before = len(findings.items)
         parsed = _parse(rel, data, self.config, findings)
         if parsed is None:
