@@ -191,33 +191,25 @@ def _survey(folder: Path, entries: dict, stamps: dict | None, now_ns: int,
     return found
 
 
-def _refresh(tree: Path, paths, entries: dict) -> set[str]:
-    """Those of `paths` (files whose stat no longer matches their manifest entry) whose bytes
-    still have the entry's hash, with their entries brought up to date; as git refreshes its
-    index. A file's times move without its bytes changing when it is copied back, touched, or
-    loses a hard link (the spare tree deleted by hand moves the ctime of every file of output/):
-    hashing it costs a read, where distrusting it cost rendering its article again."""
-    same = set()
-    for path in paths:
-        entry = entries.get(path)
-        if not entry:
-            continue
+def _rehash(tree: Path, path: str, entry) -> list | None:
+    """The up-to-date entry of a file whose stat no longer matches its manifest entry but whose
+    bytes still have the entry's hash; None if they do not (or it is gone, or a link). As git
+    refreshes its index: a file's times move without its bytes changing when it is copied back,
+    touched, or loses a hard link (deleting the spare tree by hand moves the ctime of every file
+    of output/); hashing it costs a read, where distrusting it cost rendering its article again."""
+    try:
+        handle = open(os.open(os.path.join(tree, path), os.O_RDONLY | os.O_NOFOLLOW), "rb")
+    except OSError:
+        return None
+    with handle:
+        stat = os.fstat(handle.fileno())   # before reading: a write after it moves the times again
+        if not S_ISREG(stat.st_mode) or stat.st_size != entry[1]:
+            return None
         try:
-            handle = open(os.open(os.path.join(tree, path), os.O_RDONLY | os.O_NOFOLLOW), "rb")
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
         except OSError:
-            continue   # gone, or a link
-        with handle:
-            stat = os.fstat(handle.fileno())   # before reading: a write after it moves the times again
-            if not S_ISREG(stat.st_mode) or stat.st_size != entry[1]:
-                continue
-            try:
-                digest = hashlib.file_digest(handle, "sha256").hexdigest()
-            except OSError:
-                continue
-        if digest == entry[0]:
-            entries[path] = [digest, *_stat_of(stat)]
-            same.add(path)
-    return same
+            return None
+    return [digest, *_stat_of(stat)] if digest == entry[0] else None
 
 
 def _stat_of(stat) -> tuple[int, int, int, int]:
@@ -245,7 +237,6 @@ class Staging:
         now = trees.fs_now(os.fspath(out.parent))
         old = _survey(out, self.current, stamps.get("current"), now) if out.is_dir() else trees.Survey(set(), set(), {})
         self.old, self.old_same, self.old_folders = old.files, old.same, old.folders
-        self.old_same |= _refresh(out, self.old - self.old_same, self.current)
         self.folder = out.parent / f".{out.name}.new-{os.getpid()}"
         self.paths = PathCheck()
         self.staged: dict[str, list] = {}          # path -> [sha256, size, mtime_ns, ctime_ns]
@@ -264,7 +255,6 @@ class Staging:
                 vouched = {path for path in self.old_same if spare_entries.get(path) == current[path]}
                 found = _survey(self.folder, spare_entries, stamps.get("spare"), now, vouched)
                 self.present, self.spare_same, self.spare_folders = found.files, found.same, found.folders
-                self.spare_same |= _refresh(self.folder, self.present - self.spare_same, spare_entries)
                 self.spare_entries = spare_entries
             else:
                 shutil.rmtree(spare, ignore_errors=True)
@@ -278,6 +268,7 @@ class Staging:
             self._fail(exc)
         self.made: set[str] = {""}
         self.linked: set[str] = set()   # paths hard-linked from output/
+        self._refuted: set = set()      # (tree, path) of files hashed and found changed
 
     def add(self, artifact: Artifact) -> None:
         problems = self.paths.problems(artifact)
@@ -313,11 +304,30 @@ class Staging:
 
     def holds(self, path: str, digest: str) -> bool:
         """Are these bytes already on disk at `path`, in the spare tree or in output/, as the
-        manifest says and a stat confirms? (Then adopt_all() can place them without the content.)"""
+        manifest says and a stat confirms (or, the stat having moved, a hash)? (Then adopt_all()
+        can place them without the content.)"""
         spare_entry = self.spare_entries.get(path)
-        if path in self.spare_same and spare_entry[0] == digest:
+        if spare_entry and spare_entry[0] == digest and self._confirmed(self.folder, path, self.spare_entries,
+                                                                        self.spare_same, self.present):
             return True
-        return path in self.old_same and self.current[path][0] == digest
+        entry = self.current.get(path)
+        return bool(entry) and entry[0] == digest and self._confirmed(self.out, path, self.current, self.old_same,
+                                                                       self.old)
+
+    def _confirmed(self, tree: Path, path: str, entries: dict, same: set, present: set) -> bool:
+        """Is the file of `tree` at `path` as its entry says? Its stat says so (`same`), or, when
+        the stat moved, its bytes are hashed, once (see _rehash): the entry is then brought up to date."""
+        if path in same:
+            return True
+        if path not in present or (tree, path) in self._refuted:
+            return False
+        fresh = _rehash(tree, path, entries[path])
+        if fresh is None:
+            self._refuted.add((tree, path))
+            return False
+        entries[path] = fresh
+        same.add(path)
+        return True
 
     def adopt_all(self, outputs) -> bool:
         """Stage outputs ((path, sha256, channel, ...), see records.Output) written by an earlier
