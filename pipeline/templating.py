@@ -7,6 +7,7 @@ import json
 import shutil
 import sys
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 import jinja2
@@ -64,17 +65,29 @@ def _bytecode_cache(kind: str) -> jinja2.BytecodeCache | None:
     build_cache = cache.current()
     if build_cache.path is None or not build_cache.code:
         return None
-    top = build_cache.path.parent / "templates"
-    version = f"{build_cache.code[:16]}-jinja-{jinja2.__version__}"
+    folder = _versioned(build_cache.path.parent / "templates", f"{build_cache.code[:16]}-jinja-{jinja2.__version__}")
+    if folder is None:
+        return None
+    try:
+        (folder / kind).mkdir(parents=True, exist_ok=True)   # again if .pipeline/ was deleted since
+    except OSError:
+        return None
+    return _CompiledTemplates(str(folder / kind))
+
+
+@lru_cache(maxsize=None)
+def _versioned(top: Path, version: str) -> Path | None:
+    """top/version, made, with other versions' folders removed: once per process, not once per
+    environment."""
     try:
         if top.is_dir():
             for old in top.iterdir():
                 if old.name != version:
                     shutil.rmtree(old, ignore_errors=True)
-        (top / version / kind).mkdir(parents=True, exist_ok=True)
+        (top / version).mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
-    return _CompiledTemplates(str(top / version / kind))
+    return top / version
 
 
 def human_date(value: datetime) -> str:

@@ -70,7 +70,7 @@ def render_report(site: Site, findings: list[Finding], made: list, site_checks: 
         else:
             # the unit key determines the article's own checks and claims
             key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article), url, record.key,
-                               extra[article.slug], marshal.dumps([tuple(f) for f in found_here], 2))
+                               extra[article.slug], marshal.dumps([f.fields() for f in found_here], 2))
             if records.section_keys.get(article.source) == key:
                 records.new_sections[article.source] = (key, None)
                 sections.append((article.source,))
