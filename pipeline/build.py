@@ -21,10 +21,10 @@ from pipeline.links import check_links
 from pipeline.memory import give_back, no_collection, quieter_collector
 from pipeline.model import Artifact, Site, SiteConfig, Tag
 from pipeline.options import Options
-from pipeline.parallel import imap_ordered, map_ordered, set_jobs
+from pipeline.parallel import imap_ordered, jobs, map_ordered, set_jobs
 from pipeline.records import OutputRecord, Records, UnitRecord, described, output
 from pipeline.sources import load_articles
-from pipeline.writer import Changes, Staging
+from pipeline.writer import Changes, LastOutput, Staging
 
 
 @dataclass(frozen=True)
@@ -89,21 +89,30 @@ def run(root: Path, options: Options = Options(), out: Path | None = None) -> Bu
     last build already made is taken from its record, and the folder is swapped in for `out` when
     the whole build is good; without, artifacts stay in memory and nothing is written. Raises
     PipelineError with all errors found (and then writes nothing)."""
+    set_jobs(options.jobs)
     with quieter_collector():
-        build_cache = cache.BuildCache(root if options.cache else None)
-        cache.use(build_cache)
-        build_cache.code = cache.code_digest()
-        build_cache.keys = base_keys(root, build_cache.code)
         with no_collection():
-            records = Records(root if options.cache and out is not None else None, build_cache.code)
-        give_back()   # what reading the records freed
+            # Which outputs of the last build are still on disk is surveyed first, in a forked
+            # process when there are cores to spare, while the sources and records are read.
+            last = LastOutput(out, root, background=jobs() > 1) if out is not None else None
         try:
-            result = _run(root, options, out, records)
-            records.save()
+            build_cache = cache.BuildCache(root if options.cache else None)
+            cache.use(build_cache)
+            build_cache.code = cache.code_digest()
+            build_cache.keys = base_keys(root, build_cache.code)
+            with no_collection():
+                records = Records(root if options.cache and out is not None else None, build_cache.code)
+            give_back()   # what reading the records freed
+            try:
+                result = _run(root, options, out, records, last)
+                records.save()
+            finally:
+                records.close()
+                build_cache.save()
+                cache.use(cache.BuildCache(None))
         finally:
-            records.close()
-            build_cache.save()
-            cache.use(cache.BuildCache(None))
+            if last is not None:
+                last.close()
     return replace(result, notes=build_cache.notes + records.notes, reused=build_cache.hits + records.hits,
                    computed=build_cache.misses)
 
@@ -123,15 +132,14 @@ BATCH = 1024  # site-wide artifacts checked (in parallel) and written together; 
 STAGES = ("Reading articles", "Rendering articles", "Rendering site pages", "Checking compliance")
 
 
-def _run(root: Path, options: Options, out: Path | None, records: Records) -> BuildResult:
+def _run(root: Path, options: Options, out: Path | None, records: Records, last: LastOutput | None) -> BuildResult:
     report = options.progress or (lambda stage, done, total: None)
-    set_jobs(options.jobs)
     findings = FindingList()
     report(STAGES[0], 0, len(STAGES))
     dates: list[datetime] = []
     site = load_site(root, options, findings, dates, records)
     with no_collection():
-        staging = Staging(out, root) if out is not None else None
+        staging = Staging(out, root, last) if out is not None else None
     sink = _Sink(site, staging, records)
     try:
         report(STAGES[1], 1, len(STAGES))

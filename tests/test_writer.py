@@ -130,3 +130,80 @@ def test_an_earlier_versions_manifest_beside_the_output_is_removed(tmp_path):
     assert build(project).exit_code == 0
     assert not stale.exists()
     assert (project / ".output-manifest.marshal").is_file()
+
+
+def edit_in_place(path):
+    stat = path.stat()
+    with open(path, "r+b") as handle:
+        handle.write(b"Z")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))   # mtime put back: only the ctime tells
+
+
+TREE_CHANGES = {
+    "nothing": lambda p: None,
+    "output page edited in place": lambda p: edit_in_place(p / "output/site/ankle-basics/index.html"),
+    "output page deleted": lambda p: (p / "output/site/ankle-basics/index.html").unlink(),
+    "output stray added": lambda p: (p / "output/site/stray/x.html").parent.mkdir() or
+    (p / "output/site/stray/x.html").write_text("stray"),
+    "spare page edited in place": lambda p: edit_in_place(p / ".output-spare/site/back-basics/index.html"),
+    "spare folder removed": lambda p: shutil.rmtree(p / ".output-spare/site/back-basics"),
+    "spare tree removed": lambda p: shutil.rmtree(p / ".output-spare"),
+    "manifest removed": lambda p: (p / ".output-manifest.marshal").unlink(),
+}
+
+
+@pytest.mark.parametrize("change", TREE_CHANGES)
+def test_the_survey_made_by_a_forked_process_equals_the_one_made_in_process(tmp_path, change):
+    from pipeline.writer import LastOutput
+
+    project = make_project(tmp_path / "p", {"a.md": post("Ankle Basics", "2026-05-01", "Ankles."),
+                                            "b.md": post("Back Basics", "2026-06-01", "Backs.")})
+    for _ in range(3):
+        assert build(project).exit_code == 0
+    TREE_CHANGES[change](project)
+    forked = LastOutput(project / "output", project, background=True)
+    assert forked._child is not None
+    here = LastOutput(project / "output", project)
+    assert here._child is None
+    answers = [last.surveys() for last in (forked, here)]
+    assert forked._child is None and forked._answer is None   # reaped, answer closed
+    (out_a, spare_a), (out_b, spare_b) = answers
+    assert (out_a.files, out_a.same, out_a.folders) == (out_b.files, out_b.same, out_b.folders)
+    assert (spare_a is None) == (spare_b is None)
+    if spare_a is not None:
+        assert (spare_a.files, spare_a.same, spare_a.folders) == (spare_b.files, spare_b.same, spare_b.folders)
+    if change == "nothing":
+        assert out_a.same == out_a.files == set(forked.current) and spare_a.same == set(forked.spare_entries)
+    if change == "output page edited in place":
+        assert out_a.files - out_a.same == {"site/ankle-basics/index.html"}
+
+
+def test_a_survey_process_that_fails_or_is_not_wanted_is_reaped_and_the_build_surveys_itself(tmp_path, monkeypatch):
+    from pipeline import writer
+
+    project = make_project(tmp_path / "p", {"a.md": post("Ankle Basics", "2026-05-01", "Ankles.")})
+    for _ in range(2):
+        assert build(project).exit_code == 0
+    parent, real = os.getpid(), writer.LastOutput._survey
+
+    def fails_in_the_child(self):
+        if os.getpid() != parent:
+            raise RuntimeError("the survey process fails")
+        return real(self)
+
+    monkeypatch.setattr(writer.LastOutput, "_survey", fails_in_the_child)
+    last = writer.LastOutput(project / "output", project, background=True)
+    child = last._child
+    assert last._collect() is None   # the process failed: no answer
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child, os.WNOHANG)   # and it was reaped
+    old, spare = last.surveys()      # surveyed here instead
+    assert old.same == set(last.current) and spare.same == set(last.spare_entries)
+    unwanted = writer.LastOutput(project / "output", project, background=True)
+    child = unwanted._child
+    unwanted.close()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child, os.WNOHANG)
+    (project / "content/posts/a.md").write_text(post("Ankle Basics", "2026-05-01", "Ankles, edited."))
+    assert build(project).exit_code == 0   # every build's survey process fails: still right
+    assert tree(project / "output") == cold(project, tmp_path)
