@@ -119,6 +119,16 @@ class BuildCache:
         self.misses += 1
         return MISSING
 
+    def has(self, kind: str, key: str) -> bool:
+        """Is there an entry (without reading, counting or keeping it)?"""
+        connection = self._open()
+        if connection is None:
+            return False
+        try:
+            return connection.execute("SELECT 1 FROM entries WHERE key = ?", (f"{kind}:{key}",)).fetchone() is not None
+        except Exception:  # noqa: BLE001 - as get(): damage is a miss
+            return False
+
     def put(self, kind: str, key: str, value) -> None:
         self.pending.append((f"{kind}:{key}", pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)))
 

@@ -8,6 +8,7 @@ import zlib
 from functools import lru_cache
 import textwrap
 
+import PIL
 from PIL import Image, ImageDraw, ImageFont
 
 WIDTH, HEIGHT = 1200, 630
@@ -15,6 +16,7 @@ BACKGROUND = (20, 54, 92)
 ACCENT = (111, 181, 255)
 TEXT = (255, 255, 255)
 MARGIN = 80
+PIL_VERSION = PIL.__version__   # the cards' bytes depend on its default font and PNG encoder
 
 
 @lru_cache(maxsize=None)

@@ -44,6 +44,15 @@ def key(context, index: int) -> str:
                         blog.unit_inputs(context[1], index))
 
 
+def cached(context, index: int) -> bool:
+    """Are the article's page, emails and posts in the build cache? (Known without reading it.)"""
+    site, blog_context = context[0], context[1]
+    article, build_cache = site.articles[index], cache.current()
+    return (build_cache.has(blog.NAME, blog.page_key(blog_context, index, article))
+            and build_cache.has(newsletter.NAME, newsletter.article_key(article))
+            and build_cache.has(social.NAME, social.posts_key(article)))
+
+
 def make(context, index: int) -> Made:
     """Render and check one article's outputs (run in a worker process). Problems come back as
     findings, so every article's result arrives in order."""
@@ -51,6 +60,10 @@ def make(context, index: int) -> Made:
     used = cache.current().used
     start = len(used)
     try:
+        if cache.current().probing and not cached(context, index):
+            # Probed (see parallel.imap_ordered) for outputs not in the cache (a template edit
+            # renders them for every article): a worker makes them, so the article is not read here.
+            raise cache.Miss(blog.NAME)
         article = site.whole(site.articles[index])
         artifacts = blog.article_outputs(blog_context, index, article) + newsletter.article_outputs(
             news_context, article)

@@ -3,6 +3,7 @@ rules; an article deleted; the cache itself damaged), the incremental output equ
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -305,7 +306,6 @@ def test_the_cache_keeps_what_adopted_records_stand_for(warm, monkeypatch):
 
 
 def test_sources_unchanged_since_they_were_read_are_not_read_again_but_a_same_size_edit_is(warm, monkeypatch):
-    import os
     from datetime import datetime
 
     from pipeline import build, sources
@@ -377,3 +377,49 @@ def test_the_cache_drops_what_no_build_uses_any_more(warm):
     (warm / "content/posts/dry.md").unlink()
     build_into(warm, warm / "output")
     assert len(entries()) < sizes[-1]
+
+
+def test_a_card_is_drawn_again_only_when_its_title_or_the_clinics_names_change(warm, monkeypatch):
+    from datetime import datetime
+
+    from pipeline import build
+    from pipeline.channels import blog
+    from pipeline.options import Options
+    drawn = []
+    real = blog.render_card
+    monkeypatch.setattr(blog, "render_card", lambda title, *rest: drawn.append(title) or real(title, *rest))
+    now = Options(now=datetime.fromisoformat(NOW), jobs=1)
+    template = warm / "templates/blog/article.html"
+    template.write_text(template.read_text().replace("</nav>", "</nav>\n<p>Edited template.</p>"))
+    CHANGES["article text"](warm)
+    build.run(warm, now, out=warm / "output")
+    assert "Edited template." in (warm / "output/site/article-3/index.html").read_text()
+    assert drawn == []   # every page rendered again, no card drawn again
+    CHANGES["article title (neighbours' links)"](warm)
+    build.run(warm, now, out=warm / "output")
+    assert drawn == ["Renamed Five"]
+    assert tree(warm / "output") == cold(warm, warm.parent, "cards")
+    drawn.clear()
+    CHANGES["site settings"](warm)   # the site's title is on every card
+    build.run(warm, now, out=warm / "output")
+    assert len(drawn) == 13
+    assert tree(warm / "output") == cold(warm, warm.parent, "cards-settings")
+
+
+@pytest.mark.parametrize("template", ["blog/article.html", "newsletter/email.html", "social/post.txt"])
+def test_after_a_template_edit_each_article_is_read_once_not_also_to_probe_the_cache(warm, monkeypatch, template):
+    from datetime import datetime
+
+    from pipeline import build, sources
+    from pipeline.options import Options
+    for path in (warm / "content/posts").glob("*.md"):  # older than a second: the records are trusted
+        os.utime(path, ns=(1_700_000_000 * 10**9, 1_700_000_000 * 10**9))
+    build.run(warm, Options(now=datetime.fromisoformat(NOW), jobs=1), out=warm / "output")
+    read = []
+    real = sources._read
+    monkeypatch.setattr(sources, "_read", lambda path, *rest: read.append(path.name) or real(path, *rest))
+    path = warm / "templates" / template
+    path.write_text(path.read_text() + "\n")
+    build.run(warm, Options(now=datetime.fromisoformat(NOW), jobs=1), out=warm / "output")
+    assert sorted(read) == sorted(p.name for p in (warm / "content/posts").glob("*.md"))
+    assert tree(warm / "output") == cold(warm, warm.parent, "template-read-once")

@@ -9,7 +9,7 @@ from typing import Iterator
 from pipeline import cache
 from pipeline.errors import Finding, Location, PipelineError
 from pipeline.model import Article, Artifact, Site
-from pipeline.ogimage import HEIGHT as CARD_HEIGHT, WIDTH as CARD_WIDTH, image_size, render_card
+from pipeline.ogimage import HEIGHT as CARD_HEIGHT, PIL_VERSION, WIDTH as CARD_WIDTH, image_size, render_card
 from pipeline.templating import make_environment, render as render_template
 
 NAME = "blog"
@@ -91,9 +91,9 @@ def preview_path(article: Article) -> str:
     return card_path(article)
 
 
-def link_preview(site: Site, article: Article, static: dict[str, bytes]) -> tuple[dict, Artifact | None]:
+def link_preview(site: Site, article: Article, static: dict[str, bytes]) -> tuple[dict, str | None]:
     """og:image and twitter:image for the article: its own image when it lives in content/static
-    (so its size is known), else a 1200x630 card drawn for it (written to site/og/<slug>.png)."""
+    (so its size is known), else a 1200x630 card drawn for it: then also the card's site path."""
     config = site.config
     path = preview_path(article)
     if path != card_path(article):
@@ -101,10 +101,17 @@ def link_preview(site: Site, article: Article, static: dict[str, bytes]) -> tupl
         if size is not None:
             return {"url": config.url(path), "width": size[0], "height": size[1], "alt": article.image_alt}, None
         path = card_path(article)
-    png = render_card(article.title, config.organization.name, config.title)
     alt = f"{article.title} — {config.organization.name}"
-    return ({"url": config.url(path), "width": CARD_WIDTH, "height": CARD_HEIGHT, "alt": alt},
-            Artifact(f"site/{path}", png, NAME, "image/png", for_readers=False))
+    return {"url": config.url(path), "width": CARD_WIDTH, "height": CARD_HEIGHT, "alt": alt}, path
+
+
+def card(site: Site, article: Article, path: str) -> Artifact:
+    """The article's link-preview card (site/<path>). Drawn from the title and two settings alone,
+    so it is cached on those: editing a template or an article's body draws no card again."""
+    title, organization, site_title = article.title, site.config.organization.name, site.config.title
+    key = cache.digest("card", cache.current().code, PIL_VERSION, title, organization, site_title)
+    png = cache.current().memo("card", key, lambda: render_card(title, organization, site_title))
+    return Artifact(f"site/{path}", png, NAME, "image/png", for_readers=False)
 
 
 def article_outputs(context, index: int, article: Article) -> list[Artifact]:
@@ -114,19 +121,23 @@ def article_outputs(context, index: int, article: Article) -> list[Artifact]:
     articles = site.articles
     newer = articles[index - 1] if index > 0 else None
     older = articles[index + 1] if index + 1 < len(articles) else None
-    build_cache = cache.current()
-    key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article), unit_inputs(context, index))
-    return build_cache.memo(NAME, key, lambda: _render_page(site, env, common, sizes, article, newer, older))
+    preview, card_at = link_preview(site, article, sizes)
+    page = cache.current().memo(NAME, page_key(context, index, article),
+                                lambda: _render_page(site, env, common, preview, article, newer, older))
+    return [page] if card_at is None else [card(site, article, card_at), page]
 
 
-def _render_page(site, env, common, sizes, article, newer, older) -> list[Artifact]:
+def page_key(context, index: int, article: Article) -> str:
+    """What the article's page depends on (known without its body: see cache.article_digest)."""
+    return cache.digest(cache.current().keys.get(NAME), cache.article_digest(article), unit_inputs(context, index))
+
+
+def _render_page(site, env, common, preview, article, newer, older) -> Artifact:
     config = site.config
-    preview, card = link_preview(site, article, sizes)
     html = render_template(env, "article.html", **common, article=article, newer=newer, older=older,
                            canonical=config.url(article.path), disclaimers=site.rules.disclaimers_for(article, NAME),
                            structured=structured_data(site, article), preview=preview)
-    page = Artifact(f"site/{article.path}index.html", html.encode("utf-8"), NAME, HTML, (article.slug,))
-    return [page] if card is None else [card, page]
+    return Artifact(f"site/{article.path}index.html", html.encode("utf-8"), NAME, HTML, (article.slug,))
 
 
 def paginate(articles, per_page: int, prefix: str):

@@ -36,9 +36,12 @@ def context(site: Site) -> tuple:
 
 def article_outputs(context, article: Article) -> list[Artifact]:
     """The article's email.html, email.txt and message.eml (`article` whole)."""
-    build_cache = cache.current()
-    key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article))
-    return build_cache.memo(NAME, key, lambda: _render_fresh(context, article))
+    return cache.current().memo(NAME, article_key(article), lambda: _render_fresh(context, article))
+
+
+def article_key(article: Article) -> str:
+    """What the article's emails depend on (known without its body: see cache.article_digest)."""
+    return cache.digest(cache.current().keys.get(NAME), cache.article_digest(article))
 
 
 def _render_fresh(context, article: Article) -> list[Artifact]:

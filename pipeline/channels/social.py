@@ -49,9 +49,12 @@ def context(site: Site) -> tuple:
 
 def compose_posts(context, article: Article) -> tuple[dict, list[Finding]]:
     """The article's post for every platform (`article` whole), and errors for those that cannot fit."""
-    build_cache = cache.current()
-    key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article))
-    return build_cache.memo(NAME, key, lambda: _compose_fresh(context, article))
+    return cache.current().memo(NAME, posts_key(article), lambda: _compose_fresh(context, article))
+
+
+def posts_key(article: Article) -> str:
+    """What the article's posts depend on (known without its body: see cache.article_digest)."""
+    return cache.digest(cache.current().keys.get(NAME), cache.article_digest(article))
 
 
 def document_artifact(site: Site, article: Article, posts: dict, slots: dict[str, datetime]) -> Artifact:
