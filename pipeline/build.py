@@ -149,7 +149,7 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
         report(STAGES[2], 2, len(STAGES))
         sink.planned(blog.site_outputs(site, statics))
         sink.planned([([(path, feed.key(site)) for path in feed.PATHS], lambda: feed.render(site))])
-        social_outputs, past = social.site_outputs(site, [(a, r.key, r.platforms, lambda r=r: r.unpack()[2])
+        social_outputs, past = social.site_outputs(site, [(a, r.posts_digest, r.platforms, lambda r=r: r.unpack()[2])
                                                           for a, r in zip(site.articles, made)])
         sink.planned(social_outputs, check=False)  # their posts were checked with their article
         sink.findings += past

@@ -32,10 +32,11 @@ from functools import partial
 from pathlib import Path
 from typing import Callable
 
+from pipeline.cache import digest
 from pipeline.errors import Finding
 from pipeline.model import Article, Artifact
 
-FORMAT = "11"
+FORMAT = "12"
 _TABLES = {
     "sources": "name TEXT PRIMARY KEY, data BLOB",
     "units": "name TEXT PRIMARY KEY, key TEXT, head BLOB, details BLOB",
@@ -90,13 +91,21 @@ class UnitRecord:
     platforms: tuple[str, ...]     # the platforms it has a post for
     cache_keys: tuple[str, ...] = ()   # the build cache entries that made its outputs: kept in the
                                        # cache while the record is used, for when it no longer is
+    # Digests of parts of `details`, for what shows only them (more precise than `key`, which a
+    # template edit moves for every article): its checks and claims (its report section) and
+    # its posts (its social JSON).
+    checks_digest: str = ""
+    posts_digest: str = ""
 
     @classmethod
     def of(cls, key: str, outputs: tuple[Output, ...], findings: tuple, checks: tuple, claims: tuple,
            posts: dict, cache_keys: tuple[str, ...] = ()) -> UnitRecord:
         counts = (len(checks), sum(1 for c in checks if c.found), len(claims), sum(1 for c in claims if c.substantiated))
         details = zlib.compress(pickle.dumps((checks, claims, posts), protocol=pickle.HIGHEST_PROTOCOL), 1)
-        return cls(key, outputs, findings, details, counts, tuple(posts), cache_keys)
+        # Of their values (repr), not their pickles: a pickle differs with which equal strings
+        # are one object (results from the build cache against results just made).
+        return cls(key, outputs, findings, details, counts, tuple(posts), cache_keys, digest(checks, claims),
+                   digest(posts))
 
     def unpack(self) -> tuple[tuple, tuple, dict]:
         """(checks, claims, posts)."""
@@ -116,7 +125,7 @@ def _head(record: UnitRecord) -> bytes:
     findings as their fields): about 4x faster to read than the same pickled, since each row is
     its own pickle and would name every class and field again."""
     return marshal.dumps((record.outputs, tuple(f.fields() for f in record.findings), record.counts,
-                          record.platforms, record.cache_keys), 4)
+                          record.platforms, record.cache_keys, record.checks_digest, record.posts_digest), 4)
 
 
 class _Unpickler(pickle.Unpickler):
@@ -176,9 +185,9 @@ class Records:
         self.sources = {name: loads(data) for name, data in connection.execute("SELECT name, data FROM sources")}
         from_fields = Finding.from_fields
         for name, key, head in connection.execute("SELECT name, key, head FROM units"):
-            outputs, findings, counts, platforms, cache_keys = marshal.loads(head)
+            outputs, findings, counts, platforms, cache_keys, checks_digest, posts_digest = marshal.loads(head)
             self.units[name] = UnitRecord(key, outputs, tuple(map(from_fields, findings)), partial(self._details, name),
-                                          counts, platforms, cache_keys)
+                                          counts, platforms, cache_keys, checks_digest, posts_digest)
         self.outputs = {name: loads(data) for name, data in connection.execute("SELECT name, data FROM outputs")}
         self.section_keys = dict(connection.execute("SELECT name, key FROM sections"))
         for table in (self.sources, self.units, self.outputs):

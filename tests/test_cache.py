@@ -423,3 +423,40 @@ def test_after_a_template_edit_each_article_is_read_once_not_also_to_probe_the_c
     build.run(warm, Options(now=datetime.fromisoformat(NOW), jobs=1), out=warm / "output")
     assert sorted(read) == sorted(p.name for p in (warm / "content/posts").glob("*.md"))
     assert tree(warm / "output") == cold(warm, warm.parent, "template-read-once")
+
+
+def test_a_page_template_edit_makes_no_social_json_or_report_section_again(warm, monkeypatch):
+    # Both show an article's posts or checks and claims, which a page template does not change.
+    from datetime import datetime
+
+    from pipeline import build
+    from pipeline.compliance import report
+    from pipeline.options import Options
+    made, sections = [], []
+    real_flush, real_render = build._Sink.flush, report.render
+
+    def flush(self):
+        made.extend(artifact.path for artifact, *_ in self._batch)
+        return real_flush(self)
+
+    def render(env, name, **values):
+        if name == "article.html":
+            sections.append(values["entry"]["article"].slug)
+        return real_render(env, name, **values)
+
+    monkeypatch.setattr(build._Sink, "flush", flush)
+    monkeypatch.setattr(report, "render", render)
+    now = Options(now=datetime.fromisoformat(NOW), jobs=1)
+    template = warm / "templates/blog/article.html"
+    template.write_text(template.read_text().replace("</nav>", "</nav>\n<p>Edited template.</p>"))
+    build.run(warm, now, out=warm / "output")
+    assert "Edited template." in (warm / "output/site/article-3/index.html").read_text()
+    assert "site/index.html" in made   # the listings use the same templates: made again
+    assert not [path for path in made if path.startswith("social/")] and sections == []
+    assert tree(warm / "output") == cold(warm, warm.parent, "page-template")
+    made.clear()   # the cold build's
+    template = warm / "templates/social/post.txt"
+    template.write_text(template.read_text() + "\nNew line.\n")
+    build.run(warm, now, out=warm / "output")
+    assert len([path for path in made if path.startswith("social/") and path.endswith(".json")]) == 13
+    assert tree(warm / "output") == cold(warm, warm.parent, "social-template")

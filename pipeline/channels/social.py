@@ -69,8 +69,8 @@ def document_artifact(site: Site, article: Article, posts: dict, slots: dict[str
 
 def site_outputs(site: Site, per_article: list[tuple[Article, str, tuple[str, ...], object]]):
     """Every article's social JSON (its posts with their time slots) and the scheduling exports,
-    as ([(path, key)], make) pairs; and social-past warnings. Each article comes with a key for
-    everything its posts depend on (units.key), the platforms it has a post for and a function
+    as ([(path, key)], make) pairs; and social-past warnings. Each article comes with the digest
+    of its posts (records.UnitRecord.posts_digest), the platforms it has a post for and a function
     that loads its posts (only called for what is made again). The exports are keyed by the posts
     that go into them (their articles and time slots) and the build time their calendar is
     stamped with."""
@@ -78,13 +78,13 @@ def site_outputs(site: Site, per_article: list[tuple[Article, str, tuple[str, ..
     times = slots(site, [(article, posted) for article, _, posted, _ in per_article])
     planned, findings = [], []
     base = cache.current().keys.get(NAME)
-    upcoming = []   # (article, its key, platform -> slot, load) of every article with a post in the exports
+    upcoming = []   # (article, its posts' digest, platform -> slot, load) of every article with a post in the exports
     for article, basis, posted, load in per_article:
         mine = {name: times[(article.slug, name)] for name in posted if (article.slug, name) in times}
         path = f"social/{article.slug}.json"
         shown = [(name, mine[name].isoformat() if name in mine else None) for name in config.platforms
                  if name in posted]
-        planned.append(([(path, cache.digest(base, basis, shown))],
+        planned.append(([(path, cache.digest(base, cache.article_digest(article), basis, shown))],
                         lambda a=article, load=load, mine=mine: [document_artifact(site, a, load(), mine)]))
         findings += past_posts(site, article, path, {name: when for name, when in shown})
         if mine:

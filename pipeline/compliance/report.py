@@ -68,8 +68,8 @@ def render_report(site: Site, findings: list[Finding], made: list, site_checks: 
             html = build_cache.memo(NAME, key, lambda e=shown: render(env, "article.html", entry=e))
             sections.append(zlib.compress(html.encode("utf-8"), 1))
         else:
-            # the unit key determines the article's own checks and claims
-            key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article), url, record.key,
+            # everything the section shows: the article, its checks and claims, its findings
+            key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article), url, record.checks_digest,
                                extra[article.slug], marshal.dumps([f.fields() for f in found_here], 2))
             if records.section_keys.get(article.source) == key:
                 records.new_sections[article.source] = (key, None)
