@@ -127,7 +127,7 @@ def base_keys(root: Path, code: str) -> dict[str, str]:
     return keys
 
 
-UNIT_WINDOW = 128  # articles rendered per round of workers: their outputs are held until written
+UNIT_WINDOW = 64  # articles per window of workers: two windows' outputs are held until written
 BATCH = 1024  # site-wide artifacts checked (in parallel) and written together; bounds what is held in memory
 STAGES = ("Reading articles", "Rendering articles", "Rendering site pages", "Checking compliance")
 

@@ -38,26 +38,39 @@ def imap_ordered(function: Callable[[object, T], R], items: Sequence[T], context
                  window: int = WINDOW) -> Iterator[R]:
     """The results of map_ordered, yielded window by window (so a caller can write and drop them):
     each window is first answered from the build cache in this process, then its misses are
-    computed by the workers. Items that fail yield nothing; their findings, sorted, are raised
-    once every other item has been yielded."""
+    computed by the workers. One pool of workers serves every window, and the next window is
+    handed to it before this one's results are yielded: the workers render while the caller
+    writes (so at most two windows' results are held). Items that fail yield nothing; their
+    findings, sorted, are raised once every other item has been yielded."""
     build_cache = cache.current()
     problems: list = []
-    for start in range(0, len(items), window):
-        part = items[start:start + window]
-        results: list = [_NONE] * len(part)
-        todo = _probe(function, part, context, results, problems) if build_cache.path is not None \
-            else range(len(part))
-        try:
-            computed = _map(function, [part[i] for i in todo], context)
-        except PipelineError as exc:
-            computed = []
-            problems += exc.findings
-        for index, value in zip(todo, computed):
-            results[index] = value
-        build_cache.flush()
-        yield from (value for value in results if value is not _NONE)
+    workers = _Workers(function, items, context)
+    try:
+        ahead = None   # the window handed to the workers before the last was yielded
+        for start in range(0, len(items), window):
+            part = range(start, min(start + window, len(items)))
+            results: list = [_NONE] * len(part)
+            todo = _probe(function, [items[i] for i in part], context, results, problems) \
+                if build_cache.path is not None else range(len(part))
+            handed = (results, todo, workers.submit([part[i] for i in todo]))
+            if ahead is not None:
+                yield from _finish(ahead, problems)
+            ahead = handed
+        if ahead is not None:
+            yield from _finish(ahead, problems)
+    finally:
+        workers.close()
     if problems:
         raise PipelineError(sorted(problems, key=Finding.sort_key))
+
+
+def _finish(handed, problems: list) -> Iterator:
+    """A window's results in order, once its workers are done."""
+    results, todo, pending = handed
+    for index, value in zip(todo, pending.get(problems)):
+        results[index] = value
+    cache.current().flush()
+    return (value for value in results if value is not _NONE)
 
 
 def _probe(function, part: Sequence, context, results: list, problems: list) -> list[int]:
@@ -81,36 +94,76 @@ def _probe(function, part: Sequence, context, results: list, problems: list) -> 
 _NONE = object()
 
 
-def _map(function: Callable[[object, T], R], items: Sequence[T], context: object = None) -> list[R]:
-    workers = min(jobs(), (len(items) + CHUNK - 1) // CHUNK)
-    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [function(context, item) for item in items]
-    _STATE.update(function=function, context=context, items=items)
-    chunks = [(start, min(start + CHUNK, len(items))) for start in range(0, len(items), CHUNK)]
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            parts = pool.map(_run_chunk, chunks, chunksize=1)
-    finally:
-        _STATE.clear()
-    results: list = []
-    problems = []
-    build_cache = cache.current()
-    for status, value, taken in parts:
-        build_cache.merge(*taken)
-        if status == "error":
-            problems.extend(value)
-        else:
-            results.extend(value)
-    if problems:
-        raise PipelineError(problems)
-    return results
+class _Workers:
+    """The pool of forked workers of one imap_ordered call, started on the first window with more
+    than one chunk of work (a rebuild that renders a few articles forks nothing). They inherit
+    the state of this process at that moment: the site, the context, the items."""
+
+    def __init__(self, function, items: Sequence, context):
+        self.function, self.items, self.context = function, items, context
+        self.pool = None
+
+    def submit(self, indexes: list[int]):
+        """Start computing items[i] for the indexes; returns what gives their results."""
+        if self.pool is None:
+            if min(jobs(), (len(indexes) + CHUNK - 1) // CHUNK) <= 1 or \
+                    "fork" not in multiprocessing.get_all_start_methods():
+                return _Here(self, indexes)
+            if _STATE:
+                raise RuntimeError("two parallel maps at once (pipeline bug)")
+            _STATE.update(function=self.function, context=self.context, items=self.items)
+            self.pool = multiprocessing.get_context("fork").Pool(jobs())
+        chunks = [indexes[start:start + CHUNK] for start in range(0, len(indexes), CHUNK)]
+        return _There(self.pool.map_async(_run_chunk, chunks, chunksize=1))
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+            _STATE.clear()
 
 
-def _run_chunk(bounds: tuple[int, int]):
+class _Here:
+    """Items computed in this process, when their results are asked for."""
+
+    def __init__(self, workers: _Workers, indexes: list[int]):
+        self.workers, self.indexes = workers, indexes
+
+    def get(self, problems: list) -> list:
+        function, items, context = self.workers.function, self.workers.items, self.workers.context
+        try:
+            return [function(context, items[index]) for index in self.indexes]
+        except PipelineError as exc:
+            problems += exc.findings
+            return []
+
+
+class _There:
+    """Items computed by the workers; what they computed and used goes to this process's cache."""
+
+    def __init__(self, pending):
+        self.pending = pending
+
+    def get(self, problems: list) -> list:
+        results: list = []
+        failed = False
+        build_cache = cache.current()
+        for status, value, taken in self.pending.get():
+            build_cache.merge(*taken)
+            if status == "error":
+                problems.extend(value)
+                failed = True
+            else:
+                results.extend(value)
+        return [] if failed else results
+
+
+def _run_chunk(indexes: list[int]):
     function, context, items = _STATE["function"], _STATE["context"], _STATE["items"]
     cache.current().in_worker()
     try:
-        results = [function(context, items[index]) for index in range(*bounds)]
+        results = [function(context, items[index]) for index in indexes]
         return "ok", results, cache.current().take()
     except PipelineError as exc:  # exceptions with findings do not survive pickling: send the findings
         return "error", exc.findings, cache.current().take()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from conftest import cli, make_project, post, tree
 
 
@@ -25,3 +27,43 @@ def test_errors_found_in_worker_processes_are_all_reported(tmp_path):
     result = cli(project, "check", "--now", "2026-11-24", "--jobs", "2")
     assert result.exit_code == 1
     assert "content/posts/p010.md:5: error: cannot convert the article's Markdown" in result.stderr
+
+
+def _square_unless_thirteen(context, item):
+    from pipeline.errors import Finding, Location, PipelineError
+    if item % 100 == 13:
+        raise PipelineError(Finding(Location(f"item{item}"), "thirteen"))
+    return (item * item, context, os.getpid())
+
+
+def test_one_pool_serves_every_window_and_results_come_in_order_with_failures_raised_last(monkeypatch):
+    import multiprocessing
+
+    import pytest
+
+    from pipeline import parallel
+    from pipeline.errors import PipelineError
+    pools = []
+    real = multiprocessing.get_context
+
+    def spy(method):
+        context = real(method)
+        original = context.Pool
+        monkeypatch.setattr(context, "Pool", lambda n: pools.append(n) or original(n), raising=False)
+        return context
+
+    monkeypatch.setattr(multiprocessing, "get_context", spy)
+    parallel.set_jobs(2)
+    items = list(range(250))
+    got = []
+    with pytest.raises(PipelineError) as raised:
+        for value in parallel.imap_ordered(_square_unless_thirteen, items, "ctx", window=40):
+            got.append(value)
+    assert pools == [2]   # seven windows, one pool
+    assert not parallel._STATE   # and it was shut down
+    # a window with a failure yields nothing it computed; every other window comes whole, in order
+    failed = {index // 40 for index in (13, 113, 213)}
+    expected = [i * i for i in items if i // 40 not in failed]
+    assert [value[0] for value in got] == expected and {value[1] for value in got} == {"ctx"}
+    assert {value[2] for value in got} - {os.getpid()}   # computed in workers
+    assert [f.path for f in raised.value.findings] == ["item113", "item13", "item213"]
