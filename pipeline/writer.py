@@ -277,7 +277,9 @@ class LastOutput:
                 parts = [_survey_parts(old, self.current, self.stamps.get("current"))]
                 if spare is not None:
                     parts.append(_survey_parts(spare, self.spare_entries, self.stamps.get("spare")))
-                os.write(answer.fileno(), marshal.dumps(parts))
+                data = memoryview(marshal.dumps(parts))
+                while data:   # a write to a file may take fewer bytes than given
+                    data = data[os.write(answer.fileno(), data):]
                 code = 0
             finally:
                 os._exit(code)
