@@ -24,6 +24,7 @@ from pipeline.options import Options
 from pipeline.parallel import imap_ordered, jobs, map_ordered, set_jobs
 from pipeline.records import OutputRecord, Records, UnitRecord, described, output
 from pipeline.sources import load_articles
+from pipeline.templating import page_digests
 from pipeline.writer import Changes, LastOutput, Staging
 
 
@@ -122,8 +123,11 @@ def base_keys(root: Path, code: str) -> dict[str, str]:
     settings = [(root / name).read_bytes() if (root / name).is_file() else b"" for name in
                 ("content/site.yaml", "content/compliance.yaml")]
     keys = {"check": cache.digest("check", code, *settings), "markdown": cache.digest("markdown", code, settings[0])}
-    for name in [channel.NAME for channel in CHANNELS] + ["report"]:
+    for name in [channel.NAME for channel in CHANNELS if channel is not blog] + ["report"]:
         keys[name] = cache.digest(name, code, *settings, cache.folder_digest(root / "templates" / name))
+    # The blog's pages each by the templates they can use (see templating.page_digests).
+    for page, folder_key in page_digests(root / "templates" / blog.NAME, blog.PAGES).items():
+        keys[blog.page_kind(page)] = cache.digest(blog.NAME, page, code, *settings, folder_key)
     return keys
 
 

@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import jinja2
+import jinja2.meta
 from markupsafe import Markup
 
 from pipeline import cache
@@ -36,6 +37,37 @@ def make_environment(root: Path, channel: str, *, autoescape: bool = True) -> ji
     env.filters["jsonld"] = json_ld
     env.globals["channel"] = channel
     return env
+
+
+def page_digests(folder: Path, pages: tuple[str, ...]) -> dict[str, str]:
+    """Per page template of a folder: the digest of every file of the folder that its pages can
+    depend on, which is all of them but the other page templates it does not use (extends,
+    include, import, found by Jinja's own analysis of the source, transitively). A template that
+    names another only at run time, or cannot be read, depends on all of them. So editing the
+    listing template renders no article page again, and the other way round."""
+    files = {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*"))
+             if path.is_file() and "__pycache__" not in path.parts} if folder.is_dir() else {}
+    parser = jinja2.Environment()
+
+    def used(page: str) -> set[str] | None:
+        found, todo = {page}, [page]
+        while todo:
+            try:
+                names = list(jinja2.meta.find_referenced_templates(parser.parse(files[todo.pop()].decode("utf-8"))))
+            except (KeyError, UnicodeDecodeError, jinja2.TemplateError):
+                return None
+            if None in names:
+                return None
+            todo += [name for name in names if name not in found]
+            found.update(names)
+        return found
+
+    digests = {}
+    for page in pages:
+        needed = used(page)
+        left_out = set() if needed is None else set(pages) - needed
+        digests[page] = cache.digest(*[(path, data) for path, data in files.items() if path not in left_out])
+    return digests
 
 
 class _CompiledTemplates(jinja2.FileSystemBytecodeCache):

@@ -13,7 +13,7 @@ from pipeline.compliance.checker import check_artifact, check_source, artifact_l
 from pipeline.errors import PipelineError
 from pipeline.model import Artifact, Site
 
-KINDS = (blog.NAME, newsletter.NAME, social.NAME, "check")
+KINDS = (blog.page_kind("article.html"), newsletter.NAME, social.NAME, "check")   # base keys of its outputs
 
 
 @dataclass(frozen=True)

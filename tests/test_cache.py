@@ -451,8 +451,8 @@ def test_a_page_template_edit_makes_no_social_json_or_report_section_again(warm,
     template.write_text(template.read_text().replace("</nav>", "</nav>\n<p>Edited template.</p>"))
     build.run(warm, now, out=warm / "output")
     assert "Edited template." in (warm / "output/site/article-3/index.html").read_text()
-    assert "site/index.html" in made   # the listings use the same templates: made again
     assert not [path for path in made if path.startswith("social/")] and sections == []
+    assert "site/index.html" not in made   # the listings do not use the article template
     assert tree(warm / "output") == cold(warm, warm.parent, "page-template")
     made.clear()   # the cold build's
     template = warm / "templates/social/post.txt"
@@ -460,3 +460,76 @@ def test_a_page_template_edit_makes_no_social_json_or_report_section_again(warm,
     build.run(warm, now, out=warm / "output")
     assert len([path for path in made if path.startswith("social/") and path.endswith(".json")]) == 13
     assert tree(warm / "output") == cold(warm, warm.parent, "social-template")
+
+
+def test_each_kind_of_blog_page_is_rendered_again_only_when_a_template_it_uses_changes(warm, monkeypatch):
+    from datetime import datetime
+
+    from pipeline import build, units
+    from pipeline.options import Options
+    made, pages = [], []
+    real_flush, real_make = build._Sink.flush, units.make
+
+    def flush(self):
+        made.extend(artifact.path for artifact, *_ in self._batch)
+        return real_flush(self)
+
+    monkeypatch.setattr(build._Sink, "flush", flush)
+    monkeypatch.setattr(units, "make", lambda context, index: pages.append(index) or real_make(context, index))
+    now = Options(now=datetime.fromisoformat(NOW), jobs=1)
+
+    def edit(name: str, old: str, new: str) -> tuple[list, set]:
+        """The site files made again and the articles rendered again after the edit."""
+        made.clear()
+        pages.clear()
+        template = warm / "templates/blog" / name
+        assert old in template.read_text()
+        template.write_text(template.read_text().replace(old, new, 1))
+        build.run(warm, now, out=warm / "output")
+        found = [path for path in made if path.startswith("site/")], set(pages)
+        assert tree(warm / "output") == cold(warm, warm.parent, name)
+        return found
+
+    site_files, articles = edit("list.html", "{% extends", "<!-- listing -->\n{% extends")
+    assert articles == set() and "site/index.html" in site_files and "site/tags/knee/index.html" in site_files
+    assert "site/sitemap.xml" not in site_files
+    assert edit("sitemap.xml", "</urlset>", "<!-- sitemap --></urlset>") == (["site/sitemap.xml"], set())
+    # both the article pages and the listings use the base template; a file that is not another
+    # page's template counts for every page (the sitemap too, though it does not use it)
+    site_files, articles = edit("base.html", "</head>", "<!-- base --></head>")
+    assert len(articles) == 13 and "site/index.html" in site_files and "site/sitemap.xml" in site_files
+
+
+def test_a_page_template_depends_on_every_file_but_the_page_templates_it_does_not_use(tmp_path):
+    from pipeline.templating import page_digests
+
+    folder = tmp_path / "blog"
+    files = {"base.html": "<html>{% block main %}{% endblock %}</html>",
+             "article.html": '{% extends "base.html" %}{% block main %}{% include "parts/byline.html" %}{% endblock %}',
+             "parts/byline.html": "by {{ author }}", "list.html": '{% extends "base.html" %}',
+             "sitemap.xml": "<urlset/>", "static/style.css": "body {}"}
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    pages = ("article.html", "list.html", "sitemap.xml")
+
+    def changed_by(name: str, text: str) -> set[str]:
+        before = page_digests(folder, pages)
+        (folder / name).write_text(text)
+        after = page_digests(folder, pages)
+        return {page for page in pages if after[page] != before[page]}
+
+    assert changed_by("list.html", '{% extends "base.html" %}{# edited #}') == {"list.html"}
+    assert changed_by("sitemap.xml", "<urlset></urlset>") == {"sitemap.xml"}
+    # any other file may be used by any page: partials, the base template, static files
+    assert changed_by("parts/byline.html", "written by {{ author }}") == set(pages)
+    assert changed_by("base.html", "<html>{% block main %}{% endblock %}</html>\n") == set(pages)
+    assert changed_by("static/style.css", "body { margin: 0 }") == set(pages)
+    # a page template another one uses, even through a partial, counts for both
+    (folder / "parts/byline.html").write_text('by {{ author }}{% include "sitemap.xml" %}')
+    assert changed_by("sitemap.xml", "<urlset> </urlset>") == {"sitemap.xml", "article.html"}
+    # one that names a template only at run time may use any of them
+    (folder / "list.html").write_text('{% extends "base.html" %}{% include name %}')
+    assert changed_by("sitemap.xml", "<urlset>  </urlset>") == set(pages)
+    (folder / "list.html").write_text("{% broken")   # cannot be read: likewise
+    assert changed_by("sitemap.xml", "<urlset>   </urlset>") == set(pages)

@@ -14,6 +14,12 @@ from pipeline.templating import make_environment, render as render_template
 
 NAME = "blog"
 HTML = "text/html"
+PAGES = ("article.html", "list.html", "sitemap.xml", "robots.txt")   # a template per kind of page
+
+
+def page_kind(template: str) -> str:
+    """The build cache's base key of the pages rendered from one template (see build.base_keys)."""
+    return f"{NAME}:{template}"
 
 
 def _common(site: Site) -> tuple:
@@ -50,7 +56,7 @@ def site_outputs(site: Site, statics: list[Artifact]) -> Iterator[tuple[list[tup
     them (the key is everything the page shows), then the static files."""
     env, common = _common(site)
     config = site.config
-    base = cache.current().keys.get(NAME)
+    keys = cache.current().keys
     tags_key = cache.digest(_tag_counts(site))   # every page shows the tags: hashed once
 
     def page(path: str, heading, chunk, pager, number):
@@ -59,7 +65,7 @@ def site_outputs(site: Site, statics: list[Artifact]) -> Iterator[tuple[list[tup
                                    canonical=config.url(path), page_number=number)
             return [Artifact(f"site/{path}index.html", html.encode("utf-8"), NAME, HTML)]
         shown = [cache.article_digest(a) for a in chunk]   # a template may show any field of them
-        key = cache.digest(base, "list.html", path, heading, shown, pager, number, tags_key)
+        key = cache.digest(keys.get(page_kind("list.html")), path, heading, shown, pager, number, tags_key)
         return [(f"site/{path}index.html", key)], make
 
     for number, chunk, path, pager in paginate(site.articles, config.posts_per_page, ""):
@@ -74,7 +80,8 @@ def site_outputs(site: Site, statics: list[Artifact]) -> Iterator[tuple[list[tup
         def make(path=path, template=template, media_type=media_type):
             body = render_template(env, template, **common, articles=site.articles, pages=listing)
             return [Artifact(f"site/{path}", body.encode("utf-8"), NAME, media_type, for_readers=False)]
-        key = cache.digest(base, path, [cache.article_digest(a) for a in site.articles], listing)
+        key = cache.digest(keys.get(page_kind(template)), path, [cache.article_digest(a) for a in site.articles],
+                           listing)
         yield [(f"site/{path}", key)], make
     for artifact in statics:
         yield [(artifact.path, artifact.sha256)], (lambda artifact=artifact: [artifact])
@@ -129,7 +136,8 @@ def article_outputs(context, index: int, article: Article) -> list[Artifact]:
 
 def page_key(context, index: int, article: Article) -> str:
     """What the article's page depends on (known without its body: see cache.article_digest)."""
-    return cache.digest(cache.current().keys.get(NAME), cache.article_digest(article), unit_inputs(context, index))
+    return cache.digest(cache.current().keys.get(page_kind("article.html")), cache.article_digest(article),
+                        unit_inputs(context, index))
 
 
 def _render_page(site, env, common, preview, article, newer, older) -> Artifact:
