@@ -13,7 +13,7 @@ from pipeline import units
 from pipeline.channels import CHANNELS, blog, feed, newsletter, social
 from pipeline.compliance.checker import Check, artifact_lookup, check_artifact
 from pipeline.compliance.exports import RECENT, check_exports
-from pipeline.compliance.report import render_report
+from pipeline.compliance.report import NAME as REPORT, PAGES as REPORT_PAGES, render_report
 from pipeline.compliance.rules import load_rules
 from pipeline.config import load_config
 from pipeline.errors import Finding, FindingList, PipelineError
@@ -123,11 +123,13 @@ def base_keys(root: Path, code: str) -> dict[str, str]:
     settings = [(root / name).read_bytes() if (root / name).is_file() else b"" for name in
                 ("content/site.yaml", "content/compliance.yaml")]
     keys = {"check": cache.digest("check", code, *settings), "markdown": cache.digest("markdown", code, settings[0])}
-    for name in [channel.NAME for channel in CHANNELS if channel is not blog] + ["report"]:
+    for name in [channel.NAME for channel in CHANNELS if channel is not blog]:
         keys[name] = cache.digest(name, code, *settings, cache.folder_digest(root / "templates" / name))
-    # The blog's pages each by the templates they can use (see templating.page_digests).
-    for page, folder_key in page_digests(root / "templates" / blog.NAME, blog.PAGES).items():
-        keys[blog.page_kind(page)] = cache.digest(blog.NAME, page, code, *settings, folder_key)
+    # The blog's pages and the report's page and sections each by the templates they can use
+    # (see templating.page_digests).
+    for name, pages in ((blog.NAME, blog.PAGES), (REPORT, REPORT_PAGES)):
+        for page, folder_key in page_digests(root / "templates" / name, pages).items():
+            keys[f"{name}:{page}"] = cache.digest(name, page, code, *settings, folder_key)
     return keys
 
 

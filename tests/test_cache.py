@@ -533,3 +533,29 @@ def test_a_page_template_depends_on_every_file_but_the_page_templates_it_does_no
     assert changed_by("sitemap.xml", "<urlset>  </urlset>") == set(pages)
     (folder / "list.html").write_text("{% broken")   # cannot be read: likewise
     assert changed_by("sitemap.xml", "<urlset>   </urlset>") == set(pages)
+
+
+def test_editing_the_report_page_template_renders_no_article_section_again(warm, monkeypatch):
+    from datetime import datetime
+
+    from pipeline import build
+    from pipeline.compliance import report
+    from pipeline.options import Options
+    sections = []
+    real = report.render
+
+    def render(env, name, **values):
+        if name == "article.html":
+            sections.append(values["entry"]["article"].slug)
+        return real(env, name, **values)
+
+    monkeypatch.setattr(report, "render", render)
+    now = Options(now=datetime.fromisoformat(NOW), jobs=1)
+    for name, expected in (("report.html", 0), ("article.html", 13)):
+        template = warm / "templates/report" / name
+        template.write_text(template.read_text() + "\n<!-- edited -->\n")
+        sections.clear()
+        build.run(warm, now, out=warm / "output")
+        assert len(sections) == expected, name
+        assert "<!-- edited -->" in (warm / "output/report.html").read_text()
+        assert tree(warm / "output") == cold(warm, warm.parent, f"report-{name}")

@@ -19,6 +19,8 @@ from pipeline.model import Artifact, Site
 from pipeline.templating import make_environment, render
 
 NAME = "report"
+PAGES = ("report.html", "article.html")   # the page, and each article's section
+SECTION = f"{NAME}:article.html"          # the build cache's base key of the sections
 
 
 def render_report(site: Site, findings: list[Finding], made: list, site_checks: list[Check],
@@ -63,13 +65,13 @@ def render_report(site: Site, findings: list[Finding], made: list, site_checks: 
         # Each article's section depends on nothing else: a rebuild renders only the changed ones.
         if records is None:
             shown = entry()
-            key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article), url, shown["channels"],
+            key = cache.digest(build_cache.keys.get(SECTION), cache.article_digest(article), url, shown["channels"],
                                shown["claims"], found_here)
             html = build_cache.memo(NAME, key, lambda e=shown: render(env, "article.html", entry=e))
             sections.append(zlib.compress(html.encode("utf-8"), 1))
         else:
             # everything the section shows: the article, its checks and claims, its findings
-            key = cache.digest(build_cache.keys.get(NAME), cache.article_digest(article), url, record.checks_digest,
+            key = cache.digest(build_cache.keys.get(SECTION), cache.article_digest(article), url, record.checks_digest,
                                extra[article.slug], marshal.dumps([f.fields() for f in found_here], 2))
             if records.section_keys.get(article.source) == key:
                 records.new_sections[article.source] = (key, None)
