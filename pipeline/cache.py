@@ -39,8 +39,13 @@ def folder_digest(folder: Path) -> str:
     """Every file's path and bytes below `folder`."""
     if not folder.is_dir():
         return digest("missing", str(folder.name))
-    return digest(*[(p.relative_to(folder).as_posix(), p.read_bytes()) for p in sorted(folder.rglob("*"))
-                    if p.is_file() and "__pycache__" not in p.parts])
+    return digest(*folder_files(folder))
+
+
+def folder_files(folder: Path) -> list[tuple[str, bytes]]:
+    """(posix path relative to `folder`, bytes) of every file below it, sorted; none if it is missing."""
+    return [(p.relative_to(folder).as_posix(), p.read_bytes()) for p in sorted(folder.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts]
 
 
 def code_digest() -> str:

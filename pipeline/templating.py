@@ -45,8 +45,7 @@ def page_digests(folder: Path, pages: tuple[str, ...]) -> dict[str, str]:
     include, import, found by Jinja's own analysis of the source, transitively). A template that
     names another only at run time, or cannot be read, depends on all of them. So editing the
     listing template renders no article page again, and the other way round."""
-    files = {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*"))
-             if path.is_file() and "__pycache__" not in path.parts} if folder.is_dir() else {}
+    files = dict(cache.folder_files(folder))
     parser = jinja2.Environment()
 
     def used(page: str) -> set[str] | None:

@@ -425,27 +425,42 @@ def test_after_a_template_edit_each_article_is_read_once_not_also_to_probe_the_c
     assert tree(warm / "output") == cold(warm, warm.parent, "template-read-once")
 
 
+def site_files_made(monkeypatch) -> list[str]:
+    """The paths of the site-wide files the builds from now on make (not adopt), in order."""
+    from pipeline import build
+    made = []
+    real = build._Sink.flush
+
+    def flush(self):
+        made.extend(artifact.path for artifact, *_ in self._batch)
+        return real(self)
+
+    monkeypatch.setattr(build._Sink, "flush", flush)
+    return made
+
+
+def report_sections_rendered(monkeypatch) -> list[str]:
+    """The slugs of the articles whose report section the builds from now on render."""
+    from pipeline.compliance import report
+    sections = []
+    real = report.render
+
+    def render(env, name, **values):
+        if name == "article.html":
+            sections.append(values["entry"]["article"].slug)
+        return real(env, name, **values)
+
+    monkeypatch.setattr(report, "render", render)
+    return sections
+
+
 def test_a_page_template_edit_makes_no_social_json_or_report_section_again(warm, monkeypatch):
     # Both show an article's posts or checks and claims, which a page template does not change.
     from datetime import datetime
 
     from pipeline import build
-    from pipeline.compliance import report
     from pipeline.options import Options
-    made, sections = [], []
-    real_flush, real_render = build._Sink.flush, report.render
-
-    def flush(self):
-        made.extend(artifact.path for artifact, *_ in self._batch)
-        return real_flush(self)
-
-    def render(env, name, **values):
-        if name == "article.html":
-            sections.append(values["entry"]["article"].slug)
-        return real_render(env, name, **values)
-
-    monkeypatch.setattr(build._Sink, "flush", flush)
-    monkeypatch.setattr(report, "render", render)
+    made, sections = site_files_made(monkeypatch), report_sections_rendered(monkeypatch)
     now = Options(now=datetime.fromisoformat(NOW), jobs=1)
     template = warm / "templates/blog/article.html"
     template.write_text(template.read_text().replace("</nav>", "</nav>\n<p>Edited template.</p>"))
@@ -467,14 +482,8 @@ def test_each_kind_of_blog_page_is_rendered_again_only_when_a_template_it_uses_c
 
     from pipeline import build, units
     from pipeline.options import Options
-    made, pages = [], []
-    real_flush, real_make = build._Sink.flush, units.make
-
-    def flush(self):
-        made.extend(artifact.path for artifact, *_ in self._batch)
-        return real_flush(self)
-
-    monkeypatch.setattr(build._Sink, "flush", flush)
+    made, pages = site_files_made(monkeypatch), []
+    real_make = units.make
     monkeypatch.setattr(units, "make", lambda context, index: pages.append(index) or real_make(context, index))
     now = Options(now=datetime.fromisoformat(NOW), jobs=1)
 
@@ -539,17 +548,8 @@ def test_editing_the_report_page_template_renders_no_article_section_again(warm,
     from datetime import datetime
 
     from pipeline import build
-    from pipeline.compliance import report
     from pipeline.options import Options
-    sections = []
-    real = report.render
-
-    def render(env, name, **values):
-        if name == "article.html":
-            sections.append(values["entry"]["article"].slug)
-        return real(env, name, **values)
-
-    monkeypatch.setattr(report, "render", render)
+    sections = report_sections_rendered(monkeypatch)
     now = Options(now=datetime.fromisoformat(NOW), jobs=1)
     for name, expected in (("report.html", 0), ("article.html", 13)):
         template = warm / "templates/report" / name
