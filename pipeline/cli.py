@@ -179,8 +179,8 @@ def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options:
     uptodate.save(obj.root, out, dict(
         key=key, now=result.site.now.timestamp(), timezone=result.site.config.timezone,
         clock_events=result.clock_events,
-        shown=uptodate.pack([f for f in result.findings if not f.is_error]), tally=tally,
-        articles=len(result.site.articles), files=tuple(counts.items())), inputs, started,
+        tally=tally, articles=len(result.site.articles), files=tuple(counts.items())),
+        [f for f in result.findings if not f.is_error], inputs, started,
         written=[a.path for a in result.artifacts] + [OUTPUT_MARKER])
     return len(result.site.articles), counts, tally
 

@@ -168,7 +168,8 @@ def load_articles(root: Path, config: SiteConfig, findings: FindingList, *, now:
     if records is not None:
         records.hits += loader.hits
     result = [a for a in articles if a is not None]
-    result.sort(key=lambda a: (a.date, a.slug), reverse=True)
+    # By instant (a float compares in one step; two aware datetimes ask their zones each time).
+    result.sort(key=lambda a: (a.date.timestamp(), a.slug), reverse=True)
     return result, hydrator
 
 

@@ -204,11 +204,13 @@ def load(root: Path, out: Path, key: str, now: datetime | None) -> Stamp | None:
     return stamp
 
 
-def save(root: Path, out: Path, stamp_fields: dict, entries: list, started_ns: int | None,
+def save(root: Path, out: Path, stamp_fields: dict, shown: list[Finding], entries: list, started_ns: int | None,
          written: list[str]) -> None:
-    """Record a successful build, unless an input changed while it ran (then the next one is full).
-    `written`: every file of the output tree, as the writer just left it (the tree is not walked
-    again: the writer removed whatever else its staging folder held)."""
+    """Record a successful build and the findings it printed, unless an input changed while it
+    ran or just before (then the next one is full, and nothing is packed: an edit saved right
+    before the build is the common case). `written`: every file of the output tree, as the writer
+    just left it (the tree is not walked again: the writer removed whatever else its staging
+    folder held)."""
     path = _stamp_path(root, out)
     path.unlink(missing_ok=True)
     if started_ns is None or any(len(e) == 5 and e[2] >= started_ns - RACY_NS for e in entries):
@@ -219,7 +221,8 @@ def save(root: Path, out: Path, stamp_fields: dict, entries: list, started_ns: i
     output = _stat_entries(out, tree_paths(written))
     if output is None:
         return
-    stamp = Stamp(inputs=inputs, output=_digest(output), output_paths=tuple(e[0] for e in output), **stamp_fields)
+    stamp = Stamp(inputs=inputs, output=_digest(output), output_paths=tuple(e[0] for e in output), shown=pack(shown),
+                  **stamp_fields)
     try:
         temporary = path.with_suffix(f".tmp-{os.getpid()}")
         temporary.write_bytes(pickle.dumps((FORMAT, stamp), protocol=pickle.HIGHEST_PROTOCOL))

@@ -240,7 +240,7 @@ def slots(site: Site, per_article: list[tuple[Article, tuple[str, ...]]]) -> dic
     times: dict[tuple[str, str], datetime] = {}
     taken: dict[str, set] = {}
     latest = max((site.config.social.offset(name) for name in site.config.social.platforms), default=timedelta(0))
-    for article, posted in sorted(per_article, key=lambda pair: (pair[0].date, pair[0].slug)):
+    for article, posted in sorted(per_article, key=lambda pair: (pair[0].date.timestamp(), pair[0].slug)):
         if article.date + latest + SLOT <= earliest:
             continue  # every slot rounds up by less than SLOT: all of its posts are past
         for name in posted:
