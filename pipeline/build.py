@@ -38,6 +38,10 @@ class BuildResult:
     computed: int = 0    # results computed afresh
     clock_events: tuple[float, ...] = ()     # publishing-clock readings (POSIX time) at which the output changes
     changes: Changes | None = None           # what the swap changed in the output folder, when written
+    written: dict | None = None              # then every file it holds (the marker aside) with its stat as
+                                             # left: path -> (size, mtime_ns, ctime_ns, inode)
+    written_folders: dict | None = None      # and every folder ("" the tree) -> (mtime_ns, ctime_ns), or
+                                             # None where the writer did not stamp it (see pipeline.trees)
 
 
 def load_site(root: Path, options: Options, findings: FindingList, dates: list | None = None,
@@ -173,11 +177,15 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
         sink.stream(*render_report(site, ordered, made, sink.checks, records if records.path is not None else None))
         give_back()
         changes = sink.staging.commit() if sink.staging is not None else None
+        written = {path: tuple(entry[1:]) for path, entry in sink.staging.staged.items()} \
+            if sink.staging is not None else None
+        folders = sink.staging.folders_left if sink.staging is not None else None
     except BaseException:
         if sink.staging is not None:
             sink.staging.abort()
         raise
-    return BuildResult(site, sink.artifacts, ordered, clock_events=clock_events(site, dates), changes=changes)
+    return BuildResult(site, sink.artifacts, ordered, clock_events=clock_events(site, dates), changes=changes,
+                       written=written, written_folders=folders)
 
 
 class _Sink:

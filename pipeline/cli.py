@@ -181,7 +181,7 @@ def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options:
         clock_events=result.clock_events,
         tally=tally, articles=len(result.site.articles), files=tuple(counts.items())),
         [f for f in result.findings if not f.is_error], inputs, started,
-        written=[a.path for a in result.artifacts] + [OUTPUT_MARKER])
+        written={**result.written, OUTPUT_MARKER: None}, folders=result.written_folders)
     return len(result.site.articles), counts, tally
 
 

@@ -546,6 +546,7 @@ class Staging:
         folders = {folder: stamp for folder, stamp in self.spare_folders.items() if folder not in touched}
         folders.update(trees.stamp_folders(os.fspath(out), touched, trees.fs_now(os.fspath(out.parent))))
         _write_manifest(out, self.staged, kept, {"current": folders, "spare": kept_folders})
+        self.folders_left = folders
         return Changes(tuple(sorted(self.added)), tuple(sorted(self.changed)),
                        tuple(sorted(self.old - self.staged.keys())))
 

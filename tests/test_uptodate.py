@@ -6,6 +6,7 @@ build's."""
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import time
 
@@ -193,3 +194,28 @@ def test_stamps_are_kept_per_output_folder(stamped, tmp_path):
     assert UP_TO_DATE in build(stamped).stderr
     assert tree(other) == tree(stamped / "output")
 
+
+
+def test_every_incremental_build_leaves_a_stamp_that_matches_its_output(stamped):
+    """The stamp takes each output file's stat from the writer instead of a stat of its own: after
+    builds that write, link from output/ and keep files of the spare tree, the next build must
+    still find the output exactly as stamped."""
+    edits = [
+        lambda: (stamped / "content/posts/hip.md").write_text(post("Hip Strength", "2026-06-01", "Edited once.")),
+        lambda: (stamped / "content/posts/hip.md").write_text(post("Hip Strength", "2026-06-01", "Edited twice.")),
+        lambda: (stamped / "content/posts/knee.md").unlink(),
+        lambda: (stamped / "templates/blog/article.html").write_text(
+            (stamped / "templates/blog/article.html").read_text() + "\n<!-- edited -->\n"),
+        lambda: (stamped / "content/posts/hip.md").write_text(post("Hip Strength", "2026-06-01", "Edited again.")),
+    ]
+    for edit in edits:
+        edit()
+        settle(stamped)
+        assert UP_TO_DATE not in build(stamped).stderr
+        (path,) = (stamped / ".pipeline").glob("uptodate-*")
+        _, stamp = pickle.loads(path.read_bytes())
+        # every folder and file of the tree as it is (the folders from the writer's stamps)
+        out = stamped / "output"
+        assert sorted(stamp.output_paths) == sorted(
+            ["./"] + [p.relative_to(out).as_posix() + ("/" if p.is_dir() else "") for p in out.rglob("*")])
+        assert UP_TO_DATE in build(stamped).stderr
