@@ -23,6 +23,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -70,8 +71,12 @@ def ours(posts: int) -> Path:
 
 
 def touch_one(posts_dir: Path, run: int) -> None:
+    """Edit one article, then wait as an author does between saving and building: a file saved
+    within a second before a build is not trusted by the next one, so a build started at once
+    saves no up-to-date stamp (see pipeline/uptodate.py) and would time less than an author sees."""
     first = sorted(posts_dir.glob("*.md"))[0]
     first.write_text(first.read_text("utf-8") + f"\nEdited in run {run}.\n", "utf-8")
+    time.sleep(1.5)
 
 
 TEMPLATE_EDIT = ("templates/blog/article.html", "</nav>\n{% endblock %}")
