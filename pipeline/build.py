@@ -21,7 +21,7 @@ from pipeline.links import check_links
 from pipeline.memory import give_back, no_collection, quieter_collector
 from pipeline.model import Artifact, Site, SiteConfig, Tag
 from pipeline.options import Options
-from pipeline.parallel import imap_ordered, jobs, map_ordered, set_jobs
+from pipeline.parallel import Background, imap_ordered, jobs, map_ordered, set_jobs
 from pipeline.records import OutputRecord, Records, UnitRecord, described, output
 from pipeline.sources import load_articles
 from pipeline.templating import page_digests
@@ -151,6 +151,9 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
     with no_collection():
         staging = Staging(out, root, last) if out is not None else None
     sink = _Sink(site, staging, records)
+    # The publishing clock's events (every article's date, post slots and first week: 0.1 s at
+    # 5,000 articles) depend on nothing else: made in a forked process while this one builds.
+    clock = Background(lambda: clock_events(site, dates), fork=jobs() > 1)
     try:
         report(STAGES[1], 1, len(STAGES))
         statics = blog.static_files(root)
@@ -181,10 +184,11 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
             if sink.staging is not None else None
         folders = sink.staging.folders_left if sink.staging is not None else None
     except BaseException:
+        clock.close()
         if sink.staging is not None:
             sink.staging.abort()
         raise
-    return BuildResult(site, sink.artifacts, ordered, clock_events=clock_events(site, dates), changes=changes,
+    return BuildResult(site, sink.artifacts, ordered, clock_events=clock.result(), changes=changes,
                        written=written, written_folders=folders)
 
 

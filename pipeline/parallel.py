@@ -6,8 +6,12 @@ small inputs, or where fork is unavailable."""
 
 from __future__ import annotations
 
+import gc
+import marshal
 import multiprocessing
 import os
+import signal
+import tempfile
 from typing import Callable, Iterator, Sequence, TypeVar
 
 from pipeline import cache
@@ -167,3 +171,69 @@ def _run_chunk(indexes: list[int]):
         return "ok", results, cache.current().take()
     except PipelineError as exc:  # exceptions with findings do not survive pickling: send the findings
         return "error", exc.findings, cache.current().take()
+
+
+class Background:
+    """A value computed in a forked process while this one goes on (a survey of the output trees,
+    the publishing clock's events): `result()` waits for it. The value must be marshallable. In
+    this process instead, when `result()` is called, if `fork` is false or unavailable or the
+    child fails; `close()` stops a child whose answer is not wanted (a build that failed)."""
+
+    def __init__(self, compute: Callable[[], object], fork: bool = True):
+        self.compute = compute
+        self._child: int | None = None
+        self._answer = None
+        if fork and hasattr(os, "fork"):
+            self._start()
+
+    def _start(self) -> None:
+        try:
+            answer = tempfile.TemporaryFile()
+        except OSError:
+            return
+        try:
+            pid = os.fork()
+        except OSError:
+            answer.close()
+            return
+        if pid == 0:   # the child: compute, write, and leave without running anything of the parent's
+            code = 1
+            try:
+                gc.disable()
+                data = memoryview(marshal.dumps(self.compute()))
+                while data:   # a write to a file may take fewer bytes than given
+                    data = data[os.write(answer.fileno(), data):]
+                code = 0
+            finally:
+                os._exit(code)
+        self._child, self._answer = pid, answer
+
+    @property
+    def forked(self) -> bool:
+        return self._child is not None
+
+    def result(self):
+        if self._child is not None:
+            try:
+                _, status = os.waitpid(self._child, 0)
+                self._child = None
+                if os.waitstatus_to_exitcode(status) == 0:
+                    self._answer.seek(0)
+                    return marshal.loads(self._answer.read())
+            except (OSError, EOFError, ValueError, TypeError):
+                pass
+            finally:
+                self.close()
+        return self.compute()
+
+    def close(self) -> None:
+        if self._child is not None:
+            try:
+                os.kill(self._child, signal.SIGKILL)
+                os.waitpid(self._child, 0)
+            except OSError:
+                pass
+            self._child = None
+        if self._answer is not None:
+            self._answer.close()
+            self._answer = None

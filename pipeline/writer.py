@@ -4,14 +4,11 @@ leaves the previous output as it was."""
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import marshal
 import os
 import shutil
-import signal
 import sys
-import tempfile
 import unicodedata
 from stat import S_ISREG
 from collections import deque
@@ -21,6 +18,7 @@ from pathlib import Path
 
 from pipeline import trees
 from pipeline.memory import fewer_malloc_arenas
+from pipeline.parallel import Background
 from pipeline.errors import Finding, Location, PipelineError
 from pipeline.model import Artifact
 
@@ -235,15 +233,29 @@ class LastOutput:
         self.current, self.spare_entries, self.stamps = _read_manifest(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         self.now = trees.fs_now(os.fspath(out.parent))
-        self._child: int | None = None
-        self._answer = None
-        if background and hasattr(os, "fork"):
-            self._start()
+        # The survey as what differs from the manifest (see _survey_parts), made in a forked
+        # process when `background`, else here when asked for.
+        self._background = Background(self._parts, fork=background)
+
+    @property
+    def forked(self) -> bool:
+        return self._background.forked
 
     def surveys(self) -> tuple[trees.Survey, trees.Survey | None]:
         """The surveys of output/ and of the spare tree (None: no spare tree to build on)."""
-        answer = self._collect()
-        return answer if answer is not None else self._survey()
+        if not self._background.forked:
+            return self._survey()
+        parts = self._background.result()   # (made here should the process fail)
+        bases = [(self.current, self.stamps.get("current")), (self.spare_entries, self.stamps.get("spare"))]
+        surveys = [_survey_of(part, *base) for part, base in zip(parts, bases)]
+        return surveys[0], (surveys[1] if len(surveys) > 1 else None)
+
+    def _parts(self) -> list:
+        old, spare = self._survey()
+        parts = [_survey_parts(old, self.current, self.stamps.get("current"))]
+        if spare is not None:
+            parts.append(_survey_parts(spare, self.spare_entries, self.stamps.get("spare")))
+        return parts
 
     def _survey(self) -> tuple[trees.Survey, trees.Survey | None]:
         out, current, spare_entries = self.out, self.current, self.spare_entries
@@ -258,65 +270,9 @@ class LastOutput:
         vouched = {path for path in old.same if spare_entries.get(path) == current[path]}
         return old, _survey(spare, spare_entries, self.stamps.get("spare"), self.now, vouched)
 
-    def _start(self) -> None:
-        """Fork the process that surveys; it writes its answer (marshalled) to a temporary file."""
-        try:
-            answer = tempfile.TemporaryFile()
-        except OSError:
-            return
-        try:
-            pid = os.fork()
-        except OSError:
-            answer.close()
-            return
-        if pid == 0:   # the child: survey, write, and leave without running anything of the parent's
-            code = 1
-            try:
-                gc.disable()
-                old, spare = self._survey()
-                parts = [_survey_parts(old, self.current, self.stamps.get("current"))]
-                if spare is not None:
-                    parts.append(_survey_parts(spare, self.spare_entries, self.stamps.get("spare")))
-                data = memoryview(marshal.dumps(parts))
-                while data:   # a write to a file may take fewer bytes than given
-                    data = data[os.write(answer.fileno(), data):]
-                code = 0
-            finally:
-                os._exit(code)
-        self._child, self._answer = pid, answer
-
-    def _collect(self) -> tuple[trees.Survey, trees.Survey | None] | None:
-        """The forked process's surveys; None if there is none or it failed."""
-        if self._child is None:
-            return None
-        try:
-            _, status = os.waitpid(self._child, 0)
-            self._child = None
-            if os.waitstatus_to_exitcode(status) != 0:
-                return None
-            answer = self._answer
-            answer.seek(0)
-            parts = marshal.loads(answer.read())
-            bases = [(self.current, self.stamps.get("current")), (self.spare_entries, self.stamps.get("spare"))]
-            surveys = [_survey_of(part, *base) for part, base in zip(parts, bases)]
-        except (OSError, EOFError, ValueError, TypeError):
-            return None
-        finally:
-            self.close()
-        return surveys[0], (surveys[1] if len(surveys) > 1 else None)
-
     def close(self) -> None:
         """Stop and reap the forked process if its answer is not wanted (a build that failed)."""
-        if self._child is not None:
-            try:
-                os.kill(self._child, signal.SIGKILL)
-                os.waitpid(self._child, 0)
-            except OSError:
-                pass
-            self._child = None
-        if self._answer is not None:
-            self._answer.close()
-            self._answer = None
+        self._background.close()
 
 
 def _survey_parts(found: trees.Survey, entries: dict, stamps: dict | None) -> tuple:
@@ -446,19 +402,25 @@ class Staging:
         """Stage outputs ((path, sha256, channel, ...), see records.Output) written by an earlier
         build, without their content: all of them when holds() says each one's bytes are on disk,
         else none (returns False). (Runs for every file of an unchanged site.)"""
-        holds = self.holds
-        if not all(holds(output[0], output[1]) for output in outputs):
-            return False
         spare_same, spare_entries, staged = self.spare_same, self.spare_entries, self.staged
-        old_same, current, problems_at = self.old_same, self.current, self.paths.problems_at
+        old_same, current, problems_at, holds = self.old_same, self.current, self.paths.problems_at, self.holds
+        settled = set()   # unchanged, and already right in the spare tree (nearly every file of a rebuild)
+        for output in outputs:
+            path, digest = output[0], output[1]
+            spare_entry = spare_entries.get(path)
+            if spare_entry and spare_entry[0] == digest and path in spare_same and path in old_same \
+                    and current[path][0] == digest:
+                settled.add(path)
+            elif not holds(path, digest):
+                return False
         for output in outputs:
             path, digest = output[0], output[1]
             problems = problems_at(path, output[2])
             if problems:
                 self.abort()
                 raise PipelineError(problems)
-            if path in spare_same and path in old_same and spare_entries[path][0] == digest == current[path][0]:
-                staged[path] = spare_entries[path]   # unchanged, and already right in the spare tree
+            if path in settled:
+                staged[path] = spare_entries[path]
                 continue
             try:
                 self._stage(path, digest, None)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import time
+
+import pytest
 
 from conftest import cli, make_project, post, tree
 
@@ -67,3 +70,29 @@ def test_one_pool_serves_every_window_and_results_come_in_order_with_failures_ra
     assert [value[0] for value in got] == expected and {value[1] for value in got} == {"ctx"}
     assert {value[2] for value in got} - {os.getpid()}   # computed in workers
     assert [f.path for f in raised.value.findings] == ["item113", "item13", "item213"]
+
+
+def test_a_background_value_comes_from_a_forked_process_or_else_from_this_one(monkeypatch):
+    from pipeline.parallel import Background
+
+    parent = os.getpid()
+    where = Background(lambda: ("made in", os.getpid()))
+    assert where.forked
+    assert where.result()[1] != parent and not where.forked
+    assert Background(lambda: ("made in", os.getpid()), fork=False).result() == ("made in", parent)
+
+    def fails_in_the_child():
+        if os.getpid() != parent:
+            raise RuntimeError("the process fails")
+        return "made here"
+
+    failing = Background(fails_in_the_child)
+    child = failing._child
+    assert failing.result() == "made here"
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child, os.WNOHANG)   # reaped
+    unwanted = Background(lambda: time.sleep(60))
+    child = unwanted._child
+    unwanted.close()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child, os.WNOHANG)

@@ -167,11 +167,11 @@ def test_the_survey_made_by_a_forked_process_equals_the_one_made_in_process(tmp_
         assert build(project).exit_code == 0
     TREE_CHANGES[change](project)
     forked = LastOutput(project / "output", project, background=True)
-    assert forked._child is not None
+    assert forked.forked
     here = LastOutput(project / "output", project)
-    assert here._child is None
+    assert not here.forked
     answers = [last.surveys() for last in (forked, here)]
-    assert forked._child is None and forked._answer is None   # reaped, answer closed
+    assert not forked.forked   # reaped
     (out_a, spare_a), (out_b, spare_b) = answers
     assert (out_a.files, out_a.same, out_a.folders) == (out_b.files, out_b.same, out_b.folders)
     assert (spare_a is None) == (spare_b is None)
@@ -191,22 +191,24 @@ def test_a_survey_process_that_fails_or_is_not_wanted_is_reaped_and_the_build_su
     for _ in range(2):
         assert build(project).exit_code == 0
     parent, real = os.getpid(), writer.LastOutput._survey
+    here = []
 
     def fails_in_the_child(self):
         if os.getpid() != parent:
             raise RuntimeError("the survey process fails")
+        here.append(self)
         return real(self)
 
     monkeypatch.setattr(writer.LastOutput, "_survey", fails_in_the_child)
     last = writer.LastOutput(project / "output", project, background=True)
-    child = last._child
-    assert last._collect() is None   # the process failed: no answer
+    child = last._background._child
+    old, spare = last.surveys()      # the process failed: surveyed here instead
+    assert here == [last]
+    assert old.same == set(last.current) and spare.same == known(last.spare_entries)
     with pytest.raises(ChildProcessError):
         os.waitpid(child, os.WNOHANG)   # and it was reaped
-    old, spare = last.surveys()      # surveyed here instead
-    assert old.same == set(last.current) and spare.same == known(last.spare_entries)
     unwanted = writer.LastOutput(project / "output", project, background=True)
-    child = unwanted._child
+    child = unwanted._background._child
     unwanted.close()
     with pytest.raises(ChildProcessError):
         os.waitpid(child, os.WNOHANG)
