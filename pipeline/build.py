@@ -177,7 +177,16 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
             findings.items = [_strict(f) for f in findings.items]
         findings.raise_if_errors()
         ordered = sorted(findings.items, key=Finding.sort_key)
-        sink.stream(*render_report(site, ordered, made, sink.checks, records if records.path is not None else None))
+        kept = records if records.path is not None else None
+        last_report = sink.staging.open_last("report.html", records.layout_sha) \
+            if sink.staging is not None and kept is not None else None
+        try:
+            sink.stream(*render_report(site, ordered, made, sink.checks, kept, last_report))
+        finally:
+            if last_report is not None:
+                last_report.close()
+        if sink.staging is not None:
+            records.new_layout_sha = sink.staging.staged["report.html"][0]
         give_back()
         changes = sink.staging.commit() if sink.staging is not None else None
         written = {path: tuple(entry[1:]) for path, entry in sink.staging.staged.items()} \

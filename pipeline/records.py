@@ -36,12 +36,13 @@ from pipeline.cache import digest
 from pipeline.errors import Finding
 from pipeline.model import Article, Artifact
 
-FORMAT = "12"
+FORMAT = "13"
 _TABLES = {
     "sources": "name TEXT PRIMARY KEY, data BLOB",
     "units": "name TEXT PRIMARY KEY, key TEXT, head BLOB, details BLOB",
     "outputs": "name TEXT PRIMARY KEY, data BLOB",
     "sections": "name TEXT PRIMARY KEY, key TEXT, html BLOB",
+    "layout": "name TEXT PRIMARY KEY, sha TEXT, data BLOB",   # where each section is in report.html
 }
 
 @dataclass(frozen=True)
@@ -128,6 +129,15 @@ def _head(record: UnitRecord) -> bytes:
                           record.platforms, record.cache_keys, record.checks_digest, record.posts_digest), 4)
 
 
+_PLAIN = b"\x00"   # a source row that starts with it is marshalled plain values (sources.encode_record);
+                   # else a pickle (whose first byte is its protocol marker, 0x80)
+
+
+def _source_row(record: SourceRecord, encode, dumps) -> bytes:
+    plain = encode(record)
+    return _PLAIN + plain if plain is not None else dumps(record)
+
+
 class _Unpickler(pickle.Unpickler):
     """Classes looked up once: the stock find_class imports the module again for every row, and a
     source record names five classes (a quarter of reading 5,000 of them)."""
@@ -161,6 +171,12 @@ class Records:
         self.new_units: dict[str, UnitRecord] = {}
         self.new_outputs: dict[str, OutputRecord] = {}
         self.new_sections: dict[str, tuple[str, bytes | None]] = {}   # None: the last build's html
+        # Where each article's section is in the report the last build wrote (source -> (start,
+        # size)) and that report's sha256; this build's, once its report is written.
+        self.layout: dict[str, tuple[int, int]] = {}
+        self.layout_sha = ""
+        self.new_layout: dict[str, tuple[int, int]] | None = None
+        self.new_layout_sha = ""
         self.hits = 0   # records used
         self._connection: sqlite3.Connection | None = None
         self._damaged = False
@@ -182,7 +198,9 @@ class Records:
             self.close()   # another version's or other code's: not used, replaced on save
             return
         loads = _loads
-        self.sources = {name: loads(data) for name, data in connection.execute("SELECT name, data FROM sources")}
+        from pipeline.sources import decode_record   # (sources imports this module)
+        self.sources = {name: decode_record(data[1:]) if data[:1] == _PLAIN else loads(data)
+                        for name, data in connection.execute("SELECT name, data FROM sources")}
         from_fields = Finding.from_fields
         for name, key, head in connection.execute("SELECT name, key, head FROM units"):
             outputs, findings, counts, platforms, cache_keys, checks_digest, posts_digest = marshal.loads(head)
@@ -190,6 +208,8 @@ class Records:
                                           counts, platforms, cache_keys, checks_digest, posts_digest)
         self.outputs = {name: loads(data) for name, data in connection.execute("SELECT name, data FROM outputs")}
         self.section_keys = dict(connection.execute("SELECT name, key FROM sections"))
+        for sha, data in connection.execute("SELECT sha, data FROM layout WHERE name = 'report.html'"):
+            self.layout_sha, self.layout = sha, marshal.loads(data)
         for table in (self.sources, self.units, self.outputs):
             if not all(isinstance(value, (SourceRecord, UnitRecord, OutputRecord)) for value in table.values()):
                 raise ValueError("not build records")
@@ -252,8 +272,16 @@ class Records:
             if table == "units":   # rows are encoded as they are written: a cold build never holds them all
                 connection.executemany("INSERT OR REPLACE INTO units VALUES (?, ?, ?, ?)", (
                     (name, record.key, _head(record), record.details) for name, record in made))
+            elif table == "sources":
+                from pipeline.sources import encode_record
+                connection.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?)", (
+                    (name, _source_row(record, encode_record, dumps)) for name, record in made))
             else:
                 connection.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)",
                                        ((name, dumps(record)) for name, record in made))
+        connection.execute("DELETE FROM layout")
+        if self.new_layout is not None and self.new_layout_sha:
+            connection.execute("INSERT INTO layout VALUES ('report.html', ?, ?)",
+                               (self.new_layout_sha, marshal.dumps(self.new_layout)))
         connection.executemany("INSERT OR REPLACE INTO sections VALUES (?, ?, ?)", (
             (name, key, html) for name, (key, html) in self.new_sections.items() if html is not None))

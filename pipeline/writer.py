@@ -398,6 +398,22 @@ class Staging:
         same.add(path)
         return True
 
+    def open_last(self, path: str, digest: str):
+        """The file `path` of output/ opened for reading, if it is the one the last build wrote
+        with bytes of hash `digest` (as the manifest says and the survey and a stat of the open
+        file confirm); else None."""
+        entry = self.current.get(path)
+        if not digest or path not in self.old_same or not entry or entry[0] != digest:
+            return None
+        try:
+            handle = open(os.open(os.path.join(self.out, path), os.O_RDONLY | os.O_NOFOLLOW), "rb")
+        except OSError:
+            return None
+        if tuple(_stat_of(os.fstat(handle.fileno()))) != tuple(entry[1:]):
+            handle.close()
+            return None
+        return handle
+
     def adopt_all(self, outputs) -> bool:
         """Stage outputs ((path, sha256, channel, ...), see records.Output) written by an earlier
         build, without their content: all of them when holds() says each one's bytes are on disk,

@@ -559,3 +559,93 @@ def test_editing_the_report_page_template_renders_no_article_section_again(warm,
         assert len(sections) == expected, name
         assert "<!-- edited -->" in (warm / "output/report.html").read_text()
         assert tree(warm / "output") == cold(warm, warm.parent, f"report-{name}")
+
+
+def test_source_records_are_stored_as_plain_values_and_read_back_as_they_were_made(tmp_path):
+    """Source records are marshalled plain values (faster to read than pickles): every kind of
+    front matter value comes back the same, time zones included; a value with no plain form is
+    pickled instead."""
+    import pickle
+    from datetime import datetime, timedelta, tzinfo
+
+    from dataclasses import replace
+
+    from pipeline.build import load_site
+    from pipeline.errors import FindingList
+    from pipeline.options import Options
+    from pipeline.records import Records, _loads
+    from pipeline.sources import decode_record, encode_record
+
+    evidence = ("\n  - citation: 10.2519/jospt.2017.7096\n    title: A review\n    supports: [claim-pain-relief]")
+    accept = "\n  - rule: claim-best\n    reason: Compares two of our own programs."
+    project = make_project(tmp_path / "p", {
+        "full.md": post("Full", "2026-05-01T09:30:00-05:00", "Which plan is best? Dry needling may help with pain relief.",
+                        tags="[knee, Dry Needling]", updated="2026-05-03", author="Sam Lee, PT",
+                        summary="A summary.", evidence=evidence, reviewed_by="Dr. Ann Roe, DPT",
+                        reviewed_on="2026-05-02", accept=accept, image="/img/knee.png", image_alt="A knee",
+                        newsletter="{subject: 'June: hips', preheader: 'Three exercises'}",
+                        social="{x: Our own words.}"),
+        "zoned.md": post("Zoned", "2026-06-01T08:00", "Local time in the site's zone."),
+        "draft.md": post("Draft", "2026-06-02", "Not yet.", draft="true"),
+    }, files={"content/static/img/knee.png": b"\x89PNG\r\n\x1a\n"})
+    build_into(project, project / "output")
+    rows = sql(project / ".pipeline" / "records.sqlite", "SELECT name, data FROM sources")
+    assert len(rows) == 3 and all(data[:1] == b"\x00" for _, data in rows)
+    # The records as this build makes them (in process, with nothing to read): each read back
+    # from its row has every value it was made with (times with their zones: repr shows them).
+    made = Records(None, "")
+    load_site(project, Options(now=datetime(2026, 11, 24, 12, 0)), FindingList(), [], made)
+    assert made.new_sources.keys() == dict(rows).keys()
+    unkeyed = dict(stat=None, key="", convert_key="", context="")   # (keyed by the build's settings)
+    for name, data in rows:
+        record, fresh = decode_record(data[1:]), made.new_sources[name]
+        assert repr(replace(record, **unkeyed)) == repr(replace(fresh, **unkeyed))
+        assert record.digest == fresh.digest and (record.article is None) == (fresh.article is None)
+        assert repr(decode_record(encode_record(fresh))) == repr(fresh)
+        assert repr(record) == repr(_loads(pickle.dumps(record)))   # and pickles as it would have
+    zoned = decode_record(dict(rows)["content/posts/zoned.md"][1:])
+    assert type(zoned.article.date.tzinfo).__name__ == "ZoneInfo"
+    full = decode_record(dict(rows)["content/posts/full.md"][1:])
+    assert full.article.date.utcoffset() == timedelta(hours=-5) and full.article.evidence[0].supports == (
+        "claim-pain-relief",) and full.article.accept[0].rule == "claim-best"
+    assert full.article.social == (("x", "Our own words."),) and full.article.reviewed_on is not None
+
+    class Odd(tzinfo):
+        def utcoffset(self, moment):
+            return timedelta(hours=1)
+
+    odd = type(full)(**{**vars(full), "parsed": type(full.parsed)(**{
+        **vars(full.parsed), "date": datetime(2026, 5, 1, tzinfo=Odd())})})
+    assert encode_record(odd) is None   # no plain form: the row is a pickle
+
+
+def test_unchanged_report_sections_are_copied_from_the_last_report_or_else_from_the_records(warm, tmp_path,
+                                                                                            monkeypatch):
+    """A section whose article and findings are unchanged is read from the report the last build
+    wrote, where the records place it; if that report is not as written (edited by hand, gone),
+    from the records. Either way the report equals a cold build's."""
+    from pipeline.records import Records
+
+    unpacked = []
+    real = Records.section
+
+    def section(self, name):
+        unpacked.append(name)
+        return real(self, name)
+
+    monkeypatch.setattr(Records, "section", section)
+    rendered = report_sections_rendered(monkeypatch)
+    report = warm / "output/report.html"
+    damage = {"copied": lambda: None,
+              "unpacked": lambda: report.write_bytes(report.read_bytes().replace(b"Article 5", b"Article X")),
+              "gone": report.unlink}
+    for run, (name, damage_by_hand) in enumerate(damage.items()):
+        damage_by_hand()
+        (warm / "content/posts/p03.md").write_text(post("Article 3", "2026-03-04", f"Body {run}.", tags="[knee]"))
+        rendered.clear()
+        unpacked.clear()
+        build_into(warm, warm / "output")
+        assert rendered == ["article-3"]
+        # the twelve others from the last report, or else from the records
+        assert len(unpacked) == (0 if name == "copied" else 12)
+        assert tree(warm / "output") == cold(warm, tmp_path, name)

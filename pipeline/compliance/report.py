@@ -4,6 +4,7 @@ required and found, the health claims with their evidence, and every finding, ac
 from __future__ import annotations
 
 import marshal
+import os
 import re
 import zlib
 from collections import defaultdict
@@ -24,14 +25,16 @@ SECTION = f"{NAME}:article.html"          # the build cache's base key of the se
 
 
 def render_report(site: Site, findings: list[Finding], made: list, site_checks: list[Check],
-                  records=None) -> tuple[Artifact, Iterator[bytes]]:
+                  records=None, last=None) -> tuple[Artifact, Iterator[bytes]]:
     """`made`: per article of site.articles, its records.UnitRecord (its own outputs' checks and
     its claims); `site_checks`: the checks of the site-wide outputs. `records` (pipeline.records.
     Records): the last build's article sections and where this build's go, so a section whose
-    article and findings are unchanged is neither unpacked nor rendered, only copied into place;
-    without, sections come from the build cache. Returns the artifact without its content and the
-    content in pieces, to be written (or joined) one piece at a time: the report of 5,000 articles
-    is about 20 MB."""
+    article and findings are unchanged is neither unpacked nor rendered, only copied into place
+    (from `last`, the last build's report.html opened for reading, at the place the records'
+    layout says, when given; else from the records); without, sections come from the build cache.
+    Returns the artifact without its content and the content in pieces, to be written (or joined)
+    one piece at a time: the report of 5,000 articles is about 20 MB. As the pieces are written,
+    records.new_layout gets where each section is in them."""
     env = make_environment(Path(site.root), NAME)
     extra = defaultdict(list)
     sitewide = defaultdict(list)
@@ -68,18 +71,18 @@ def render_report(site: Site, findings: list[Finding], made: list, site_checks: 
             key = cache.digest(build_cache.keys.get(SECTION), cache.article_digest(article), url, shown["channels"],
                                shown["claims"], found_here)
             html = build_cache.memo(NAME, key, lambda e=shown: render(env, "article.html", entry=e))
-            sections.append(zlib.compress(html.encode("utf-8"), 1))
+            sections.append((article.source, zlib.compress(html.encode("utf-8"), 1)))
         else:
             # everything the section shows: the article, its checks and claims, its findings
             key = cache.digest(build_cache.keys.get(SECTION), cache.article_digest(article), url, record.checks_digest,
                                extra[article.slug], marshal.dumps([f.fields() for f in found_here], 2))
             if records.section_keys.get(article.source) == key:
                 records.new_sections[article.source] = (key, None)
-                sections.append((article.source,))
+                sections.append((article.source, None))
             else:
                 html = zlib.compress(render(env, "article.html", entry=entry()).encode("utf-8"), 1)
                 records.new_sections[article.source] = (key, html)
-                sections.append(html)
+                sections.append((article.source, html))
         # The page is rendered around a numbered marker per section; sections are spliced in as
         # bytes (a report of thousands of articles is never held twice as text).
         articles.append({"article": article, "html": Markup(f"\x00{len(articles)}\x00")})
@@ -97,13 +100,32 @@ def render_report(site: Site, findings: list[Finding], made: list, site_checks: 
     page = render(env, "report.html", site=site.config, built=site.build_time, articles=articles,
                   sitewide=dict(sorted(sitewide.items())), other=other, totals=totals, rules=site.rules)
 
+    layout = records.layout if records is not None and last is not None else {}
+    placed: dict = {}
+
+    def kept(source: str) -> bytes:
+        """A section the last build made: read from its report where the layout places it (a
+        read of a few KB), else unpacked from the records."""
+        where = layout.get(source)
+        if where is not None:
+            data = os.pread(last.fileno(), where[1], where[0])
+            if len(data) == where[1]:
+                return data
+        return zlib.decompress(records.section(source))
+
     def pieces() -> Iterator[bytes]:
+        at = 0
         for index, piece in enumerate(_MARKER.split(page)):   # text, section number, text, ...
             if index % 2 == 0:
-                yield piece.encode("utf-8")
+                data = piece.encode("utf-8")
             else:
-                section = sections[int(piece)]
-                yield zlib.decompress(records.section(section[0]) if isinstance(section, tuple) else section)
+                source, html = sections[int(piece)]
+                data = kept(source) if html is None else zlib.decompress(html)
+                placed[source] = (at, len(data))
+            at += len(data)
+            yield data
+        if records is not None:
+            records.new_layout = placed
 
     return Artifact("report.html", b"", NAME, "text/html", for_readers=False), pieces()
 
