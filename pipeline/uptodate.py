@@ -228,11 +228,13 @@ def save(root: Path, out: Path, stamp_fields: dict, shown: list[Finding], entrie
     if _digest(input_entries(root)) != inputs:
         return
     if folders is None:
-        paths, known = tree_paths(written), written
-    else:
+        output = _stat_entries(out, tree_paths(written), written)
+    else:   # what the writer had, as _stat_entries makes it (44,000 entries at 5,000 articles)
         named = {folder + "/" if folder else "./": stamp for folder, stamp in folders.items()}
-        paths, known = list(named) + list(written), {**named, **written}
-    output = _stat_entries(out, paths, known)
+        output = _stat_entries(out, [path for path, stat in {**named, **written}.items() if stat is None])
+        if output is not None:
+            output += [(path, *stat) for path, stat in written.items() if stat is not None]
+            output += [(path, "folder", *stamp) for path, stamp in named.items() if stamp is not None]
     if output is None:
         return
     stamp = Stamp(inputs=inputs, output=_digest(output), output_paths=tuple(e[0] for e in output), shown=pack(shown),
