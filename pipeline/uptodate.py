@@ -16,14 +16,16 @@ import marshal
 import os
 import pickle
 import sys
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipeline.errors import Finding
 
-FORMAT = 8
+FORMAT = 9
 RACY_NS = 1_000_000_000   # inputs modified this close to the start of a build are not trusted
 
 
@@ -38,7 +40,8 @@ class Stamp:
     now: float                        # the publishing clock it used (POSIX time)
     timezone: str                     # the site's, for a --now without one
     clock_events: tuple[float, ...]   # clock readings at which the output changes (POSIX time)
-    shown: bytes                      # the findings it printed (warnings: it succeeded), packed
+    shown: bytes                      # the findings it printed (warnings: it succeeded), packed (kept
+                                      # after the pickled stamp in its file)
     tally: str                        # the summary's count of them
     articles: int
     files: tuple[tuple[str, int], ...]  # files per channel, in order
@@ -146,26 +149,35 @@ def code_key(root: Path, options: tuple) -> str:
     return _digest(entries)
 
 
-def pack(findings: list[Finding]) -> bytes:
-    """Findings as their fields (Finding.fields), marshalled a thousand at a time: a build's
-    thousands of warnings are never held twice, and are formatted only if a later up-to-date build
-    shows them (at 5,000 articles formatting the corpus's 28,000 warnings took 0.3 s). Not
-    compressed: compressing those 28,000 (13 MB) took as long as marshalling them, on every build
-    that saves a stamp."""
-    chunks = []
+def packed(findings: list[Finding]) -> Iterator[bytes]:
+    """Findings as their fields (Finding.fields), marshalled a thousand at a time, each chunk
+    with its length, to be written one by one after the stamp: a build's thousands of warnings
+    are never held twice, and are formatted only if a later up-to-date build shows them (at 5,000
+    articles formatting the corpus's 28,000 warnings took 0.3 s). Not compressed: compressing
+    those 28,000 (13 MB) took as long as marshalling them, on every build that saves a stamp."""
     for start in range(0, len(findings), 1024):
         data = marshal.dumps([f.fields() for f in findings[start:start + 1024]])
-        chunks.append(len(data).to_bytes(4, "little") + data)   # each chunk with its length
-    return b"".join(chunks)
+        yield len(data).to_bytes(4, "little") + zlib.crc32(data).to_bytes(4, "little") + data
+
+
+def _chunks(packed: bytes) -> list[memoryview] | None:
+    """The chunks of packed findings, each checked against its length and CRC; None if damaged."""
+    data, chunks, at = memoryview(packed), [], 0
+    while at < len(data):
+        size, crc = int.from_bytes(data[at:at + 4], "little"), int.from_bytes(data[at + 4:at + 8], "little")
+        chunk = data[at + 8:at + 8 + size]
+        if len(chunk) != size or zlib.crc32(chunk) != crc:
+            return None
+        chunks.append(chunk)
+        at += 8 + size
+    return chunks
 
 
 def unpack(packed: bytes) -> list[Finding]:
-    data = memoryview(packed)
-    findings, at = [], 0
-    while at < len(data):
-        size = int.from_bytes(data[at:at + 4], "little")
-        findings += map(Finding.from_fields, marshal.loads(data[at + 4:at + 4 + size]))
-        at += 4 + size
+    """The findings packed by `packed` (checked by load)."""
+    findings: list[Finding] = []
+    for chunk in _chunks(packed) or ():
+        findings += map(Finding.from_fields, marshal.loads(chunk))
     return findings
 
 
@@ -189,25 +201,36 @@ def load(root: Path, out: Path, key: str, now: datetime | None) -> Stamp | None:
     """The last build's stamp if nothing it depends on has changed, else None. `now` is the
     publishing clock of this build (None: the wall clock; without a timezone: the site's)."""
     try:
-        with open(_stamp_path(root, out), "rb") as handle:
+        handle = open(_stamp_path(root, out), "rb")
+    except OSError:
+        return None
+    with handle:
+        try:
             fmt, stamp = pickle.load(handle)
-    except Exception:  # noqa: BLE001 - a missing, damaged or foreign stamp just means a full build
-        return None
-    if fmt != FORMAT or not isinstance(stamp, Stamp) or stamp.key != key:
-        return None
+        except Exception:  # noqa: BLE001 - a damaged or foreign stamp just means a full build
+            return None
+        if fmt != FORMAT or not isinstance(stamp, Stamp) or stamp.key != key or not _unchanged(root, out, stamp, now):
+            return None
+        try:
+            shown = handle.read()   # the findings it showed, packed (see save)
+        except OSError:
+            return None
+    return replace(stamp, shown=shown) if _chunks(shown) is not None else None
+
+
+def _unchanged(root: Path, out: Path, stamp: Stamp, now: datetime | None) -> bool:
+    """Has nothing the stamped build depended on changed?"""
     if now is None:
         now = datetime.now(timezone.utc)
     elif now.tzinfo is None:
         try:
             now = now.replace(tzinfo=ZoneInfo(stamp.timezone))
         except (ValueError, KeyError, ZoneInfoNotFoundError):
-            return None
+            return False
     low, high = sorted((stamp.now, now.timestamp()))
     if any(low <= moment <= high for moment in stamp.clock_events):
-        return None
-    if stamp.inputs != _digest(input_entries(root)) or not _output_unchanged(out, stamp.output_paths, stamp.output):
-        return None
-    return stamp
+        return False
+    return stamp.inputs == _digest(input_entries(root)) and _output_unchanged(out, stamp.output_paths, stamp.output)
 
 
 def save(root: Path, out: Path, stamp_fields: dict, shown: list[Finding], entries: list, started_ns: int | None,
@@ -237,11 +260,14 @@ def save(root: Path, out: Path, stamp_fields: dict, shown: list[Finding], entrie
             output += [(path, "folder", *stamp) for path, stamp in named.items() if stamp is not None]
     if output is None:
         return
-    stamp = Stamp(inputs=inputs, output=_digest(output), output_paths=tuple(e[0] for e in output), shown=pack(shown),
+    stamp = Stamp(inputs=inputs, output=_digest(output), output_paths=tuple(e[0] for e in output), shown=b"",
                   **stamp_fields)
+    temporary = path.with_suffix(f".tmp-{os.getpid()}")
     try:
-        temporary = path.with_suffix(f".tmp-{os.getpid()}")
-        temporary.write_bytes(pickle.dumps((FORMAT, stamp), protocol=pickle.HIGHEST_PROTOCOL))
+        with temporary.open("wb") as handle:   # the stamp, then what it showed (see load)
+            pickle.dump((FORMAT, stamp), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            for chunk in packed(shown):
+                handle.write(chunk)
         os.replace(temporary, path)
     except OSError:
-        pass  # the stamp only saves time
+        temporary.unlink(missing_ok=True)   # the stamp only saves time

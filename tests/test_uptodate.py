@@ -219,3 +219,20 @@ def test_every_incremental_build_leaves_a_stamp_that_matches_its_output(stamped)
         assert sorted(stamp.output_paths) == sorted(
             ["./"] + [p.relative_to(out).as_posix() + ("/" if p.is_dir() else "") for p in out.rglob("*")])
         assert UP_TO_DATE in build(stamped).stderr
+
+
+def test_a_stamp_whose_findings_are_damaged_means_a_real_build(tmp_path):
+    """The findings a stamp repeats are kept after it in its file, each chunk with its length and
+    CRC: damage there is found before they are shown."""
+    project = make_project(tmp_path / "p", {"knee.md": post("Knee Basics", "2026-05-01",
+                                                            "Our treatment is the best in Avon.")})
+    settle(project)
+    first = build(project)
+    (stamp,) = (project / ".pipeline").glob("uptodate-*")
+    data = stamp.read_bytes()
+    for damaged in (data[:-1] + bytes([data[-1] ^ 1]), data[:-3]):
+        stamp.write_bytes(damaged)
+        result = build(project)
+        assert UP_TO_DATE not in result.stderr and _findings(result.stderr) == _findings(first.stderr)
+        repeated = build(project)
+        assert UP_TO_DATE in repeated.stderr and _findings(repeated.stderr) == _findings(first.stderr)
