@@ -154,13 +154,19 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
     # The publishing clock's events (every article's date, post slots and first week: 0.1 s at
     # 5,000 articles) depend on nothing else: made in a forked process while this one builds.
     clock = Background(lambda: clock_events(site, dates), fork=jobs() > 1)
+    # Likewise the blog's listing pages, sitemap and robots.txt: keyed, and those whose keys
+    # moved rendered, while this process renders the articles (0.2 s at 5,000 articles).
+    known = records.outputs
+    ahead = Background(lambda: blog.pages_ahead(site, {path: record.key for path, record in known.items()}),
+                       fork=jobs() > 1)
     try:
         report(STAGES[1], 1, len(STAGES))
         statics = blog.static_files(root)
         made = sink.articles(units.context(site, statics))
         give_back()
         report(STAGES[2], 2, len(STAGES))
-        sink.planned(blog.site_outputs(site, statics))
+        sink.planned(blog.pages_from(site, ahead.result()))
+        sink.planned(blog.static_outputs(statics))
         sink.planned([([(path, feed.key(site)) for path in feed.PATHS], lambda: feed.render(site))])
         social_outputs, past = social.site_outputs(site, [(a, r.posts_digest, r.platforms, lambda r=r: r.unpack()[2])
                                                           for a, r in zip(site.articles, made)])
@@ -194,6 +200,7 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
         folders = sink.staging.folders_left if sink.staging is not None else None
     except BaseException:
         clock.close()
+        ahead.close()
         if sink.staging is not None:
             sink.staging.abort()
         raise

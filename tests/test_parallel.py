@@ -96,3 +96,25 @@ def test_a_background_value_comes_from_a_forked_process_or_else_from_this_one(mo
     unwanted.close()
     with pytest.raises(ChildProcessError):
         os.waitpid(child, os.WNOHANG)
+
+
+@pytest.mark.parametrize("budget", [10**9, 1], ids=["all ahead", "budget spent after one page"])
+def test_site_pages_rendered_ahead_by_a_forked_process_equal_those_rendered_here(tmp_path, monkeypatch, budget):
+    """Listing pages, sitemap and robots.txt are keyed and rendered in a forked process while the
+    articles are; what it did not render (past its budget, or adopted pages whose bytes are gone)
+    is rendered here. Either way: the bytes of a one-process build."""
+    from pipeline.channels import blog
+
+    monkeypatch.setattr(blog, "RENDER_AHEAD", budget)
+    posts = {f"p{i:02}.md": post(f"Article {i}", f"2026-03-{1 + i:02}", f"Body {i}.", tags=f"[knee, topic {i % 3}]")
+             for i in range(25)}
+    project = make_project(tmp_path / "p", posts)
+    steps = [lambda: None,
+             lambda: (project / "content/posts/p03.md").write_text(post("Article 3 again", "2026-03-04", "New.")),
+             lambda: (project / "output/site/index.html").unlink()]   # adopted, but its bytes are gone
+    for step in steps:
+        step()
+        two = cli(project, "build", "--now", "2026-11-24", "--jobs", "2")
+        one = cli(project, "build", "--now", "2026-11-24", "--jobs", "1", "--no-cache", "--out", str(tmp_path / "one"))
+        assert two.exit_code == 0 and one.exit_code == 0, two.stderr + one.stderr
+        assert tree(project / "output") == tree(tmp_path / "one")

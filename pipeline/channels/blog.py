@@ -51,9 +51,52 @@ def _tag_counts(site: Site) -> list:
     return [(tag.slug, tag.name, len(tagged)) for tag, tagged in site.tags]
 
 
-def site_outputs(site: Site, statics: list[Artifact]) -> Iterator[tuple[list[tuple[str, str]], object]]:
+def static_outputs(statics: list[Artifact]) -> Iterator[tuple[list[tuple[str, str]], object]]:
+    """The static files as site-wide outputs (see site_pages), each keyed by its bytes."""
+    for artifact in statics:
+        yield [(artifact.path, artifact.sha256)], (lambda artifact=artifact: [artifact])
+
+
+RENDER_AHEAD = 8_000_000   # bytes of pages that pages_ahead renders at most (what it hands back is held)
+
+
+def pages_ahead(site: Site, known: dict[str, str]) -> list:
+    """site_pages as (pairs, rendered), made ahead (in a forked process while the articles are
+    rendered): `rendered` holds the fields of the artifacts of a page whose key is not the one the
+    last build recorded (`known`: path -> key), up to RENDER_AHEAD bytes; else None. Plain values,
+    to be handed back; see pages_from."""
+    result, spent = [], 0
+    for pairs, make in site_pages(site):
+        rendered = None
+        if spent < RENDER_AHEAD and not all(known.get(path) == key for path, key in pairs):
+            artifacts = make()
+            rendered = [(a.path, a.content, a.channel, a.media_type, a.articles, a.for_readers) for a in artifacts]
+            spent += sum(len(a.content) for a in artifacts)
+        result.append((pairs, rendered))
+    return result
+
+
+def pages_from(site: Site, ahead: list) -> Iterator[tuple[list[tuple[str, str]], object]]:
+    """The groups of site_pages from pages_ahead: a page rendered ahead is taken as it is; one
+    that was not (its bytes were known, or the budget was spent) is rendered when asked for
+    (site_pages is gone through again, once, if any is)."""
+    again: list = []
+
+    def made_here(index: int) -> list[Artifact]:
+        if not again:
+            again.append([make for _, make in site_pages(site)])
+        return again[0][index]()
+
+    for index, (pairs, rendered) in enumerate(ahead):
+        if rendered is not None:
+            yield pairs, (lambda rendered=rendered: [Artifact(*fields) for fields in rendered])
+        else:
+            yield pairs, (lambda index=index: made_here(index))
+
+
+def site_pages(site: Site) -> Iterator[tuple[list[tuple[str, str]], object]]:
     """The listing pages, sitemap and robots.txt as (path, key) pairs with a function that renders
-    them (the key is everything the page shows), then the static files."""
+    them (the key is everything the page shows)."""
     env, common = _common(site)
     config = site.config
     keys = cache.current().keys
@@ -83,8 +126,6 @@ def site_outputs(site: Site, statics: list[Artifact]) -> Iterator[tuple[list[tup
         key = cache.digest(keys.get(page_kind(template)), path, [cache.article_digest(a) for a in site.articles],
                            listing)
         yield [(f"site/{path}", key)], make
-    for artifact in statics:
-        yield [(artifact.path, artifact.sha256)], (lambda artifact=artifact: [artifact])
 
 
 def card_path(article: Article) -> str:
