@@ -22,7 +22,6 @@ import jinja2
 
 from pipeline.build import BuildResult, Options, run
 from pipeline.errors import Finding, PipelineError
-from pipeline.writer import write_artifacts
 
 RELOAD_SCRIPT = b"""<script>(function(){var seen=null;function poll(){fetch('/_pipeline/version',{cache:'no-store'})
 .then(function(r){return r.json()}).then(function(d){if(seen===null){seen=d.version}else if(d.version!==seen)
@@ -73,8 +72,9 @@ class PreviewServer:
         """Build and swap in; on failure keep the last good output and show the errors instead."""
         self.built_from = self.fingerprint()
         try:
-            result = run(self.root, Options(drafts=True, future=True, jobs=1))  # no fork beside server threads
-            write_artifacts(result.artifacts, self.out, self.root)
+            # Written as `pipeline build` writes output/, so a rebuild after an edit makes only
+            # what the edit changed; one process (no fork beside the server's threads).
+            result = run(self.root, Options(drafts=True, future=True, jobs=1), out=self.out)
             with self.state.lock:
                 self.state.result, self.state.errors, self.state.crash = result, None, None
         except PipelineError as exc:

@@ -556,15 +556,6 @@ def _put(target: str, content: bytes | None, source: str | None, digest: str) ->
     return [digest, *_stat_of(stat)]
 
 
-def write_artifacts(artifacts: list[Artifact], out: Path, root: Path) -> Changes:
-    """Stage every artifact and swap them in (see Staging); nothing is written if a path is unsafe."""
-    check_paths(artifacts)
-    staging = Staging(out, root)
-    for artifact in sorted(artifacts, key=lambda a: a.path):
-        staging.add(artifact)
-    return staging.commit()
-
-
 def _remove_empty_parents(folder: Path, path: str) -> None:
     """Remove the folders of a removed file that are now empty, innermost first."""
     parts = path.split("/")[:-1]
