@@ -101,12 +101,13 @@ def run(root: Path, options: Options = Options(), out: Path | None = None) -> Bu
             # process when there are cores to spare, while the sources and records are read.
             last = LastOutput(out, root, background=jobs() > 1) if out is not None else None
         try:
-            build_cache = cache.BuildCache(root if options.cache else None)
+            state = state_folder(root, options)
+            build_cache = cache.BuildCache(state if options.cache else None)
             cache.use(build_cache)
             build_cache.code = cache.code_digest()
             build_cache.keys = base_keys(root, build_cache.code)
             with no_collection():
-                records = Records(root if options.cache and out is not None else None, build_cache.code)
+                records = Records(state if options.cache and out is not None else None, build_cache.code)
             give_back()   # what reading the records freed
             try:
                 result = _run(root, options, out, records, last)
@@ -120,6 +121,16 @@ def run(root: Path, options: Options = Options(), out: Path | None = None) -> Bu
                 last.close()
     return replace(result, notes=build_cache.notes + records.notes, reused=build_cache.hits + records.hits,
                    computed=build_cache.misses)
+
+
+def state_folder(root: Path, options: Options) -> Path:
+    """Where the build cache, the build records and the compiled templates live: .pipeline/, or a
+    folder of its own in it for builds that include drafts or future articles (the preview
+    server's). Those builds have other articles, neighbours and tags, and each build keeps only
+    the cache entries and records it used: sharing them, every preview would undo what the next
+    `pipeline build` needs, and the other way round."""
+    variant = "-".join(name for name, wanted in (("drafts", options.drafts), ("future", options.future)) if wanted)
+    return root / ".pipeline" / variant if variant else root / ".pipeline"
 
 
 def base_keys(root: Path, code: str) -> dict[str, str]:

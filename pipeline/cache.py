@@ -76,8 +76,9 @@ _DIGEST = "_digest"
 
 
 class BuildCache:
-    def __init__(self, root: Path | None):
-        self.path = root / ".pipeline" / "cache.sqlite" if root is not None else None
+    def __init__(self, folder: Path | None):
+        """`folder`: where the cache file lives (see build.state_folder); None: no cache."""
+        self.path = folder / "cache.sqlite" if folder is not None else None
         self.notes: list[str] = []
         self.pending: list[tuple[str, bytes]] = []
         self.used: list[str] = []

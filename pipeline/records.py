@@ -159,8 +159,9 @@ def _loads(data: bytes):
 class Records:
     """The last build's records (read as used) and this build's (saved after a successful build)."""
 
-    def __init__(self, root: Path | None, code: str):
-        self.path = root / ".pipeline" / "records.sqlite" if root is not None else None
+    def __init__(self, folder: Path | None, code: str):
+        """`folder`: where the records file lives (see build.state_folder); None: no records."""
+        self.path = folder / "records.sqlite" if folder is not None else None
         self.code = code
         self.notes: list[str] = []
         self.sources: dict[str, SourceRecord | None] = {}   # None: superseded by this build

@@ -649,3 +649,33 @@ def test_unchanged_report_sections_are_copied_from_the_last_report_or_else_from_
         # the twelve others from the last report, or else from the records
         assert len(unpacked) == (0 if name == "copied" else 12)
         assert tree(warm / "output") == cold(warm, tmp_path, name)
+
+
+def test_a_preview_with_drafts_does_not_undo_the_cache_and_records_of_the_published_build(tmp_path):
+    """Builds that include drafts or future articles (the preview server's) keep their cache and
+    records in a folder of their own: a draft with a new tag changes every page's tag list, and
+    sharing them made the next `pipeline build` render every article again."""
+    from pipeline import cache, units
+
+    posts = {f"p{i:02}.md": post(f"Article {i}", f"2026-03-{1 + i:02}", f"Body {i}.", tags="[knee]") for i in range(12)}
+    posts["draft.md"] = post("Draft", "2026-04-01", "Not yet.", tags="[new topic]", draft="true")
+    project = make_project(tmp_path / "p", posts)
+    build_into(project, project / "output")
+    build_into(project, tmp_path / "preview", "--drafts")
+    rendered = []
+    real = units.make
+
+    def make(context, index):
+        if not cache.current().probing:
+            rendered.append(context[0].articles[index].slug)
+        return real(context, index)
+
+    units.make = make
+    try:
+        (project / "content/posts/p05.md").write_text(post("Article 5", "2026-03-06", "Edited.", tags="[knee]"))
+        build_into(project, project / "output")
+    finally:
+        units.make = real
+    assert sorted(rendered) == ["article-4", "article-5", "article-6"]
+    assert (project / ".pipeline/drafts/records.sqlite").is_file() and (project / ".pipeline/records.sqlite").is_file()
+    assert tree(project / "output") == cold(project, tmp_path, "after-preview")
