@@ -202,13 +202,13 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
         finally:
             if last_report is not None:
                 last_report.close()
+        give_back()
+        changes = written = folders = None
         if sink.staging is not None:
             records.new_layout_sha = sink.staging.staged["report.html"][0]
-        give_back()
-        changes = sink.staging.commit() if sink.staging is not None else None
-        written = {path: tuple(entry[1:]) for path, entry in sink.staging.staged.items()} \
-            if sink.staging is not None else None
-        folders = sink.staging.folders_left if sink.staging is not None else None
+            changes = sink.staging.commit()
+            written = {path: tuple(entry[1:]) for path, entry in sink.staging.staged.items()}
+            folders = sink.staging.folders_left
     except BaseException:
         clock.close()
         ahead.close()

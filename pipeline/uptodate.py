@@ -91,36 +91,20 @@ def _folder_entry(path: str, stat) -> tuple:
     return (path, "folder", stat.st_mtime_ns, stat.st_ctime_ns)
 
 
-def _stat_entries(out: Path, paths, known: dict | None = None) -> list | None:
+def _stat_entries(out: Path, paths) -> list | None:
     """(path, size, mtime, ctime, inode) of known files and (path, "folder", mtime, ctime) of
     known folders ("/"-terminated, "./" the tree itself), by a stat of each, no listing; None if
-    one is gone. `known`: files and folders whose (size, mtime, ctime, inode) or (mtime, ctime)
-    the caller just had from the writer (not stat-ed again; None: stat it)."""
+    one is gone."""
     entries = []
     base = os.fspath(out)
-    known = known or {}
     try:
         for path in paths:
-            stat = known.get(path)
-            if stat is not None:
-                entries.append((path, "folder", *stat) if path.endswith("/") else (path, *stat))
-                continue
             stat = os.stat(os.path.join(base, path))
             entries.append(_folder_entry(path, stat) if path.endswith("/") else
                            (path, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino))
     except OSError:
         return None
     return entries
-
-
-def tree_paths(files) -> list[str]:
-    """The tree itself, every folder and every file of a tree that holds exactly `files`."""
-    folders = {"./"}
-    for path in files:
-        parts = path.split("/")[:-1]
-        for depth in range(1, len(parts) + 1):
-            folders.add("/".join(parts[:depth]) + "/")
-    return sorted(folders) + list(files)
 
 
 def _output_unchanged(out: Path, paths: tuple[str, ...], digest: str) -> bool:
@@ -151,7 +135,7 @@ def code_key(root: Path, options: tuple) -> str:
 
 def packed(findings: list[Finding]) -> Iterator[bytes]:
     """Findings as their fields (Finding.fields), marshalled a thousand at a time, each chunk
-    with its length, to be written one by one after the stamp: a build's thousands of warnings
+    with its length and CRC, to be written one by one after the stamp: a build's thousands of warnings
     are never held twice, and are formatted only if a later up-to-date build shows them (at 5,000
     articles formatting the corpus's 28,000 warnings took 0.3 s). Not compressed: compressing
     those 28,000 (13 MB) took as long as marshalling them, on every build that saves a stamp."""
@@ -160,13 +144,14 @@ def packed(findings: list[Finding]) -> Iterator[bytes]:
         yield len(data).to_bytes(4, "little") + zlib.crc32(data).to_bytes(4, "little") + data
 
 
-def _chunks(packed: bytes) -> list[memoryview] | None:
-    """The chunks of packed findings, each checked against its length and CRC; None if damaged."""
+def _chunks(packed: bytes, check: bool = True) -> list[memoryview] | None:
+    """The chunks of packed findings, each checked against its length and (`check`) its CRC;
+    None if damaged."""
     data, chunks, at = memoryview(packed), [], 0
     while at < len(data):
         size, crc = int.from_bytes(data[at:at + 4], "little"), int.from_bytes(data[at + 4:at + 8], "little")
         chunk = data[at + 8:at + 8 + size]
-        if len(chunk) != size or zlib.crc32(chunk) != crc:
+        if len(chunk) != size or (check and zlib.crc32(chunk) != crc):
             return None
         chunks.append(chunk)
         at += 8 + size
@@ -174,9 +159,9 @@ def _chunks(packed: bytes) -> list[memoryview] | None:
 
 
 def unpack(packed: bytes) -> list[Finding]:
-    """The findings packed by `packed` (checked by load)."""
+    """The findings packed by `packed` (their CRCs checked by load)."""
     findings: list[Finding] = []
-    for chunk in _chunks(packed) or ():
+    for chunk in _chunks(packed, check=False) or ():
         findings += map(Finding.from_fields, marshal.loads(chunk))
     return findings
 
@@ -234,7 +219,7 @@ def _unchanged(root: Path, out: Path, stamp: Stamp, now: datetime | None) -> boo
 
 
 def save(root: Path, out: Path, stamp_fields: dict, shown: list[Finding], entries: list, started_ns: int | None,
-         written: dict[str, tuple | None], folders: dict | None = None) -> None:
+         written: dict[str, tuple | None], folders: dict[str, tuple | None]) -> None:
     """Record a successful build and the findings it printed, unless an input changed while it
     ran or just before (then the next one is full, and nothing is packed: an edit saved right
     before the build is the common case). `written`: every file of the output tree, as the writer
@@ -242,7 +227,7 @@ def save(root: Path, out: Path, stamp_fields: dict, shown: list[Finding], entrie
     folder held), with the stat the writer had of it after writing (size, mtime, ctime, inode;
     None: stat it here); `folders`: every folder of the tree ("" the tree itself) with the stamp
     the writer has of it (see pipeline.trees: taken after the swap for every folder it touched;
-    None: stat it here). Without them, the tree's folders are found from its files and stat-ed."""
+    None: stat it here)."""
     path = _stamp_path(root, out)
     path.unlink(missing_ok=True)
     if started_ns is None or any(len(e) == 5 and e[2] >= started_ns - RACY_NS for e in entries):
@@ -250,16 +235,13 @@ def save(root: Path, out: Path, stamp_fields: dict, shown: list[Finding], entrie
     inputs = _digest(entries)
     if _digest(input_entries(root)) != inputs:
         return
-    if folders is None:
-        output = _stat_entries(out, tree_paths(written), written)
-    else:   # what the writer had, as _stat_entries makes it (44,000 entries at 5,000 articles)
-        named = {folder + "/" if folder else "./": stamp for folder, stamp in folders.items()}
-        output = _stat_entries(out, [path for path, stat in {**named, **written}.items() if stat is None])
-        if output is not None:
-            output += [(path, *stat) for path, stat in written.items() if stat is not None]
-            output += [(path, "folder", *stamp) for path, stamp in named.items() if stamp is not None]
+    # What the writer had, as _stat_entries makes it (44,000 entries at 5,000 articles); the rest stat-ed.
+    named = {folder + "/" if folder else "./": stamp for folder, stamp in folders.items()}
+    output = _stat_entries(out, [path for path, stat in {**named, **written}.items() if stat is None])
     if output is None:
         return
+    output += [(path, *stat) for path, stat in written.items() if stat is not None]
+    output += [(path, "folder", *stamp) for path, stamp in named.items() if stamp is not None]
     stamp = Stamp(inputs=inputs, output=_digest(output), output_paths=tuple(e[0] for e in output), shown=b"",
                   **stamp_fields)
     temporary = path.with_suffix(f".tmp-{os.getpid()}")
