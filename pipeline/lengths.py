@@ -60,7 +60,10 @@ def _plain_length(text: str) -> int | None:
 
 
 def threads_length(text: str) -> int:
-    """Characters, but each emoji counts as its UTF-8 byte length."""
+    """Characters, but each emoji counts as its UTF-8 byte length. (Without an emoji that is the
+    length of the text: one search instead of one per grapheme, which was most of a post's fitting.)"""
+    if not _EMOJI.search(text):
+        return len(text)
     return sum(len(g.encode("utf-8")) if _EMOJI.search(g) else len(g) for g in _GRAPHEME.findall(text))
 
 

@@ -12,6 +12,7 @@ from email.utils import parsedate_to_datetime
 
 import lxml.html
 import pytest
+from hypothesis import given, settings, strategies as st
 import tinycss2
 
 from browser import measure, screenshot
@@ -294,3 +295,18 @@ def test_disclaimer_and_footer_stay_legible_in_light_and_inverted_dark_mode(mail
         background = style.get("background-color", "#ffffff")
         assert _contrast(colour, background) >= 4.5, (cell_class, colour, background)
         assert _contrast(_inverted(colour), _inverted(background)) >= 4.5, cell_class
+
+
+@settings(max_examples=500, derandomize=True, deadline=None, database=None)
+@given(st.lists(st.sampled_from(["a", "knee", "pain", "rehabilitation", "x" * 30, "x" * 80, "\u00e9t\u00e9", "\u2014",
+                                 " ", "  ", "\t", "\n", "\u00a0", "\u3000", "well-known", ""]), max_size=40),
+       st.integers(min_value=1, max_value=80), st.sampled_from(["", "  ", "    ", "x" * 12]),
+       st.one_of(st.none(), st.sampled_from(["- ", "12. ", ""])))
+def test_the_text_part_wraps_words_exactly_as_textwrap_fills_them(words, width, indent, first):
+    import textwrap
+    from pipeline.plaintext import wrap
+    from pipeline.text import collapse
+    text = "".join(words)
+    assert wrap(text, width, indent, first) == textwrap.fill(
+        collapse(text), width=width, initial_indent=indent if first is None else first, subsequent_indent=indent,
+        break_long_words=False, break_on_hyphens=False)

@@ -324,3 +324,12 @@ def test_a_typical_post_is_counted_without_twitter_text():
             "#KneePain #Rehab")
     counted = _URL.sub(_T_CO, text)
     assert _plain_length(counted) == parse_tweet(counted).weightedLength == len(counted) + 1  # the ellipsis weighs 2
+
+
+@settings(max_examples=400, derandomize=True, deadline=None, database=None)
+@given(st.lists(st.sampled_from(_WORDS + ["\U0001F1FA\U0001F1F8", "\U0001F44D\U0001F3FD", "\r\n", "\u200d"]),
+                max_size=60))
+def test_threads_length_counts_emoji_by_their_bytes_and_everything_else_by_characters(words):
+    from pipeline.lengths import threads_length as counted
+    text = " ".join(words)
+    assert counted(text) == threads_length(text)
