@@ -289,6 +289,28 @@ def test_visible_text_ignores_what_readers_do_not_see():
     assert visible_text(html) == "Shown and bold."
 
 
+def test_an_email_html_and_the_same_html_as_its_message_part_are_read_once_each_time_they_repeat(monkeypatch):
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    from pipeline.compliance import extract
+    from pipeline.model import Artifact
+    read = []
+    real = extract._visible
+    monkeypatch.setattr(extract, "_visible", lambda html: read.append(html) or real(html))
+    page = '<html><body><p>Shown <a href="https://a.example/">link</a></p><p hidden>no</p></body></html>\n'
+    message = EmailMessage()
+    message.set_content("Shown", subtype="plain")
+    message.add_alternative(page, subtype="html", cte="quoted-printable")
+    email = Artifact("newsletter/x/email.html", page.encode(), "newsletter", "text/html", ("x",))
+    eml = Artifact("newsletter/x/message.eml", message.as_bytes(policy=SMTP), "newsletter", "message/rfc822",
+                   ("x",))   # as sent: CRLF
+    html_part = [u for u in extract.units(email) + extract.units(eml) if u.label in ("page", "html part")]
+    assert len(read) == 1 and [(u.text, u.links) for u in html_part] == [("Shown link", ("https://a.example/",))] * 2
+    assert extract.visible("<p>Other</p>") == ("Other", ()) and len(read) == 2
+    assert extract.visible(page.encode()) == ("Shown link", ("https://a.example/",)) and len(read) == 3
+
+
 def test_listing_pages_carry_the_sitewide_disclaimer(project):
     base = project / "templates/blog/base.html"
     base.write_text(base.read_text().replace("{{ disclaimer.text }}", "", 1))

@@ -59,11 +59,24 @@ def visible_text(html: str | bytes) -> str:
 
 
 def visible(html: str | bytes) -> tuple[str, tuple[str, ...]]:
-    """(visible text, hrefs of visible links)."""
+    """(visible text, hrefs of visible links). The last document's are kept: an article's
+    email.html is checked, then the same HTML again as its message's HTML part."""
     if isinstance(html, bytes):
         html = html.decode("utf-8", "replace")
     if not html.strip():
         return "", ()
+    known = _LAST_SEEN.get(html)
+    if known is None:
+        known = _visible(html)
+        _LAST_SEEN.clear()
+        _LAST_SEEN[html] = known
+    return known
+
+
+_LAST_SEEN: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+
+def _visible(html: str) -> tuple[str, tuple[str, ...]]:
     document = lxml.html.document_fromstring(html)
     for element in list(document.iter()):
         if not isinstance(element.tag, str):  # comments and processing instructions
@@ -112,7 +125,9 @@ def _email(artifact: Artifact) -> list[Unit]:
             continue
         content = part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8", "replace")
         if part.get_content_type() == "text/html":
-            text, links = visible(content)
+            # CRLF read as LF, as an HTML parser's input stream does (and then it is the
+            # email.html the build just checked: see visible)
+            text, links = visible(content.replace("\r\n", "\n"))
             out.append(Unit("html part", text, None, artifact.articles, links, headers))
         elif part.get_content_type() == "text/plain":
             out.append(Unit("text part", content, None, artifact.articles, (), headers))
