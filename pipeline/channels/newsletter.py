@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from email.headerregistry import Address
+from email import policy
+from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
 
@@ -27,6 +27,26 @@ NAME = "newsletter"
 PREHEADER_LIMIT = 100  # inbox previews show 40-140 characters (STANDARDS H8)
 CONTENT_WIDTH = 536  # 600 px container minus 2 x 32 px padding
 _INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+
+
+class _Headers(HeaderRegistry):
+    """The standard header classes, each made once: HeaderRegistry makes a new class for every
+    header it parses (some 30 a message, 0.5 ms; the bytes are the same)."""
+
+    def __init__(self):
+        super().__init__()
+        self._made: dict[str, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        made = self._made.get(name.lower())
+        if made is None:
+            made = self._made[name.lower()] = super().__getitem__(name)
+        return made
+
+
+_HEADERS = _Headers()
+_POLICY = policy.default.clone(header_factory=_HEADERS)
+_SMTP = policy.SMTP.clone(header_factory=_HEADERS)
 
 
 def context(site: Site) -> tuple:
@@ -111,7 +131,7 @@ def build_message(site: Site, subject: str, html: str, text: str, date: datetime
     domain = address.rsplit("@", 1)[1]
     digest = hashlib.sha256((html + "\0" + text).encode("utf-8")).hexdigest()[:16]
     unsubscribe = [f"<{news.unsubscribe_url}>"] + ([f"<{news.unsubscribe_mailto}>"] if news.unsubscribe_mailto else [])
-    message = EmailMessage()
+    message = EmailMessage(policy=_POLICY)
     try:
         message["From"] = Address(display_name=name, addr_spec=address) if name else address
         message["Reply-To"] = news.reply_to
@@ -125,7 +145,7 @@ def build_message(site: Site, subject: str, html: str, text: str, date: datetime
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
     message.set_boundary(f"=_alternative_{digest}")
-    return message.as_bytes(policy=SMTP)
+    return message.as_bytes(policy=_SMTP)
 
 
 def _image(site: Site, article: Article) -> dict | None:
