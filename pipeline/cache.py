@@ -89,6 +89,9 @@ class BuildCache:
         self.code = ""                   # cache.code_digest(), set by the build
         self.probing = False             # memo() raises Miss instead of computing
         self._broken = False             # the file on disk could not be read: replaced on write
+        # No file when the build began (a cold build): it holds only what this build stores, so
+        # there is nothing to ask it for before a stage's work is handed out (see parallel).
+        self.fresh = self.path is not None and not self.path.exists()
         self._owner = os.getpid()
 
     def _open(self):

@@ -1,7 +1,8 @@
 """Parallel rendering across processes: `map_ordered` runs a function over items in a pool of
 forked workers (they inherit the site, so nothing big is pickled on the way in) and returns the
 results in order. Items whose results are all in the build cache are answered in this process
-first, so a rebuild forks (and pickles) only for what changed. One process when jobs is 1, for
+first, so a rebuild forks (and pickles) only for what changed (a cold build, whose cache began
+empty, asks nothing: its sources were read twice to learn that). One process when jobs is 1, for
 small inputs, or where fork is unavailable."""
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def imap_ordered(function: Callable[[object, T], R], items: Sequence[T], context
             part = range(start, min(start + window, len(items)))
             results: list = [_NONE] * len(part)
             todo = _probe(function, [items[i] for i in part], context, results, problems) \
-                if build_cache.path is not None else range(len(part))
+                if build_cache.path is not None and not build_cache.fresh else range(len(part))
             handed = (results, todo, workers.submit([part[i] for i in todo]))
             if ahead is not None:
                 yield from _finish(ahead, problems)

@@ -72,6 +72,32 @@ def test_one_pool_serves_every_window_and_results_come_in_order_with_failures_ra
     assert [f.path for f in raised.value.findings] == ["item113", "item13", "item213"]
 
 
+def _probed(context, item):
+    from pipeline import cache
+    if cache.current().probing:
+        context.append(item)
+        raise cache.Miss("x")
+    return item
+
+
+@pytest.mark.parametrize("began_with_a_file", [False, True])
+def test_a_cache_that_began_the_build_empty_is_not_asked_before_the_work_is_handed_out(tmp_path, began_with_a_file):
+    from pipeline import cache, parallel
+    if began_with_a_file:
+        cache.BuildCache(tmp_path)._store(prune=False)
+    build_cache = cache.BuildCache(tmp_path)
+    build_cache.put("x", "stored", 1)
+    build_cache.flush()   # as after a window: the file exists now
+    asked: list = []
+    cache.use(build_cache)
+    try:
+        parallel.set_jobs(1)
+        assert list(parallel.imap_ordered(_probed, list(range(10)), asked, window=4)) == list(range(10))
+    finally:
+        cache.use(cache.BuildCache(None))
+    assert asked == (list(range(10)) if began_with_a_file else [])
+
+
 def test_a_background_value_comes_from_a_forked_process_or_else_from_this_one(monkeypatch):
     from pipeline.parallel import Background
 
