@@ -11,7 +11,7 @@ from typing import Iterable
 from pipeline import cache
 from pipeline import units
 from pipeline.channels import CHANNELS, blog, feed, newsletter, social
-from pipeline.compliance.checker import Check, artifact_lookup, check_artifact
+from pipeline.compliance.checker import Check, artifact_lookup, check_made
 from pipeline.compliance.exports import RECENT, check_exports
 from pipeline.compliance.report import NAME as REPORT, PAGES as REPORT_PAGES, render_report
 from pipeline.compliance.rules import load_rules
@@ -257,6 +257,7 @@ class _Sink:
                 todo.append(index)
                 if record is not None:   # superseded: not held beside its successor (a template edit
                     records.units[article.source] = None   # renders them all: 40 MB at 5,000)
+                    cache.current().dropped += record.cache_keys   # and the cache keeps them only if used
         failed = []
         for index, result in zip(todo, imap_ordered(units.make, todo, context, window=UNIT_WINDOW)):
             if result.failed:
@@ -302,7 +303,8 @@ class _Sink:
         `check`) and, for a scheduling export, Hootsuite's rules."""
         batch, self._batch = self._batch, []
         readable = [artifact for artifact, _, _, check in batch if artifact.for_readers and check]
-        results = dict(zip((a.path for a in readable), map_ordered(check_artifact, readable, (self.site, self.lookup))))
+        results = dict(zip((a.path for a in readable), map_ordered(check_made, readable, (self.site, self.lookup),
+                                                                       probe=False)))
         for artifact, key, slot, _ in batch:
             found, checked = results.get(artifact.path, ((), ()))
             found = tuple(found) + tuple(check_exports(self.site, [artifact]))

@@ -34,13 +34,15 @@ def jobs() -> int:
     return _JOBS["n"]
 
 
-def map_ordered(function: Callable[[object, T], R], items: Sequence[T], context: object = None) -> list[R]:
-    """[function(context, item) for item in items], spread over `jobs()` processes."""
-    return list(imap_ordered(function, items, context))
+def map_ordered(function: Callable[[object, T], R], items: Sequence[T], context: object = None,
+                probe: bool = True) -> list[R]:
+    """[function(context, item) for item in items], spread over `jobs()` processes. `probe`:
+    False for a function that uses no build cache (asked here, it would do all the work here)."""
+    return list(imap_ordered(function, items, context, probe=probe))
 
 
 def imap_ordered(function: Callable[[object, T], R], items: Sequence[T], context: object = None,
-                 window: int = WINDOW) -> Iterator[R]:
+                 window: int = WINDOW, probe: bool = True) -> Iterator[R]:
     """The results of map_ordered, yielded window by window (so a caller can write and drop them):
     each window is first answered from the build cache in this process, then its misses are
     computed by the workers. One pool of workers serves every window, and the next window is
@@ -56,7 +58,7 @@ def imap_ordered(function: Callable[[object, T], R], items: Sequence[T], context
             part = range(start, min(start + window, len(items)))
             results: list = [_NONE] * len(part)
             todo = _probe(function, [items[i] for i in part], context, results, problems) \
-                if build_cache.path is not None and not build_cache.fresh else range(len(part))
+                if probe and build_cache.path is not None and not build_cache.fresh else range(len(part))
             handed = (results, todo, workers.submit([part[i] for i in todo]))
             if ahead is not None:
                 yield from _finish(ahead, problems)

@@ -379,6 +379,39 @@ def test_the_cache_drops_what_no_build_uses_any_more(warm):
     assert len(entries()) < sizes[-1]
 
 
+def test_a_rebuild_drops_what_it_superseded_without_reading_every_key_unless_something_else_is_unused(
+        warm, monkeypatch):
+    import sqlite3
+
+    statements: list[str] = []
+    real = sqlite3.connect
+
+    def traced(*args, **kwargs):
+        connection = real(*args, **kwargs)
+        connection.set_trace_callback(statements.append)
+        return connection
+
+    monkeypatch.setattr(sqlite3, "connect", traced)
+    database = warm / ".pipeline/cache.sqlite"
+
+    def edit_and_build(round_):
+        statements.clear()
+        (warm / "content/posts/p03.md").write_text(post("Article 3", "2026-03-04", f"Body, take {round_}.",
+                                                        tags="[knee, topic 0]"))
+        build_into(warm, warm / "output")
+        scanned = "SELECT key FROM entries" in statements
+        return scanned, {key for (key,) in sql(database, "SELECT key FROM entries")}
+
+    _, first = edit_and_build(1)
+    scanned, second = edit_and_build(2)
+    assert not scanned   # the superseded entries were known
+    assert len(second) == len(first) and second != first   # the last version's entries, not the one before's
+    sql(database, "INSERT INTO entries VALUES ('stray:entry', x'00')")
+    scanned, third = edit_and_build(3)
+    assert scanned and "stray:entry" not in third and len(third) == len(second)
+    assert tree(warm / "output") == cold(warm, warm.parent, "dropped")
+
+
 def test_a_card_is_drawn_again_only_when_its_title_or_the_clinics_names_change(warm, monkeypatch):
     from datetime import datetime
 

@@ -80,8 +80,9 @@ def _probed(context, item):
     return item
 
 
-@pytest.mark.parametrize("began_with_a_file", [False, True])
-def test_a_cache_that_began_the_build_empty_is_not_asked_before_the_work_is_handed_out(tmp_path, began_with_a_file):
+@pytest.mark.parametrize("began_with_a_file,probe", [(False, True), (True, True), (True, False)])
+def test_a_cache_that_began_the_build_empty_is_not_asked_before_the_work_is_handed_out(tmp_path, began_with_a_file,
+                                                                                      probe):
     from pipeline import cache, parallel
     if began_with_a_file:
         cache.BuildCache(tmp_path)._store(prune=False)
@@ -92,10 +93,10 @@ def test_a_cache_that_began_the_build_empty_is_not_asked_before_the_work_is_hand
     cache.use(build_cache)
     try:
         parallel.set_jobs(1)
-        assert list(parallel.imap_ordered(_probed, list(range(10)), asked, window=4)) == list(range(10))
+        assert list(parallel.imap_ordered(_probed, list(range(10)), asked, window=4, probe=probe)) == list(range(10))
     finally:
         cache.use(cache.BuildCache(None))
-    assert asked == (list(range(10)) if began_with_a_file else [])
+    assert asked == (list(range(10)) if began_with_a_file and probe else [])   # probe=False: a function without cache
 
 
 def test_a_background_value_comes_from_a_forked_process_or_else_from_this_one(monkeypatch):
