@@ -34,7 +34,7 @@ from typing import Callable
 
 from pipeline.cache import digest
 from pipeline.errors import Finding
-from pipeline.model import Article, Artifact
+from pipeline.model import Article, Artifact, remade
 
 FORMAT = "13"
 _TABLES = {
@@ -71,9 +71,11 @@ def output(artifact: Artifact) -> Output:
 
 
 def described(out: Output) -> Artifact:
-    """The artifact an Output describes, without its content."""
-    path, _, channel, media_type, articles, for_readers = out
-    return Artifact(path, b"", channel, media_type, articles, for_readers)
+    """The artifact an Output describes, without its content but with its content's hash (made
+    for every file of an unchanged site: 30,000 at 5,000 articles)."""
+    path, sha256, channel, media_type, articles, for_readers = out
+    return remade(Artifact, path=path, content=b"", channel=channel, media_type=media_type, articles=articles,
+                  for_readers=for_readers, sha256=sha256)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from pipeline.frontmatter import SplitSource, split_front_matter
 from pipeline.markdown import MarkdownRenderer, MarkupTooComplex, strip_raw_html
 from pipeline import cache
 from pipeline.parallel import map_ordered
-from pipeline.model import PLATFORMS, UNLOADED, Acceptance, Article, Evidence, SiteConfig, Tag, is_light, light
+from pipeline.model import (PLATFORMS, UNLOADED, Acceptance, Article, Evidence, SiteConfig, Tag, is_light, light,
+                            remade)
 from pipeline.records import SourceRecord
 from pipeline.schema import (BOOLEAN, DATE, Field, Invalid, Kind, ListOf, Schema, Validator, line, matching,
                              text)
@@ -321,36 +322,28 @@ def decode_record(data: bytes) -> SourceRecord:
     rel, fields, dated, slug, parsed_date, updated, needs_sources = plain_parsed
     for name in dated:
         fields[name] = _time(fields[name])
-    parsed = _made(_Parsed, rel=rel, split=None, doc=None, fields=fields, slug=slug, date=_time(parsed_date),
+    parsed = remade(_Parsed, rel=rel, split=None, doc=None, fields=fields, slug=slug, date=_time(parsed_date),
                    updated=_time(updated), needs_sources=needs_sources)
     article = None
     if plain_article is not None:
         (source, article_slug, title, article_date, article_updated, author, summary, tags, draft, image, image_alt,
          body_line, word_count, evidence, reviewed_by, reviewed_on, accept, links, subject, preheader,
          social) = plain_article
-        article = _made(
+        article = remade(
             Article, source=source, slug=article_slug, title=title, date=_time(article_date),
             updated=_time(article_updated), author=author, summary=summary,
-            tags=tuple(_made(Tag, name=name, slug=tag_slug) for name, tag_slug in tags), draft=draft, image=image,
+            tags=tuple(remade(Tag, name=name, slug=tag_slug) for name, tag_slug in tags), draft=draft, image=image,
             image_alt=image_alt, body_line=body_line, html=UNLOADED, text=UNLOADED, word_count=word_count,
-            front=UNLOADED, evidence=tuple(_made(Evidence, citation=c, title=t, supports=s) for c, t, s in evidence),
+            front=UNLOADED, evidence=tuple(remade(Evidence, citation=c, title=t, supports=s) for c, t, s in evidence),
             reviewed_by=reviewed_by, reviewed_on=_time(reviewed_on),
-            accept=tuple(_made(Acceptance, rule=rule, reason=reason) for rule, reason in accept), lines=UNLOADED,
+            accept=tuple(remade(Acceptance, rule=rule, reason=reason) for rule, reason in accept), lines=UNLOADED,
             links=links, newsletter_subject=subject, newsletter_preheader=preheader, social=social)
         cache.remember_digest(article, digest)
     from_fields = Finding.from_fields
-    return _made(SourceRecord, key=key, parsed=parsed, findings=tuple(map(from_fields, findings)),
+    return remade(SourceRecord, key=key, parsed=parsed, findings=tuple(map(from_fields, findings)),
                  convert_key=convert_key, article=article, digest=digest, applying=applying,
                  convert_findings=tuple(map(from_fields, convert_findings)), stat=stat, content=content,
                  context=context)
-
-
-def _made(cls, **values):
-    """An instance of a frozen dataclass with these field values, its constructor not run (they
-    were checked when it was first made)."""
-    made = object.__new__(cls)
-    made.__dict__.update(values)
-    return made
 
 
 def _check_plain(value) -> None:

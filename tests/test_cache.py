@@ -3,6 +3,7 @@ rules; an article deleted; the cache itself damaged), the incremental output equ
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 
@@ -163,6 +164,10 @@ def test_only_the_changed_article_is_rendered_again(warm, monkeypatch):
     # it and the two pages that show it as their neighbour (a cache probe may call make twice)
     assert set(made) == {"content/posts/p02.md", "content/posts/p03.md", "content/posts/p04.md"}
     assert "site/article-3/index.html" in result.changes.changed
+    # every output the result describes, made, streamed or taken from a record, with its bytes' hash
+    assert {a.path: a.sha256 for a in result.artifacts} == {
+        path: hashlib.sha256(data).hexdigest() for path, data in tree(warm / "output").items()
+        if path != ".pipeline-output"}
     (warm / "content/posts/p05.md").write_text(post("Renamed Five", "2026-03-06", "Body 5.", tags="[knee, topic 2]"))
     made.clear()
     build.run(warm, Options(now=datetime.fromisoformat(NOW), jobs=1), out=warm / "output")
