@@ -74,6 +74,46 @@ def test_an_unchanged_file_keeps_its_inode_and_a_changed_one_never_writes_throug
     assert b"Ankles, edited." in (project / "output/site/ankle-basics/index.html").read_bytes()
 
 
+def test_a_first_build_leaves_a_spare_tree_so_the_next_build_links_nothing_from_output(tmp_path, monkeypatch):
+    from pipeline import writer
+    project = make_project(tmp_path / "p", {
+        "a.md": post("Ankle Basics", "2026-05-01", "Ankles.", tags="[ankle]"),
+        "b.md": post("Back Basics", "2026-06-01", "Backs.", tags="[back]"),
+    })
+    assert build(project).exit_code == 0
+    out, spare = project / "output", project / ".output-spare"
+    files = [p.relative_to(out) for p in out.rglob("*") if p.is_file() and p.name != writer.MARKER]
+    assert files and all((spare / f).stat().st_ino == (out / f).stat().st_ino for f in files)
+    assert not list(project.glob(".output.*"))
+    linked = []
+    real = writer._put
+    monkeypatch.setattr(writer, "_put", lambda target, content, source, *rest: (
+        linked.append(source) if source else None) or real(target, content, source, *rest))
+    (project / "content/posts/a.md").write_text(post("Ankle Basics", "2026-05-01", "Ankles, edited.", tags="[ankle]"))
+    assert build(project).exit_code == 0
+    assert linked == []   # every unchanged file was already in the spare tree it staged from
+    assert tree(out) == cold(project, tmp_path) and not empty_folders(out)
+
+
+def test_a_spare_tree_that_cannot_be_linked_is_dropped_and_the_next_build_is_still_right(tmp_path, monkeypatch):
+    import errno
+    real = os.link
+
+    def link(source, target, *args, **kwargs):
+        if "-spare" + os.sep in os.fspath(target):   # into the mirror that becomes the spare tree
+            raise OSError(errno.EMLINK, "too many links")
+        return real(source, target, *args, **kwargs)
+
+    project = make_project(tmp_path / "p", {"a.md": post("Ankle Basics", "2026-05-01", "Ankles.")})
+    monkeypatch.setattr(os, "link", link)
+    assert build(project).exit_code == 0
+    monkeypatch.undo()
+    assert not (project / ".output-spare").exists() and not list(project.glob(".output.*"))
+    (project / "content/posts/a.md").write_text(post("Ankle Basics", "2026-05-01", "Ankles, edited."))
+    assert build(project).exit_code == 0
+    assert tree(project / "output") == cold(project, tmp_path) and (project / ".output-spare").is_dir()
+
+
 @pytest.mark.parametrize("damage", ["file edited", "file deleted", "file added", "manifest deleted",
                                     "manifest garbage"])
 def test_a_damaged_spare_tree_or_manifest_still_gives_a_cold_build(tmp_path, damage):

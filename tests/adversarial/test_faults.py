@@ -78,6 +78,24 @@ def test_a_write_error_on_the_nth_file_keeps_the_previous_output(project, monkey
     assert build(project).exit_code == 0
 
 
+def test_a_write_error_in_a_first_build_leaves_no_output_and_nothing_beside_it(project, monkeypatch):
+    real = Path.write_bytes
+    calls = {"n": 0}
+
+    def failing(self, data):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise OSError(errno.ENOSPC, "injected failure")
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", failing)
+    result = build(project)
+    monkeypatch.undo()
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert not (project / "output").exists() and not list(project.glob(".output*"))   # no staging, no spare
+    assert build(project).exit_code == 0 and (project / ".output-spare").is_dir()
+
+
 def test_when_hard_links_fail_every_file_is_written_and_the_output_is_the_same(project, monkeypatch, tmp_path):
     assert build(project).exit_code == 0
     (project / "content/posts/new.md").write_text(post("Brand New", "2026-07-01"))
