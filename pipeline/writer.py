@@ -591,8 +591,9 @@ def _put(target: str, content: bytes | None, source: str | None, digest: str, mi
 
 
 def _mirrored(target: str, mirror: str | None, failed: list | None) -> None:
-    """Hard-link the staged file `target` into the mirror (see Staging), or note that it failed."""
-    if mirror is not None:
+    """Hard-link the staged file `target` into the mirror (see Staging), or note that it failed
+    (after one failure, on a file system without hard links say, no more are tried)."""
+    if mirror is not None and not failed:
         try:
             os.link(target, mirror)
         except OSError as exc:
