@@ -323,7 +323,7 @@ def decode_record(data: bytes) -> SourceRecord:
     for name in dated:
         fields[name] = _time(fields[name])
     parsed = remade(_Parsed, rel=rel, split=None, doc=None, fields=fields, slug=slug, date=_time(parsed_date),
-                   updated=_time(updated), needs_sources=needs_sources)
+                    updated=_time(updated), needs_sources=needs_sources)
     article = None
     if plain_article is not None:
         (source, article_slug, title, article_date, article_updated, author, summary, tags, draft, image, image_alt,
@@ -341,9 +341,9 @@ def decode_record(data: bytes) -> SourceRecord:
         cache.remember_digest(article, digest)
     from_fields = Finding.from_fields
     return remade(SourceRecord, key=key, parsed=parsed, findings=tuple(map(from_fields, findings)),
-                 convert_key=convert_key, article=article, digest=digest, applying=applying,
-                 convert_findings=tuple(map(from_fields, convert_findings)), stat=stat, content=content,
-                 context=context)
+                  convert_key=convert_key, article=article, digest=digest, applying=applying,
+                  convert_findings=tuple(map(from_fields, convert_findings)), stat=stat, content=content,
+                  context=context)
 
 
 def _check_plain(value) -> None:
