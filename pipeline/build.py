@@ -17,6 +17,7 @@ from pipeline.compliance.report import NAME as REPORT, PAGES as REPORT_PAGES, re
 from pipeline.compliance.rules import load_rules
 from pipeline.config import load_config
 from pipeline.errors import Finding, FindingList, PipelineError
+from pipeline.later import Later, wait
 from pipeline.links import check_links
 from pipeline.memory import give_back, no_collection, quieter_collector
 from pipeline.model import Artifact, Site, SiteConfig, Tag
@@ -88,12 +89,14 @@ def group_tags(articles) -> tuple[tuple[Tag, tuple], ...]:
     return tuple((tags[slug], tuple(groups[slug])) for slug in sorted(groups))
 
 
-def run(root: Path, options: Options = Options(), out: Path | None = None) -> BuildResult:
+def run(root: Path, options: Options = Options(), out: Path | None = None, later: Later | None = None) -> BuildResult:
     """The build. With `out`, each artifact is written to a staging folder as soon as it is
     rendered and checked (result.artifacts then hold no content), an article whose outputs the
     last build already made is taken from its record, and the folder is swapped in for `out` when
     the whole build is good; without, artifacts stay in memory and nothing is written. Raises
-    PipelineError with all errors found (and then writes nothing)."""
+    PipelineError with all errors found (and then writes nothing). With `later`, what only the
+    next build reads (records, cache, manifest) is added to it to be saved, else saved here."""
+    wait(root)   # for the saves of the build before
     set_jobs(options.jobs)
     with quieter_collector():
         with no_collection():
@@ -109,13 +112,19 @@ def run(root: Path, options: Options = Options(), out: Path | None = None) -> Bu
             with no_collection():
                 records = Records(state if options.cache and out is not None else None, build_cache.code)
             give_back()   # what reading the records freed
+            saves = later if later is not None else Later(root, detached=False)
             try:
-                result = _run(root, options, out, records, last)
-                records.save()
-            finally:
+                result = _run(root, options, out, records, last, saves)
+            except BaseException:
                 records.close()
-                build_cache.save()
+                build_cache.save()   # what it computed, for the build that follows
+                raise
+            finally:
                 cache.use(cache.BuildCache(None))
+            saves.add(records.saving())
+            saves.add(build_cache.saving())
+            if later is None:
+                saves.run()
         finally:
             if last is not None:
                 last.close()
@@ -153,14 +162,15 @@ BATCH = 1024  # site-wide artifacts checked (in parallel) and written together; 
 STAGES = ("Reading articles", "Rendering articles", "Rendering site pages", "Checking compliance")
 
 
-def _run(root: Path, options: Options, out: Path | None, records: Records, last: LastOutput | None) -> BuildResult:
+def _run(root: Path, options: Options, out: Path | None, records: Records, last: LastOutput | None,
+         later: Later) -> BuildResult:
     report = options.progress or (lambda stage, done, total: None)
     findings = FindingList()
     report(STAGES[0], 0, len(STAGES))
     dates: list[datetime] = []
     site = load_site(root, options, findings, dates, records)
     with no_collection():
-        staging = Staging(out, root, last) if out is not None else None
+        staging = Staging(out, root, last, later) if out is not None else None
     sink = _Sink(site, staging, records)
     # The publishing clock's events (every article's date, post slots and first week: 0.1 s at
     # 5,000 articles) depend on nothing else: made in a forked process while this one builds.

@@ -15,6 +15,7 @@ import pickle
 import sqlite3
 from dataclasses import fields
 from pathlib import Path
+from typing import Callable
 
 import pipeline
 from pipeline.model import is_light
@@ -184,6 +185,13 @@ class BuildCache:
         cold build does not hold a pickled copy of every result until the end."""
         if self.pending and os.getpid() == self._owner:
             self._store(prune=False)
+
+    def saving(self) -> Callable[[], None]:
+        """Close this process's reading connection; how to save (see save), later."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        return self.save
 
     def save(self) -> None:
         """Write new entries, drop unused ones (parent process only)."""

@@ -15,6 +15,7 @@ import click
 
 from pipeline import __version__, uptodate
 from pipeline.errors import Finding, PipelineError
+from pipeline.later import Later
 from pipeline.options import Options
 from pipeline.schema import Invalid, parse_datetime
 from pipeline.writer import MARKER as OUTPUT_MARKER, check_output_dir
@@ -170,7 +171,8 @@ def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options:
         return stamp.articles, dict(stamp.files), stamp.tally
     _refuse_bad_output(obj, out)  # before writing even the clock
     started, inputs = uptodate.fs_clock(obj.root), uptodate.input_entries(obj.root)
-    result, out = _build_and_write(obj, console, out, options)
+    later = Later(obj.root)
+    result, out = _build_and_write(obj, console, out, options, later)
     from pipeline.channels import CHANNELS
     found = Counter(a.channel for a in result.artifacts)
     order = [channel.NAME for channel in CHANNELS] + sorted(found.keys() - {c.NAME for c in CHANNELS})
@@ -181,7 +183,8 @@ def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options:
         clock_events=result.clock_events,
         tally=tally, articles=len(result.site.articles), files=tuple(counts.items())),
         [f for f in result.findings if not f.is_error], inputs, started,
-        written={**result.written, OUTPUT_MARKER: None}, folders=result.written_folders)
+        written={**result.written, OUTPUT_MARKER: None}, folders=result.written_folders, later=later)
+    later.run()
     return len(result.site.articles), counts, tally
 
 
@@ -202,7 +205,9 @@ def digest(obj: Context, since, until, out: Path | None, drafts, future, now, st
     console = Console(quiet, verbose)
     options = Options(drafts, future, now, strict, since, until, progress=console.progress, jobs=jobs,
                       cache=not no_cache)
-    result, out = _build_and_write(obj, console, out, options)
+    later = Later(obj.root)
+    result, out = _build_and_write(obj, console, out, options, later)
+    later.run()
     folder = next(a.path.rsplit("/", 1)[0] for a in result.artifacts if "/digest-" in a.path)
     count = len(next(a.articles for a in result.artifacts if a.path.startswith(folder)))
     console.summary(f"Digest of {count} article{'s' if count != 1 else ''} in {_display(out, obj.root)}/{folder}/ "
@@ -216,10 +221,10 @@ def _refuse_bad_output(obj: Context, out: Path) -> None:
         _fail(obj, exc, "text", "Build failed")
 
 
-def _build_and_write(obj: Context, console: Console, out: Path | None, options: Options):
+def _build_and_write(obj: Context, console: Console, out: Path | None, options: Options, later: Later):
     out = out if out is not None else obj.root / "output"
     _refuse_bad_output(obj, out)  # before spending a build on it
-    result = _run(obj, options, out=out, console=console)
+    result = _run(obj, options, out=out, console=console, later=later)
     console.notes(result)
     console.findings(result.findings)
     console.changes(result.changes)
@@ -318,12 +323,13 @@ def rules(obj: Context, fmt: str) -> None:
 
 
 def _run(obj: Context, options: Options, fmt: str = "text", console: Console | None = None,
-         out: Path | None = None):
-    """The build (writing into `out` when given), or exit 1 with its findings."""
+         out: Path | None = None, later: Later | None = None):
+    """The build (writing into `out` when given; what only the next build reads saved by `later`,
+    see pipeline.later), or exit 1 with its findings."""
     from pipeline.build import run
 
     try:
-        return run(obj.root, options, out)
+        return run(obj.root, options, out, later)
     except PipelineError as exc:
         if console is not None and console.drawn:
             console.progress("", 1, 1)

@@ -238,10 +238,17 @@ class Records:
 
     def save(self) -> None:
         """Write the rows that changed and delete those of records no longer made."""
-        if self.path is None:
-            return
+        self.saving()()
+
+    def saving(self) -> Callable[[], None]:
+        """Close the last build's records; how to save this build's (see save), later."""
         known = self._connection is not None   # else every row is written afresh
         self.close()
+        return partial(self._save, known)
+
+    def _save(self, known: bool) -> None:
+        if self.path is None:
+            return
         try:
             if self._damaged:
                 self.path.unlink(missing_ok=True)

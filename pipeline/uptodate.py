@@ -18,12 +18,14 @@ import pickle
 import sys
 import zlib
 from dataclasses import dataclass, replace
+from functools import partial
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipeline.errors import Finding
+from pipeline.later import Later, wait
 
 FORMAT = 9
 RACY_NS = 1_000_000_000   # inputs modified this close to the start of a build are not trusted
@@ -185,6 +187,7 @@ def fs_clock(root: Path) -> int | None:
 def load(root: Path, out: Path, key: str, now: datetime | None) -> Stamp | None:
     """The last build's stamp if nothing it depends on has changed, else None. `now` is the
     publishing clock of this build (None: the wall clock; without a timezone: the site's)."""
+    wait(root)   # for the last build's saves (see pipeline.later)
     try:
         handle = open(_stamp_path(root, out), "rb")
     except OSError:
@@ -219,7 +222,7 @@ def _unchanged(root: Path, out: Path, stamp: Stamp, now: datetime | None) -> boo
 
 
 def save(root: Path, out: Path, stamp_fields: dict, shown: list[Finding], entries: list, started_ns: int | None,
-         written: dict[str, tuple | None], folders: dict[str, tuple | None]) -> None:
+         written: dict[str, tuple | None], folders: dict[str, tuple | None], later: Later | None = None) -> None:
     """Record a successful build and the findings it printed, unless an input changed while it
     ran or just before (then the next one is full, and nothing is packed: an edit saved right
     before the build is the common case). `written`: every file of the output tree, as the writer
@@ -227,29 +230,40 @@ def save(root: Path, out: Path, stamp_fields: dict, shown: list[Finding], entrie
     folder held), with the stat the writer had of it after writing (size, mtime, ctime, inode;
     None: stat it here); `folders`: every folder of the tree ("" the tree itself) with the stamp
     the writer has of it (see pipeline.trees: taken after the swap for every folder it touched;
-    None: stat it here)."""
+    None: stat it here). With `later`, all that follows the stats is added to it (see
+    pipeline.later): the stats are taken before the command returns, so none can see a change
+    made to output/ after it."""
     path = _stamp_path(root, out)
     path.unlink(missing_ok=True)
     if started_ns is None or any(len(e) == 5 and e[2] >= started_ns - RACY_NS for e in entries):
-        return
-    inputs = _digest(entries)
-    if _digest(input_entries(root)) != inputs:
         return
     # What the writer had, as _stat_entries makes it (44,000 entries at 5,000 articles); the rest stat-ed.
     named = {folder + "/" if folder else "./": stamp for folder, stamp in folders.items()}
     output = _stat_entries(out, [path for path, stat in {**named, **written}.items() if stat is None])
     if output is None:
         return
+    finish = partial(_save, root, path, stamp_fields, shown, entries, written, named, output)
+    if later is not None:
+        later.add(finish)
+    else:
+        finish()
+
+
+def _save(root: Path, stamp_path: Path, stamp_fields: dict, shown: list[Finding], entries: list,
+          written: dict[str, tuple | None], named: dict[str, tuple | None], output: list) -> None:
+    inputs = _digest(entries)
+    if _digest(input_entries(root)) != inputs:
+        return
     output += [(path, *stat) for path, stat in written.items() if stat is not None]
     output += [(path, "folder", *stamp) for path, stamp in named.items() if stamp is not None]
     stamp = Stamp(inputs=inputs, output=_digest(output), output_paths=tuple(e[0] for e in output), shown=b"",
                   **stamp_fields)
-    temporary = path.with_suffix(f".tmp-{os.getpid()}")
+    temporary = stamp_path.with_suffix(f".tmp-{os.getpid()}")
     try:
         with temporary.open("wb") as handle:   # the stamp, then what it showed (see load)
             pickle.dump((FORMAT, stamp), handle, protocol=pickle.HIGHEST_PROTOCOL)
             for chunk in packed(shown):
                 handle.write(chunk)
-        os.replace(temporary, path)
+        os.replace(temporary, stamp_path)
     except OSError:
         temporary.unlink(missing_ok=True)   # the stamp only saves time

@@ -14,9 +14,11 @@ from stat import S_ISREG
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from pipeline import trees
+from pipeline.later import Later
 from pipeline.memory import fewer_malloc_arenas
 from pipeline.parallel import Background
 from pipeline.errors import Finding, Location, PipelineError
@@ -306,9 +308,10 @@ class Staging:
     a few files writes a few files, no build holds its artifacts in memory, and a failure at any
     point (abort()) leaves output/ as it was."""
 
-    def __init__(self, out: Path, root: Path, last: LastOutput | None = None):
+    def __init__(self, out: Path, root: Path, last: LastOutput | None = None, later: Later | None = None):
         last = last if last is not None and last.out == out.resolve() else LastOutput(out, root)
         self.out = out = last.out
+        self.later = later
         self.current, spare_entries = last.current, last.spare_entries
         old, found = last.surveys()
         self.old, self.old_same, self.old_folders = old.files, old.same, old.folders
@@ -553,7 +556,11 @@ class Staging:
         touched = trees.with_parents(self.made | {path.rpartition("/")[0] for path in gone})
         folders = {folder: stamp for folder, stamp in self.spare_folders.items() if folder not in touched}
         folders.update(trees.stamp_folders(os.fspath(out), touched, trees.fs_now(os.fspath(out.parent))))
-        _write_manifest(out, self.staged, kept, {"current": folders, "spare": kept_folders})
+        save = partial(_write_manifest, out, self.staged, kept, {"current": folders, "spare": kept_folders})
+        if self.later is not None:   # saved with the build's other state (see pipeline.later)
+            self.later.add(save)
+        else:
+            save()
         self.folders_left = folders
         return Changes(tuple(sorted(self.added)), tuple(sorted(self.changed)),
                        tuple(sorted(self.old - self.staged.keys())))

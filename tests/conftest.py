@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
+from pipeline.later import wait
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = "2026-11-24T12:00:00"
@@ -62,9 +63,13 @@ def make_project(root: Path, posts: dict[str, str] | None = None, *, site: str =
 
 
 def cli(project: Path, *args: str):
-    """Run the CLI on `project`; returns click's Result (exit_code, stdout, stderr)."""
+    """Run the CLI on `project`; returns click's Result (exit_code, stdout, stderr). Returns once
+    the build's state is saved (see pipeline.later), as the next command would wait for it, so a
+    test can look at .pipeline/."""
     runner = CliRunner()
-    return runner.invoke(main, ["--project", str(project), *args], catch_exceptions=False)
+    result = runner.invoke(main, ["--project", str(project), *args], catch_exceptions=False)
+    wait(project)
+    return result
 
 
 def build(project: Path, *args: str):

@@ -1,0 +1,123 @@
+"""The state only the next build reads (records, cache, manifest, up-to-date stamp) is saved by a
+detached process after output/ is in place: the command returns first, the next build waits for
+those saves, and losing them costs time, never a wrong output."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import select
+import threading
+import time
+
+from click.testing import CliRunner
+
+from conftest import make_project, post, tree
+from pipeline import later, uptodate
+from pipeline.cli import main
+from test_uptodate import UP_TO_DATE, build, cold, settle
+
+NOW = "2026-11-24T12:00"
+
+
+def _invoke(project, *args):
+    """The command as a user runs it: returns without waiting for its saves."""
+    result = CliRunner().invoke(main, ["--project", str(project), "build", "--now", NOW, "--verbose", *args],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def _saving(project) -> bool:
+    """Does a process hold the saving lock?"""
+    fd = os.open(later.lock_path(project), os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
+def _project(tmp_path):
+    project = make_project(tmp_path / "p", {
+        "knee.md": post("Knee Basics", "2026-05-01", "Knees carry a lot. See [hips](hip.md).", tags="[knee]"),
+        "hip.md": post("Hip Strength", "2026-06-01", "Strong hips help runners.", tags="[hip]"),
+    })
+    settle(project)
+    return project
+
+
+def test_a_build_returns_before_its_state_is_saved_and_the_next_build_waits_for_it(tmp_path, monkeypatch):
+    project = _project(tmp_path)
+    release_read, release_write = os.pipe()
+    real_save = uptodate._save
+
+    def held_save(*args):   # runs in the saver (a fork of this process): waits for the test
+        select.select([release_read], [], [], 30)
+        real_save(*args)
+
+    monkeypatch.setattr(uptodate, "_save", held_save)
+    try:
+        _invoke(project)
+        assert (project / "output/report.html").is_file()   # the output is in place
+        assert _saving(project) and not list((project / ".pipeline").glob("uptodate-*"))
+        # Released only once the next build has started: without waiting for the saves it would
+        # find no stamp and build again.
+        threading.Timer(0.5, os.write, (release_write, b"x")).start()
+        started = time.monotonic()
+        second = _invoke(project)
+        assert UP_TO_DATE in second.stderr and time.monotonic() - started >= 0.4
+        assert not _saving(project)
+    finally:
+        os.close(release_read)
+        os.close(release_write)
+
+
+def test_saves_that_never_happen_cost_the_next_build_time_not_correctness(tmp_path, monkeypatch):
+    project = _project(tmp_path)
+    build(project)
+    monkeypatch.setattr(later, "_saver", lambda saves: os._exit(0))   # killed before it saved anything
+    (project / "content/posts/hip.md").write_text(post("Hip Strength", "2026-06-01", "Edited."))
+    settle(project)
+    _invoke(project)
+    monkeypatch.undo()
+    (project / "content/posts/knee.md").write_text(post("Knee Basics", "2026-05-01", "Edited too. See [hips](hip.md)."))
+    settle(project)
+    assert UP_TO_DATE not in build(project).stderr
+    assert tree(project / "output") == cold(project, tmp_path)
+    assert UP_TO_DATE in build(project).stderr
+
+
+def test_the_saver_lets_go_of_the_commands_output(tmp_path):
+    """Whoever reads the command's output to its end (a pipe, CI's log) is not kept waiting for
+    the saves."""
+    read_end, write_end = os.pipe()
+    release_read, release_write = os.pipe()
+    saved = os.dup(1)
+    os.dup2(write_end, 1)
+    os.close(write_end)
+    try:
+        saves = later.Later(tmp_path)
+        saves.add(lambda: select.select([release_read], [], [], 30))
+        saves.run()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    try:
+        assert _saving(tmp_path)
+        readable, _, _ = select.select([read_end], [], [], 10)   # the saver is still waiting for the test
+        assert readable and os.read(read_end, 1) == b""   # end of file: no process holds the pipe open
+    finally:
+        os.write(release_write, b"x")
+        later.wait(tmp_path)
+        for fd in (read_end, release_read, release_write):
+            os.close(fd)
+    assert not _saving(tmp_path)
+
+
+def test_waiting_needs_no_earlier_save(tmp_path):
+    started = time.monotonic()
+    later.wait(tmp_path / "never-built")
+    assert time.monotonic() - started < 1
