@@ -39,8 +39,9 @@ class BuildResult:
     computed: int = 0    # results computed afresh
     clock_events: tuple[float, ...] = ()     # publishing-clock readings (POSIX time) at which the output changes
     changes: Changes | None = None           # what the swap changed in the output folder, when written
-    written: dict | None = None              # then every file it holds (the marker aside) with its stat as
-                                             # left: path -> (size, mtime_ns, ctime_ns, inode)
+    written: dict | None = None              # then every file it holds (the marker aside) with its hash and
+                                             # stat as left: path -> [sha256, size, mtime_ns, ctime_ns,
+                                             # inode] (updated by the saves: see writer._catch_up)
     written_folders: dict | None = None      # and every folder ("" the tree) -> (mtime_ns, ctime_ns), or
                                              # None where the writer did not stamp it (see pipeline.trees)
 
@@ -217,7 +218,7 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
         if sink.staging is not None:
             records.new_layout_sha = sink.staging.staged["report.html"][0]
             changes = sink.staging.commit()
-            written = {path: tuple(entry[1:]) for path, entry in sink.staging.staged.items()}
+            written = sink.staging.staged
             folders = sink.staging.folders_left
     except BaseException:
         clock.close()

@@ -222,17 +222,18 @@ def _unchanged(root: Path, out: Path, stamp: Stamp, now: datetime | None) -> boo
 
 
 def save(root: Path, out: Path, stamp_fields: dict, shown: list[Finding], entries: list, started_ns: int | None,
-         written: dict[str, tuple | None], folders: dict[str, tuple | None], later: Later | None = None) -> None:
+         written: dict[str, list | None], folders: dict[str, tuple | None], later: Later | None = None) -> None:
     """Record a successful build and the findings it printed, unless an input changed while it
     ran or just before (then the next one is full, and nothing is packed: an edit saved right
     before the build is the common case). `written`: every file of the output tree, as the writer
     just left it (the tree is not walked again: the writer removed whatever else its staging
-    folder held), with the stat the writer had of it after writing (size, mtime, ctime, inode;
-    None: stat it here); `folders`: every folder of the tree ("" the tree itself) with the stamp
-    the writer has of it (see pipeline.trees: taken after the swap for every folder it touched;
-    None: stat it here). With `later`, all that follows the stats is added to it (see
-    pipeline.later): the stats are taken before the command returns, so none can see a change
-    made to output/ after it."""
+    folder held), with the writer's entry for it ([sha256, size, mtime, ctime, inode], the stat
+    taken after writing; None: stat it here); `folders`: every folder of the tree ("" the tree
+    itself) with the stamp the writer has of it (see pipeline.trees: taken after the swap for
+    every folder it touched; None: stat it here). With `later`, all that follows the stats of
+    the None entries is added to it (see pipeline.later), after the writer's saves, which
+    update the entries of the files they link into the spare tree (writer._catch_up); no stat
+    is taken after the command returns, so none can see a change made to output/ after it."""
     path = _stamp_path(root, out)
     path.unlink(missing_ok=True)
     if started_ns is None or any(len(e) == 5 and e[2] >= started_ns - RACY_NS for e in entries):
@@ -250,11 +251,11 @@ def save(root: Path, out: Path, stamp_fields: dict, shown: list[Finding], entrie
 
 
 def _save(root: Path, stamp_path: Path, stamp_fields: dict, shown: list[Finding], entries: list,
-          written: dict[str, tuple | None], named: dict[str, tuple | None], output: list) -> None:
+          written: dict[str, list | None], named: dict[str, tuple | None], output: list) -> None:
     inputs = _digest(entries)
     if _digest(input_entries(root)) != inputs:
         return
-    output += [(path, *stat) for path, stat in written.items() if stat is not None]
+    output += [(path, *entry[1:]) for path, entry in written.items() if entry is not None]
     output += [(path, "folder", *stamp) for path, stamp in named.items() if stamp is not None]
     stamp = Stamp(inputs=inputs, output=_digest(output), output_paths=tuple(e[0] for e in output), shown=b"",
                   **stamp_fields)

@@ -159,6 +159,61 @@ def _read_piece(handle):
     return marshal.loads(data)
 
 
+def _catch_up(out: Path, current: dict, spare: dict, folders: dict, spare_folders: dict) -> None:
+    """After the swap, in the build's saves (see pipeline.later): bring the spare tree up to
+    output/, then write the manifest. Each file this build wrote is hard-linked into the spare
+    tree in place of the old one, and what output/ no longer has is removed from it, so the next
+    build stages on a tree that already holds every file it keeps (after a template edit had
+    changed every article's page, the edit that followed linked 11,000 files from output/ first).
+    A file of output/ whose stat no longer matches its entry (edited since the build) is left as
+    it was. A linked file is one inode in both trees, its ctime moved by the link: its entry in
+    `current` (the writer's, which the up-to-date stamp is saved from after this) is updated."""
+    tree = _spare_path(out)
+    if spare and tree.is_dir():
+        spare = dict(spare)
+        touched: set[str] = set()
+        try:
+            _link_changes(os.fspath(out), os.fspath(tree), current, spare, touched)
+        except OSError:
+            pass   # what was done is described; the rest is as it was
+        # (stat-ed after the changes: a folder changed within a second is listed again next time)
+        touched = trees.with_parents(touched)
+        spare_folders = {folder: stamp for folder, stamp in spare_folders.items() if folder not in touched}
+        spare_folders.update(trees.stamp_folders(os.fspath(tree), touched, trees.fs_now(os.fspath(out.parent))))
+    _write_manifest(out, current, spare, {"current": folders, "spare": spare_folders})
+
+
+def _link_changes(base: str, spare_base: str, current: dict, spare: dict, touched: set) -> None:
+    """See _catch_up: `spare` (the spare tree's entries) is kept true after each step."""
+    for path in spare.keys() - current.keys():
+        try:
+            os.unlink(os.path.join(spare_base, path))
+        except FileNotFoundError:
+            pass
+        del spare[path]
+        touched.add(path.rpartition("/")[0])
+        _remove_empty_parents(Path(spare_base), path)
+    for path, entry in current.items():
+        old = spare.get(path)
+        if old is not None and old[0] == entry[0]:
+            continue   # the same bytes already
+        source, target = os.path.join(base, path), os.path.join(spare_base, path)
+        stat = os.lstat(source)
+        if not S_ISREG(stat.st_mode) or _stat_of(stat) != tuple(entry[1:]):
+            continue   # not as the build left it
+        spare[path] = None   # from here its bytes there are unknown
+        try:
+            os.unlink(target)
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+        touched.add(path.rpartition("/")[0])
+        os.link(source, target)
+        linked = os.lstat(target)
+        if (linked.st_size, linked.st_mtime_ns, linked.st_ino) == (stat.st_size, stat.st_mtime_ns, stat.st_ino):
+            entry[1:] = _stat_of(linked)
+            spare[path] = entry   # (else written in between: left unknown)
+
+
 def _write_manifest(out: Path, current: dict, spare: dict, folders: dict) -> None:
     path = _manifest_path(out)
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
@@ -556,11 +611,10 @@ class Staging:
         touched = trees.with_parents(self.made | {path.rpartition("/")[0] for path in gone})
         folders = {folder: stamp for folder, stamp in self.spare_folders.items() if folder not in touched}
         folders.update(trees.stamp_folders(os.fspath(out), touched, trees.fs_now(os.fspath(out.parent))))
-        save = partial(_write_manifest, out, self.staged, kept, {"current": folders, "spare": kept_folders})
         if self.later is not None:   # saved with the build's other state (see pipeline.later)
-            self.later.add(save)
+            self.later.add(partial(_catch_up, out, self.staged, kept, folders, kept_folders))
         else:
-            save()
+            _write_manifest(out, self.staged, kept, {"current": folders, "spare": kept_folders})
         self.folders_left = folders
         return Changes(tuple(sorted(self.added)), tuple(sorted(self.changed)),
                        tuple(sorted(self.old - self.staged.keys())))

@@ -4,6 +4,7 @@ files that did not change are neither rewritten nor copied."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 
@@ -65,14 +66,17 @@ def test_an_unchanged_file_keeps_its_inode_and_a_changed_one_never_writes_throug
         assert build(project).exit_code == 0
     page = project / "output/site/back-basics/index.html"
     inode, before = page.stat().st_ino, page.read_bytes()
-    spare_page = project / ".output-spare/site/ankle-basics/index.html"
-    spare_before = spare_page.read_bytes()
+    changed = project / "output/site/ankle-basics/index.html"
+    old_inode = tmp_path / "old-ankle-page"   # the page's inode, which output/ and the spare tree share
+    os.link(changed, old_inode)
+    old_bytes = old_inode.read_bytes()
     (project / "content/posts/a.md").write_text(post("Ankle Basics", "2026-05-01", "Ankles, edited."))
     assert build(project).exit_code == 0
     assert page.stat().st_ino == inode and page.read_bytes() == before
-    # the replaced output is now the spare: its ankle page is the old one, not overwritten in place
-    assert spare_page.read_bytes() == spare_before
-    assert b"Ankles, edited." in (project / "output/site/ankle-basics/index.html").read_bytes()
+    assert old_inode.read_bytes() == old_bytes   # the new page was never written through the old inode
+    assert b"Ankles, edited." in changed.read_bytes()
+    # and the spare tree caught up with it afterwards (see writer._catch_up): one inode again
+    assert (project / ".output-spare/site/ankle-basics/index.html").stat().st_ino == changed.stat().st_ino
 
 
 def test_a_first_build_leaves_a_spare_tree_so_the_next_build_links_nothing_from_output(tmp_path, monkeypatch):
@@ -94,6 +98,64 @@ def test_a_first_build_leaves_a_spare_tree_so_the_next_build_links_nothing_from_
     assert build(project).exit_code == 0
     assert linked == []   # every unchanged file was already in the spare tree it staged from
     assert tree(out) == cold(project, tmp_path) and not empty_folders(out)
+
+
+def test_after_a_build_that_changed_every_page_the_next_edit_links_nothing_from_output(tmp_path, monkeypatch):
+    """The spare tree catches up with output/ in the build's saves (writer._catch_up): the edit
+    after a template edit stages on a tree that holds every page already."""
+    from pipeline import writer
+    from test_uptodate import UP_TO_DATE, settle
+    project = make_project(tmp_path / "p", {
+        "a.md": post("Ankle Basics", "2026-05-01", "Ankles.", tags="[ankle]"),
+        "b.md": post("Back Basics", "2026-06-01", "Backs.", tags="[back]"),
+    })
+    for _ in range(2):
+        assert build(project).exit_code == 0
+    template = project / "templates/blog/article.html"
+    template.write_text(template.read_text() + "\n<!-- edited -->\n")
+    assert build(project).exit_code == 0
+    out, spare = project / "output", project / ".output-spare"
+    files = [p.relative_to(out) for p in out.rglob("*") if p.is_file() and p.name != writer.MARKER]
+    assert files and all((spare / f).stat().st_ino == (out / f).stat().st_ino for f in files)
+    assert sorted(p.relative_to(spare) for p in spare.rglob("*") if p.is_file() and p.name != writer.MARKER) \
+        == sorted(files)
+    linked = []
+    real = writer._put
+    monkeypatch.setattr(writer, "_put", lambda target, content, source, *rest: (
+        linked.append(source) if source else None) or real(target, content, source, *rest))
+    (project / "content/posts/a.md").write_text(post("Ankle Basics", "2026-05-01", "Ankles, edited.", tags="[ankle]"))
+    assert build(project).exit_code == 0
+    assert linked == []
+    assert tree(out) == cold(project, tmp_path) and not empty_folders(out)
+    # Linking a changed page into the spare tree moves its ctime in output/ too: the up-to-date
+    # stamp is saved with it (else the next build would find output/ changed and build again).
+    (project / "content/posts/b.md").write_text(post("Back Basics", "2026-06-01", "Backs, edited.", tags="[back]"))
+    settle(project)
+    assert UP_TO_DATE not in build(project, "--verbose").stderr
+    assert UP_TO_DATE in build(project, "--verbose").stderr
+
+
+def test_a_file_of_output_edited_after_the_build_is_not_linked_into_the_spare_tree(tmp_path):
+    from pipeline import writer
+    out, spare = tmp_path / "output", tmp_path / ".output-spare"
+    for folder in (out, spare):
+        (folder / "a").mkdir(parents=True)
+    (out / "a/page.html").write_text("new page")
+    (out / "a/other.html").write_text("new other")
+    (spare / "a/page.html").write_text("old page")
+    (spare / "a/gone.html").write_text("not in output/ any more")
+    entry = lambda path, text: [hashlib.sha256(text.encode()).hexdigest(), *writer._stat_of(os.stat(path))]  # noqa: E731
+    current = {"a/page.html": entry(out / "a/page.html", "new page"),
+               "a/other.html": entry(out / "a/other.html", "new other")}
+    old = {"a/page.html": entry(spare / "a/page.html", "old page"),
+           "a/gone.html": entry(spare / "a/gone.html", "not in output/ any more")}
+    (out / "a/other.html").write_text("hand edit")   # after the build, before its saves
+    writer._catch_up(out, current, dict(old), {"": None, "a": None}, {"": None, "a": None})
+    _, spare_entries, _ = writer._read_manifest(out.resolve())
+    assert (spare / "a/page.html").stat().st_ino == (out / "a/page.html").stat().st_ino
+    assert spare_entries["a/page.html"] == current["a/page.html"] == entry(out / "a/page.html", "new page")
+    assert not (spare / "a/other.html").exists() and "a/other.html" not in spare_entries
+    assert not (spare / "a/gone.html").exists() and "a/gone.html" not in spare_entries
 
 
 def test_a_spare_tree_that_cannot_be_linked_is_dropped_and_the_next_build_is_still_right(tmp_path, monkeypatch):
