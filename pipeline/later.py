@@ -2,7 +2,11 @@
 and the up-to-date stamp), made after output/ is in place by a detached process, so a command
 returns as soon as its output is complete (at 5,000 articles these saves were 0.45 s of a 3 s
 rebuild). Every build first waits for the saves of the one before (the saving process holds an
-exclusive lock on .pipeline/saving.lock until it ends), so no build reads state half saved.
+exclusive lock on .pipeline/saving.lock until it ends), so no build reads state half saved. The
+saves marked early (what the up-to-date stamp needs, and the stamp) are made first, under a
+second lock (.pipeline/stamp.lock) that the saver lets go of once they are made: the up-to-date
+check waits only for those, so a rebuild with nothing changed does not wait for the records of
+a cold build to be written (1-1.2 s at 5,000 articles).
 
 Losing any of these saves is safe by design (a killed saver, a full disk): a missing record,
 manifest or stamp, or a cache without the new entries, only means more work for the next build,
@@ -21,20 +25,21 @@ except ImportError:   # no flock here: saves are made before the command returns
     fcntl = None
 
 
-def lock_path(root: Path) -> Path:
-    return root / ".pipeline" / "saving.lock"
+def lock_path(root: Path, stamp: bool = False) -> Path:
+    return root / ".pipeline" / ("stamp.lock" if stamp else "saving.lock")
 
 
 _SAVERS: list[int] = []   # this process's savers not yet reaped
 
 
-def wait(root: Path) -> None:
-    """Return once no process is saving an earlier build of the project at `root`."""
+def wait(root: Path, stamp: bool = False) -> None:
+    """Return once no process is saving an earlier build of the project at `root` (`stamp`: once
+    none is still making the early saves, the up-to-date stamp's)."""
     _reap()
     if fcntl is None:
         return
     try:
-        fd = os.open(lock_path(root), os.O_RDONLY)
+        fd = os.open(lock_path(root, stamp), os.O_RDONLY)
     except OSError:
         return   # nothing was ever saved in the background here
     try:
@@ -44,64 +49,77 @@ def wait(root: Path) -> None:
 
 
 class Later:
-    """The saves of one build, run together by `run`."""
+    """The saves of one build, run together by `run`: the early ones first, in the order added."""
 
     def __init__(self, root: Path, detached: bool = True):
         self.root = root
         self.detached = detached and fcntl is not None and hasattr(os, "fork")
+        self.early: list[Callable[[], None]] = []
         self.saves: list[Callable[[], None]] = []
 
-    def add(self, save: Callable[[], None]) -> None:
-        self.saves.append(save)
+    def add(self, save: Callable[[], None], early: bool = False) -> None:
+        (self.early if early else self.saves).append(save)
 
     def run(self) -> None:
-        """Make the saves: in a detached process holding the lock, or here."""
-        saves, self.saves = self.saves, []
-        if not saves:
+        """Make the saves: in a detached process holding the locks, or here."""
+        early, saves = self.early, self.saves
+        self.early, self.saves = [], []
+        if not early and not saves:
             return
         if self.detached:
+            fds: list[int] = []
             try:
-                path = lock_path(self.root)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-            except OSError:
-                fd = None
-            if fd is not None:
-                try:
+                for stamp in (False, True):
+                    path = lock_path(self.root, stamp)
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    fds.append(os.open(path, os.O_RDWR | os.O_CREAT, 0o644))
+                for fd in fds:
                     fcntl.flock(fd, fcntl.LOCK_EX)   # the saves of an earlier build end first
-                    pid = os.fork()
-                    if pid == 0:
-                        _saver(saves)   # never returns
-                    _SAVERS.append(pid)
-                    return
-                except OSError:
-                    pass   # no process to spare: saved here
-                finally:
-                    os.close(fd)   # the saver's copy holds the lock until it ends
-        for save in saves:
+                pid = os.fork()
+                if pid == 0:
+                    try:
+                        _saver(early, fds[1], saves)   # never returns
+                    finally:
+                        os._exit(0)
+                _SAVERS.append(pid)
+                return
+            except OSError:
+                pass   # no lock or no process to spare: saved here
+            finally:
+                for fd in fds:
+                    os.close(fd)   # the saver's copies hold the locks
+        for save in early + saves:
             save()
 
 
-def _saver(saves: list[Callable[[], None]]) -> None:
+def _saver(early: list[Callable[[], None]], stamp_lock: int, saves: list[Callable[[], None]]) -> None:
     """In the forked saver: leave the terminal's session and the command's output (a pipe read to
     its end by whoever ran the command would otherwise stay open until the saver ends), make the
-    saves without collecting garbage (a collection would touch, and so copy, every page it shares
-    with the command), and exit without running what the forked program registered for its own
-    exit. Not forked twice: the command exits at once, and init reaps the saver (a process that
-    goes on reaps its savers in wait)."""
+    early saves, let go of the stamp's lock, make the others, all without collecting garbage (a
+    collection would touch, and so copy, every page it shares with the command), and exit
+    without running what the forked program registered for its own exit. Not forked twice: the
+    command exits at once, and init reaps the saver (a process that goes on reaps its savers in
+    wait)."""
     try:
         gc.disable()
         os.setsid()
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(null, fd)
+        for save in early:
+            _make(save)
+        os.close(stamp_lock)
         for save in saves:
-            try:
-                save()
-            except BaseException:  # noqa: BLE001 - each save is safe to lose (see above)
-                pass
+            _make(save)
     finally:
         os._exit(0)
+
+
+def _make(save: Callable[[], None]) -> None:
+    try:
+        save()
+    except BaseException:  # noqa: BLE001 - each save is safe to lose (see above)
+        pass
 
 
 def _reap() -> None:

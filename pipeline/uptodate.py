@@ -187,7 +187,7 @@ def fs_clock(root: Path) -> int | None:
 def load(root: Path, out: Path, key: str, now: datetime | None) -> Stamp | None:
     """The last build's stamp if nothing it depends on has changed, else None. `now` is the
     publishing clock of this build (None: the wall clock; without a timezone: the site's)."""
-    wait(root)   # for the last build's saves (see pipeline.later)
+    wait(root, stamp=True)   # for the last build's stamp (see pipeline.later)
     try:
         handle = open(_stamp_path(root, out), "rb")
     except OSError:
@@ -245,7 +245,7 @@ def save(root: Path, out: Path, stamp_fields: dict, shown: list[Finding], entrie
         return
     finish = partial(_save, root, path, stamp_fields, shown, entries, written, named, output)
     if later is not None:
-        later.add(finish)
+        later.add(finish, early=True)
     else:
         finish()
 

@@ -159,28 +159,32 @@ def _read_piece(handle):
     return marshal.loads(data)
 
 
-def _catch_up(out: Path, current: dict, spare: dict, folders: dict, spare_folders: dict) -> None:
+def _catch_up(out: Path, current: dict, left: dict) -> None:
     """After the swap, in the build's saves (see pipeline.later): bring the spare tree up to
-    output/, then write the manifest. Each file this build wrote is hard-linked into the spare
-    tree in place of the old one, and what output/ no longer has is removed from it, so the next
-    build stages on a tree that already holds every file it keeps (after a template edit had
-    changed every article's page, the edit that followed linked 11,000 files from output/ first).
-    A file of output/ whose stat no longer matches its entry (edited since the build) is left as
-    it was. A linked file is one inode in both trees, its ctime moved by the link: its entry in
-    `current` (the writer's, which the up-to-date stamp is saved from after this) is updated."""
+    output/. Each file this build wrote is hard-linked into the spare tree in place of the old
+    one, and what output/ no longer has is removed from it, so the next build stages on a tree
+    that already holds every file it keeps (after a template edit had changed every article's
+    page, the edit that followed linked 11,000 files from output/ first). A file of output/
+    whose stat no longer matches its entry (edited since the build) is left as it was. A linked
+    file is one inode in both trees, its ctime moved by the link: its entry in `current` (the
+    writer's, which the up-to-date stamp is saved from after this) is updated. `left`: the
+    spare tree's entries ("spare") and folder stamps ("folders"), brought up to date (kept true
+    after each step, should one fail) for the manifest."""
     tree = _spare_path(out)
-    if spare and tree.is_dir():
-        spare = dict(spare)
-        touched: set[str] = set()
-        try:
-            _link_changes(os.fspath(out), os.fspath(tree), current, spare, touched)
-        except OSError:
-            pass   # what was done is described; the rest is as it was
-        # (stat-ed after the changes: a folder changed within a second is listed again next time)
-        touched = trees.with_parents(touched)
-        spare_folders = {folder: stamp for folder, stamp in spare_folders.items() if folder not in touched}
-        spare_folders.update(trees.stamp_folders(os.fspath(tree), touched, trees.fs_now(os.fspath(out.parent))))
-    _write_manifest(out, current, spare, {"current": folders, "spare": spare_folders})
+    if not left["spare"] or not tree.is_dir():
+        return
+    spare = left["spare"] = dict(left["spare"])
+    touched: set[str] = set()
+    try:
+        _link_changes(os.fspath(out), os.fspath(tree), current, spare, touched)
+    except OSError:
+        pass   # what was done is described; the rest is as it was
+    # (stat-ed after the changes: a folder changed within a second is listed again next time;
+    # a folder whose stamp is left stale by a failure is listed, its stamp no longer matching)
+    touched = trees.with_parents(touched)
+    folders = {folder: stamp for folder, stamp in left["folders"].items() if folder not in touched}
+    folders.update(trees.stamp_folders(os.fspath(tree), touched, trees.fs_now(os.fspath(out.parent))))
+    left["folders"] = folders
 
 
 def _link_changes(base: str, spare_base: str, current: dict, spare: dict, touched: set) -> None:
@@ -618,7 +622,10 @@ class Staging:
         folders = {folder: stamp for folder, stamp in self.spare_folders.items() if folder not in touched}
         folders.update(trees.stamp_folders(os.fspath(out), touched, trees.fs_now(os.fspath(out.parent))))
         if self.later is not None:   # saved with the build's other state (see pipeline.later)
-            self.later.add(partial(_catch_up, out, self.staged, kept, folders, kept_folders))
+            left = {"spare": kept, "folders": kept_folders}   # as the catch-up leaves them
+            self.later.add(partial(_catch_up, out, self.staged, left), early=True)   # before the stamp
+            self.later.add(lambda: _write_manifest(out, self.staged, left["spare"],
+                                                   {"current": folders, "spare": left["folders"]}))
         else:
             _write_manifest(out, self.staged, kept, {"current": folders, "spare": kept_folders})
         self.folders_left = folders

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import select
-import threading
 import time
 
 from click.testing import CliRunner
@@ -28,9 +28,9 @@ def _invoke(project, *args):
     return result
 
 
-def _saving(project) -> bool:
-    """Does a process hold the saving lock?"""
-    fd = os.open(later.lock_path(project), os.O_RDONLY)
+def _saving(project, stamp: bool = False) -> bool:
+    """Does a process hold the saving lock (`stamp`: the lock of the early saves)?"""
+    fd = os.open(later.lock_path(project, stamp), os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         return False
@@ -65,20 +65,66 @@ def test_a_build_returns_before_its_state_is_saved_and_the_next_build_waits_for_
         assert _saving(project) and not list((project / ".pipeline").glob("uptodate-*"))
         # Released only once the next build has started: without waiting for the saves it would
         # find no stamp and build again.
-        threading.Timer(0.5, os.write, (release_write, b"x")).start()
+        releaser = os.fork()   # (a process, not a thread: the build forks)
+        if releaser == 0:
+            try:
+                time.sleep(0.5)
+                os.write(release_write, b"x")
+            finally:
+                os._exit(0)
         started = time.monotonic()
         second = _invoke(project)
+        os.waitpid(releaser, 0)
         assert UP_TO_DATE in second.stderr and time.monotonic() - started >= 0.4
-        assert not _saving(project)
+        assert not _saving(project, stamp=True)
     finally:
         os.close(release_read)
         os.close(release_write)
 
 
+def test_an_up_to_date_check_waits_for_the_stamp_and_not_for_the_records(tmp_path, monkeypatch):
+    from pipeline.records import Records
+    project = _project(tmp_path)
+    release_read, release_write = os.pipe()
+    real_save = Records._save
+
+    def held_save(self, known):   # in the saver, after the stamp
+        select.select([release_read], [], [], 30)
+        real_save(self, known)
+
+    monkeypatch.setattr(Records, "_save", held_save)
+    try:
+        _invoke(project)
+        second = _invoke(project)
+        assert UP_TO_DATE in second.stderr
+        assert _saving(project) and not _saving(project, stamp=True)   # the records are still being saved
+        # a build that reads the records waits for them
+        (project / "content/posts/hip.md").write_text(post("Hip Strength", "2026-06-01", "Edited."))
+        settle(project)
+        releaser = os.fork()
+        if releaser == 0:
+            try:
+                time.sleep(0.5)
+                os.write(release_write, b"x")
+            finally:
+                os._exit(0)
+        third = _invoke(project)
+        os.waitpid(releaser, 0)
+        assert UP_TO_DATE not in third.stderr
+        reused = re.search(r"Reused (\d+) cached results", third.stderr)
+        assert reused and int(reused.group(1)) > 0   # it read the records the saver had just written
+    finally:
+        os.write(release_write, b"xx")
+        later.wait(project)
+        os.close(release_read)
+        os.close(release_write)
+    assert tree(project / "output") == cold(project, tmp_path)
+
+
 def test_saves_that_never_happen_cost_the_next_build_time_not_correctness(tmp_path, monkeypatch):
     project = _project(tmp_path)
     build(project)
-    monkeypatch.setattr(later, "_saver", lambda saves: os._exit(0))   # killed before it saved anything
+    monkeypatch.setattr(later, "_saver", lambda *args: os._exit(0))   # killed before it saved anything
     (project / "content/posts/hip.md").write_text(post("Hip Strength", "2026-06-01", "Edited."))
     settle(project)
     _invoke(project)

@@ -150,8 +150,9 @@ def test_a_file_of_output_edited_after_the_build_is_not_linked_into_the_spare_tr
     old = {"a/page.html": entry(spare / "a/page.html", "old page"),
            "a/gone.html": entry(spare / "a/gone.html", "not in output/ any more")}
     (out / "a/other.html").write_text("hand edit")   # after the build, before its saves
-    writer._catch_up(out, current, dict(old), {"": None, "a": None}, {"": None, "a": None})
-    _, spare_entries, _ = writer._read_manifest(out.resolve())
+    left = {"spare": dict(old), "folders": {"": None, "a": None}}
+    writer._catch_up(out, current, left)
+    spare_entries = left["spare"]
     assert (spare / "a/page.html").stat().st_ino == (out / "a/page.html").stat().st_ino
     assert spare_entries["a/page.html"] == current["a/page.html"] == entry(out / "a/page.html", "new page")
     assert not (spare / "a/other.html").exists() and "a/other.html" not in spare_entries
