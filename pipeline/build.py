@@ -96,7 +96,8 @@ def run(root: Path, options: Options = Options(), out: Path | None = None, later
     last build already made is taken from its record, and the folder is swapped in for `out` when
     the whole build is good; without, artifacts stay in memory and nothing is written. Raises
     PipelineError with all errors found (and then writes nothing). With `later`, what only the
-    next build reads (records, cache, manifest) is added to it to be saved, else saved here."""
+    next build reads (records, cache, the spare tree's catch-up and the manifest) is added to it
+    to be saved, else saved here."""
     wait(root)   # for the saves of the build before
     set_jobs(options.jobs)
     with quieter_collector():
