@@ -171,7 +171,7 @@ def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options:
         return stamp.articles, dict(stamp.files), stamp.tally
     _refuse_bad_output(obj, out)  # before writing even the clock
     started, inputs = uptodate.fs_clock(obj.root), uptodate.input_entries(obj.root)
-    later = Later(obj.root)
+    later = _later(obj)
     result, out = _build_and_write(obj, console, out, options, later)
     from pipeline.channels import CHANNELS
     found = Counter(a.channel for a in result.artifacts)
@@ -205,13 +205,20 @@ def digest(obj: Context, since, until, out: Path | None, drafts, future, now, st
     console = Console(quiet, verbose)
     options = Options(drafts, future, now, strict, since, until, progress=console.progress, jobs=jobs,
                       cache=not no_cache)
-    later = Later(obj.root)
+    later = _later(obj)
     result, out = _build_and_write(obj, console, out, options, later)
     later.run()
     folder = next(a.path.rsplit("/", 1)[0] for a in result.artifacts if "/digest-" in a.path)
     count = len(next(a.articles for a in result.artifacts if a.path.startswith(folder)))
     console.summary(f"Digest of {count} article{'s' if count != 1 else ''} in {_display(out, obj.root)}/{folder}/ "
                     f"in {console.elapsed:.2f} s{_tally(result.findings)}.")
+
+
+def _later(obj: Context) -> Later:
+    """Where a build's saves go (see pipeline.later): a detached process, but on CI (the CI
+    variable set, as GitHub Actions, GitLab CI and most others do) this one, so that a step
+    caching .pipeline/ right after the build never copies them half written."""
+    return Later(obj.root, detached=not os.environ.get("CI"))
 
 
 def _refuse_bad_output(obj: Context, out: Path) -> None:

@@ -10,6 +10,7 @@ import re
 import select
 import time
 
+import pytest
 from click.testing import CliRunner
 
 from conftest import make_project, post, tree
@@ -18,6 +19,11 @@ from pipeline.cli import main
 from test_uptodate import UP_TO_DATE, build, cold, settle
 
 NOW = "2026-11-24T12:00"
+
+
+@pytest.fixture(autouse=True)
+def not_on_ci(monkeypatch):
+    monkeypatch.delenv("CI", raising=False)   # (on CI the saves are made before the command returns)
 
 
 def _invoke(project, *args):
@@ -161,6 +167,21 @@ def test_the_saver_lets_go_of_the_commands_output(tmp_path):
         for fd in (read_end, release_read, release_write):
             os.close(fd)
     assert not _saving(tmp_path)
+
+
+def test_on_ci_the_saves_are_made_before_the_command_returns(tmp_path, monkeypatch):
+    """A CI step that caches .pipeline/ right after the build must not copy half-written files."""
+    from pipeline.records import Records
+    project = _project(tmp_path)
+    monkeypatch.setenv("CI", "true")
+    ran_in: list[int] = []   # filled only where it runs: a forked saver's list is its own
+    for owner, name in ((uptodate, "_save"), (Records, "_save")):
+        real = getattr(owner, name)
+        monkeypatch.setattr(owner, name, lambda *args, real=real: (ran_in.append(os.getpid()), real(*args)))
+    _invoke(project)
+    assert ran_in == [os.getpid(), os.getpid()]
+    assert list((project / ".pipeline").glob("uptodate-*")) and (project / ".pipeline/records.sqlite").is_file()
+    assert UP_TO_DATE in _invoke(project).stderr
 
 
 def test_waiting_needs_no_earlier_save(tmp_path):
