@@ -17,7 +17,7 @@ from pipeline.compliance.report import NAME as REPORT, PAGES as REPORT_PAGES, re
 from pipeline.compliance.rules import load_rules
 from pipeline.config import load_config
 from pipeline.errors import Finding, FindingList, PipelineError
-from pipeline.later import Later, wait
+from pipeline.later import Later, take_notes, wait
 from pipeline.links import check_links
 from pipeline.memory import give_back, no_collection, quieter_collector
 from pipeline.model import Artifact, Site, SiteConfig, Tag
@@ -99,6 +99,7 @@ def run(root: Path, options: Options = Options(), out: Path | None = None, later
     next build reads (records, cache, the spare tree's catch-up and the manifest) is added to it
     to be saved, else saved here."""
     wait(root)   # for the saves of the build before
+    earlier = take_notes(root)   # what they had to say
     set_jobs(options.jobs)
     with quieter_collector():
         with no_collection():
@@ -123,14 +124,14 @@ def run(root: Path, options: Options = Options(), out: Path | None = None, later
                 raise
             finally:
                 cache.use(cache.BuildCache(None))
-            saves.add(records.saving())
-            saves.add(build_cache.saving())
+            saves.add(records.saving(), notes=records.notes)
+            saves.add(build_cache.saving(), notes=build_cache.notes)
             if later is None:
                 saves.run()
         finally:
             if last is not None:
                 last.close()
-    return replace(result, notes=build_cache.notes + records.notes, reused=build_cache.hits + records.hits,
+    return replace(result, notes=earlier + build_cache.notes + records.notes, reused=build_cache.hits + records.hits,
                    computed=build_cache.misses)
 
 

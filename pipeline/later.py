@@ -32,6 +32,21 @@ def lock_path(root: Path, stamp: bool = False) -> Path:
 _SAVERS: list[int] = []   # this process's savers not yet reaped
 
 
+def notes_path(root: Path) -> Path:
+    return root / ".pipeline" / "saves.notes"
+
+
+def take_notes(root: Path) -> list[str]:
+    """What the last build's saver had to say (a save that failed), once; call after wait()."""
+    path = notes_path(root)
+    try:
+        text = path.read_text("utf-8")
+        path.unlink()
+    except OSError:
+        return []
+    return [f"the last build's saves: {line}" for line in text.splitlines() if line]
+
+
 def wait(root: Path, stamp: bool = False) -> None:
     """Return once no process is saving an earlier build of the project at `root` (`stamp`: once
     none is still making the early saves, the up-to-date stamp's)."""
@@ -54,11 +69,13 @@ class Later:
     def __init__(self, root: Path, detached: bool = True):
         self.root = root
         self.detached = detached and fcntl is not None and hasattr(os, "fork")
-        self.early: list[Callable[[], None]] = []
-        self.saves: list[Callable[[], None]] = []
+        self.early: list[tuple[Callable[[], None], list | None]] = []
+        self.saves: list[tuple[Callable[[], None], list | None]] = []
 
-    def add(self, save: Callable[[], None], early: bool = False) -> None:
-        (self.early if early else self.saves).append(save)
+    def add(self, save: Callable[[], None], early: bool = False, notes: list[str] | None = None) -> None:
+        """`notes`: where the save appends what it has to say (a failure); a detached saver
+        leaves those for the next build (take_notes)."""
+        (self.early if early else self.saves).append((save, notes))
 
     def run(self) -> None:
         """Make the saves: in a detached process holding the locks, or here."""
@@ -78,7 +95,7 @@ class Later:
                 pid = os.fork()
                 if pid == 0:
                     try:
-                        _saver(early, fds[1], saves)   # never returns
+                        _saver(self.root, early, fds[1], saves)   # never returns
                     finally:
                         os._exit(0)
                 _SAVERS.append(pid)
@@ -88,38 +105,42 @@ class Later:
             finally:
                 for fd in fds:
                     os.close(fd)   # the saver's copies hold the locks
-        for save in early + saves:
+        for save, _ in early + saves:
             save()
 
 
-def _saver(early: list[Callable[[], None]], stamp_lock: int, saves: list[Callable[[], None]]) -> None:
+def _saver(root: Path, early: list, stamp_lock: int, saves: list) -> None:
     """In the forked saver: leave the terminal's session and the command's output (a pipe read to
     its end by whoever ran the command would otherwise stay open until the saver ends), make the
     early saves, let go of the stamp's lock, make the others, all without collecting garbage (a
-    collection would touch, and so copy, every page it shares with the command), and exit
-    without running what the forked program registered for its own exit. Not forked twice: the
-    command exits at once, and init reaps the saver (a process that goes on reaps its savers in
-    wait)."""
+    collection would touch, and so copy, every page it shares with the command), leave what the
+    saves had to say for the next build, and exit without running what the forked program
+    registered for its own exit. Not forked twice: the command exits at once, and init reaps the
+    saver (a process that goes on reaps its savers in wait)."""
     try:
         gc.disable()
         os.setsid()
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(null, fd)
-        for save in early:
-            _make(save)
+        said = [note for save, notes in early for note in _make(save, notes)]
         os.close(stamp_lock)
-        for save in saves:
-            _make(save)
+        said += [note for save, notes in saves for note in _make(save, notes)]
+        if said:
+            with notes_path(root).open("a", encoding="utf-8") as handle:
+                handle.writelines(" ".join(note.split()) + "\n" for note in said)
     finally:
         os._exit(0)
 
 
-def _make(save: Callable[[], None]) -> None:
+def _make(save: Callable[[], None], notes: list | None) -> list[str]:
+    """Make a save; what it added to `notes`."""
+    before = len(notes) if notes is not None else 0
     try:
         save()
-    except BaseException:  # noqa: BLE001 - each save is safe to lose (see above)
-        pass
+    except BaseException as exc:  # noqa: BLE001 - each save is safe to lose (see above)
+        return [f"a save failed ({type(exc).__name__}: {exc}); the next build may take longer"]
+    return notes[before:] if notes is not None else []
 
 
 def _reap() -> None:

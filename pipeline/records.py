@@ -261,8 +261,8 @@ class Records:
                 connection.close()
         except (OSError, sqlite3.Error) as exc:
             self.path.unlink(missing_ok=True)
-            self.notes.append(f"the build records could not be written ({exc}); the next build renders every "
-                              f"article")
+            self.notes.append(f"the build records could not be written ({exc}); the build after the one that "
+                              f"wrote them renders every article")
 
     def _write(self, connection: sqlite3.Connection, known: bool) -> None:
         connection.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")

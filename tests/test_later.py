@@ -142,6 +142,30 @@ def test_saves_that_never_happen_cost_the_next_build_time_not_correctness(tmp_pa
     assert UP_TO_DATE in build(project).stderr
 
 
+def test_a_save_that_fails_in_the_saver_is_reported_by_the_next_build(tmp_path, monkeypatch):
+    import sqlite3
+
+    from pipeline.records import Records
+    project = _project(tmp_path)
+
+    def full_disk(self, connection, known):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(Records, "_write", full_disk)   # in the saver, a fork of this process
+    assert "note:" not in _invoke(project).stderr
+    monkeypatch.undo()
+    (project / "content/posts/hip.md").write_text(post("Hip Strength", "2026-06-01", "Edited."))
+    settle(project)
+    shown = [line for line in _invoke(project).stderr.splitlines() if line.startswith("note:")]
+    assert shown == ["note: the last build's saves: the build records could not be written (database or disk "
+                     "is full); the build after the one that wrote them renders every article"]
+    (project / "content/posts/hip.md").write_text(post("Hip Strength", "2026-06-01", "Edited again."))
+    settle(project)
+    again = build(project)
+    assert UP_TO_DATE not in again.stderr and not any(line.startswith("note:") for line in again.stderr.splitlines())
+    assert tree(project / "output") == cold(project, tmp_path)
+
+
 def test_the_saver_lets_go_of_the_commands_output(tmp_path):
     """Whoever reads the command's output to its end (a pipe, CI's log) is not kept waiting for
     the saves."""
