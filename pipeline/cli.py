@@ -184,7 +184,7 @@ def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options:
         tally=tally, articles=len(result.site.articles), files=tuple(counts.items())),
         [f for f in result.findings if not f.is_error], inputs, started,
         written={**result.written, OUTPUT_MARKER: None}, folders=result.written_folders, later=later)
-    later.run()
+    later.run(files=len(result.artifacts))
     return len(result.site.articles), counts, tally
 
 
@@ -207,7 +207,7 @@ def digest(obj: Context, since, until, out: Path | None, drafts, future, now, st
                       cache=not no_cache)
     later = _later(obj)
     result, out = _build_and_write(obj, console, out, options, later)
-    later.run()
+    later.run(files=len(result.artifacts))
     folder = next(a.path.rsplit("/", 1)[0] for a in result.artifacts if "/digest-" in a.path)
     count = len(next(a.articles for a in result.artifacts if a.path.startswith(folder)))
     console.summary(f"Digest of {count} article{'s' if count != 1 else ''} in {_display(out, obj.root)}/{folder}/ "

@@ -30,6 +30,10 @@ def lock_path(root: Path, stamp: bool = False) -> Path:
 
 
 _SAVERS: list[int] = []   # this process's savers not yet reaped
+# Output files below which a build's saves are made in the command: they then take about as long
+# as forking the saver (a site of a few articles: 10-30 ms each), and a project that small is
+# what scripts and tests build and look into at once.
+DETACH_FROM = 1000
 
 
 def notes_path(root: Path) -> Path:
@@ -77,13 +81,14 @@ class Later:
         leaves those for the next build (take_notes)."""
         (self.early if early else self.saves).append((save, notes))
 
-    def run(self) -> None:
-        """Make the saves: in a detached process holding the locks, or here."""
+    def run(self, files: int | None = None) -> None:
+        """Make the saves: in a detached process holding the locks, or here (also when the
+        build's output has fewer than DETACH_FROM `files`)."""
         early, saves = self.early, self.saves
         self.early, self.saves = [], []
         if not early and not saves:
             return
-        if self.detached:
+        if self.detached and (files is None or files >= DETACH_FROM):
             fds: list[int] = []
             try:
                 for stamp in (False, True):

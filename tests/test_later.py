@@ -22,8 +22,10 @@ NOW = "2026-11-24T12:00"
 
 
 @pytest.fixture(autouse=True)
-def not_on_ci(monkeypatch):
+def detached(monkeypatch):
+    """Saves in a detached process, as on a large site off CI, for these small projects."""
     monkeypatch.delenv("CI", raising=False)   # (on CI the saves are made before the command returns)
+    monkeypatch.setattr(later, "DETACH_FROM", 0)
 
 
 def _invoke(project, *args):
@@ -206,6 +208,23 @@ def test_on_ci_the_saves_are_made_before_the_command_returns(tmp_path, monkeypat
     assert ran_in == [os.getpid(), os.getpid()]
     assert list((project / ".pipeline").glob("uptodate-*")) and (project / ".pipeline/records.sqlite").is_file()
     assert UP_TO_DATE in _invoke(project).stderr
+
+
+def test_a_small_sites_saves_are_made_before_the_command_returns(tmp_path, monkeypatch):
+    from pipeline.records import Records
+    project = _project(tmp_path)
+    monkeypatch.setattr(later, "DETACH_FROM", 1000)   # the default: this site has 30-odd files
+    ran_in: list[int] = []   # filled only where it runs: a forked saver's list is its own
+    real = Records._save
+    monkeypatch.setattr(Records, "_save", lambda *args: (ran_in.append(os.getpid()), real(*args)))
+    _invoke(project)
+    assert ran_in == [os.getpid()]
+    monkeypatch.setattr(later, "DETACH_FROM", 10)
+    (project / "content/posts/hip.md").write_text(post("Hip Strength", "2026-06-01", "Edited."))
+    settle(project)
+    _invoke(project)
+    later.wait(project)
+    assert ran_in == [os.getpid()]   # the second build's ran in its saver
 
 
 def test_waiting_needs_no_earlier_save(tmp_path):
