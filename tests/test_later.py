@@ -48,6 +48,28 @@ def _saving(project, stamp: bool = False) -> bool:
         os.close(fd)
 
 
+def _release_soon(fd: int) -> int:
+    """Write to `fd` half a second from now, from a process (not a thread: the build forks);
+    its pid."""
+    releaser = os.fork()
+    if releaser == 0:
+        try:
+            time.sleep(0.5)
+            os.write(fd, b"x")
+        finally:
+            os._exit(0)
+    return releaser
+
+
+def _runs_in(monkeypatch, owner, name: str) -> list[int]:
+    """Patch owner.name to note the pid of each process it runs in; the list this process sees
+    (a forked saver's notes go to its own copy)."""
+    ran_in: list[int] = []
+    real = getattr(owner, name)
+    monkeypatch.setattr(owner, name, lambda *args: (ran_in.append(os.getpid()), real(*args)))
+    return ran_in
+
+
 def _project(tmp_path):
     project = make_project(tmp_path / "p", {
         "knee.md": post("Knee Basics", "2026-05-01", "Knees carry a lot. See [hips](hip.md).", tags="[knee]"),
@@ -73,13 +95,7 @@ def test_a_build_returns_before_its_state_is_saved_and_the_next_build_waits_for_
         assert _saving(project) and not list((project / ".pipeline").glob("uptodate-*"))
         # Released only once the next build has started: without waiting for the saves it would
         # find no stamp and build again.
-        releaser = os.fork()   # (a process, not a thread: the build forks)
-        if releaser == 0:
-            try:
-                time.sleep(0.5)
-                os.write(release_write, b"x")
-            finally:
-                os._exit(0)
+        releaser = _release_soon(release_write)
         started = time.monotonic()
         second = _invoke(project)
         os.waitpid(releaser, 0)
@@ -109,13 +125,7 @@ def test_an_up_to_date_check_waits_for_the_stamp_and_not_for_the_records(tmp_pat
         # a build that reads the records waits for them
         (project / "content/posts/hip.md").write_text(post("Hip Strength", "2026-06-01", "Edited."))
         settle(project)
-        releaser = os.fork()
-        if releaser == 0:
-            try:
-                time.sleep(0.5)
-                os.write(release_write, b"x")
-            finally:
-                os._exit(0)
+        releaser = _release_soon(release_write)
         third = _invoke(project)
         os.waitpid(releaser, 0)
         assert UP_TO_DATE not in third.stderr
@@ -200,12 +210,9 @@ def test_on_ci_the_saves_are_made_before_the_command_returns(tmp_path, monkeypat
     from pipeline.records import Records
     project = _project(tmp_path)
     monkeypatch.setenv("CI", "true")
-    ran_in: list[int] = []   # filled only where it runs: a forked saver's list is its own
-    for owner, name in ((uptodate, "_save"), (Records, "_save")):
-        real = getattr(owner, name)
-        monkeypatch.setattr(owner, name, lambda *args, real=real: (ran_in.append(os.getpid()), real(*args)))
+    stamp, records = _runs_in(monkeypatch, uptodate, "_save"), _runs_in(monkeypatch, Records, "_save")
     _invoke(project)
-    assert ran_in == [os.getpid(), os.getpid()]
+    assert stamp == records == [os.getpid()]
     assert list((project / ".pipeline").glob("uptodate-*")) and (project / ".pipeline/records.sqlite").is_file()
     assert UP_TO_DATE in _invoke(project).stderr
 
@@ -214,9 +221,7 @@ def test_a_small_sites_saves_are_made_before_the_command_returns(tmp_path, monke
     from pipeline.records import Records
     project = _project(tmp_path)
     monkeypatch.setattr(later, "DETACH_FROM", 1000)   # the default: this site has 30-odd files
-    ran_in: list[int] = []   # filled only where it runs: a forked saver's list is its own
-    real = Records._save
-    monkeypatch.setattr(Records, "_save", lambda *args: (ran_in.append(os.getpid()), real(*args)))
+    ran_in = _runs_in(monkeypatch, Records, "_save")
     _invoke(project)
     assert ran_in == [os.getpid()]
     monkeypatch.setattr(later, "DETACH_FROM", 10)

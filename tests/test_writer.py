@@ -79,21 +79,34 @@ def test_an_unchanged_file_keeps_its_inode_and_a_changed_one_never_writes_throug
     assert (project / ".output-spare/site/ankle-basics/index.html").stat().st_ino == changed.stat().st_ino
 
 
-def test_a_first_build_leaves_a_spare_tree_so_the_next_build_links_nothing_from_output(tmp_path, monkeypatch):
+def _one_inode_in_both(out, spare) -> list:
+    """Every file of `out` (the marker aside), each one inode with the same file of `spare`."""
     from pipeline import writer
+    files = [p.relative_to(out) for p in out.rglob("*") if p.is_file() and p.name != writer.MARKER]
+    assert files and all((spare / f).stat().st_ino == (out / f).stat().st_ino for f in files)
+    return files
+
+
+def _links_from_output(monkeypatch) -> list:
+    """The files of output/ the writer will hard-link into its staging folder, as it does."""
+    from pipeline import writer
+    linked: list = []
+    real = writer._put
+    monkeypatch.setattr(writer, "_put", lambda target, content, source, *rest: (
+        linked.append(source) if source else None) or real(target, content, source, *rest))
+    return linked
+
+
+def test_a_first_build_leaves_a_spare_tree_so_the_next_build_links_nothing_from_output(tmp_path, monkeypatch):
     project = make_project(tmp_path / "p", {
         "a.md": post("Ankle Basics", "2026-05-01", "Ankles.", tags="[ankle]"),
         "b.md": post("Back Basics", "2026-06-01", "Backs.", tags="[back]"),
     })
     assert build(project).exit_code == 0
     out, spare = project / "output", project / ".output-spare"
-    files = [p.relative_to(out) for p in out.rglob("*") if p.is_file() and p.name != writer.MARKER]
-    assert files and all((spare / f).stat().st_ino == (out / f).stat().st_ino for f in files)
+    _one_inode_in_both(out, spare)
     assert not list(project.glob(".output.*"))
-    linked = []
-    real = writer._put
-    monkeypatch.setattr(writer, "_put", lambda target, content, source, *rest: (
-        linked.append(source) if source else None) or real(target, content, source, *rest))
+    linked = _links_from_output(monkeypatch)
     (project / "content/posts/a.md").write_text(post("Ankle Basics", "2026-05-01", "Ankles, edited.", tags="[ankle]"))
     assert build(project).exit_code == 0
     assert linked == []   # every unchanged file was already in the spare tree it staged from
@@ -115,14 +128,10 @@ def test_after_a_build_that_changed_every_page_the_next_edit_links_nothing_from_
     template.write_text(template.read_text() + "\n<!-- edited -->\n")
     assert build(project).exit_code == 0
     out, spare = project / "output", project / ".output-spare"
-    files = [p.relative_to(out) for p in out.rglob("*") if p.is_file() and p.name != writer.MARKER]
-    assert files and all((spare / f).stat().st_ino == (out / f).stat().st_ino for f in files)
+    files = _one_inode_in_both(out, spare)
     assert sorted(p.relative_to(spare) for p in spare.rglob("*") if p.is_file() and p.name != writer.MARKER) \
         == sorted(files)
-    linked = []
-    real = writer._put
-    monkeypatch.setattr(writer, "_put", lambda target, content, source, *rest: (
-        linked.append(source) if source else None) or real(target, content, source, *rest))
+    linked = _links_from_output(monkeypatch)
     (project / "content/posts/a.md").write_text(post("Ankle Basics", "2026-05-01", "Ankles, edited.", tags="[ankle]"))
     assert build(project).exit_code == 0
     assert linked == []
