@@ -58,6 +58,9 @@ def render_card(title: str, organization: str, site_title: str) -> bytes:
     image = Image.new("P", (WIDTH, HEIGHT), 0)
     image.putpalette(_PALETTE)
     draw = ImageDraw.Draw(image)
+    # Pillow draws text in palette mode without anti-aliasing unless asked: each glyph's coverage
+    # then picks an index between the background (0) and the text's index, as the palette blends.
+    draw.fontmode = "L"
     draw.rectangle((0, 0, 24, HEIGHT), fill=ACCENT_INDEX)
     draw.text((MARGIN, MARGIN - 10), site_title, font=_font(30), fill=SOFT)
     font, lines = _fit_title(draw, title)

@@ -255,6 +255,16 @@ def test_every_article_page_has_link_preview_tags_and_a_1200x630_card(social):
         assert posts_of(social, slug)["posts"]["x"]["image"] == meta["og:image"]
 
 
+def test_a_cards_text_is_anti_aliased_between_the_background_and_white():
+    from pipeline.ogimage import BACKGROUND, TEXT, render_card
+    with Image.open(io.BytesIO(render_card("Knee pain after surgery", "Clinic", "Blog"))) as card:
+        colours = {colour for _, colour in card.convert("RGB").getcolors(1 << 16)}
+    # Edge pixels of the glyphs are shades between the two (jagged text has none).
+    between = [c for c in colours if all(min(b, t) <= v <= max(b, t) for v, b, t in zip(c, BACKGROUND, TEXT))
+               and c not in (BACKGROUND, TEXT)]
+    assert len(between) >= 50
+
+
 def test_an_article_image_in_the_site_is_the_preview_with_its_real_size(tmp_path):
     picture = io.BytesIO()
     Image.new("RGB", (800, 420), (200, 30, 30)).save(picture, format="PNG")
