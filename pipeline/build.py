@@ -44,6 +44,8 @@ class BuildResult:
                                              # inode] (updated by the saves: see writer._catch_up)
     written_folders: dict | None = None      # and every folder ("" the tree) -> (mtime_ns, ctime_ns), or
                                              # None where the writer did not stamp it (see pipeline.trees)
+    repeated: tuple = ()                     # those of `findings` taken from the last build's records (of
+                                             # articles it did not render again), as opposed to made by it
 
 
 def load_site(root: Path, options: Options, findings: FindingList, dates: list | None = None,
@@ -229,7 +231,7 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
             sink.staging.abort()
         raise
     return BuildResult(site, sink.artifacts, ordered, clock_events=clock.result(), changes=changes,
-                       written=written, written_folders=folders)
+                       written=written, written_folders=folders, repeated=tuple(sink.repeated))
 
 
 class _Sink:
@@ -243,6 +245,7 @@ class _Sink:
         self.lookup = artifact_lookup(site)
         self.artifacts: list[Artifact] = []
         self.findings: list[Finding] = []
+        self.repeated: list[Finding] = []   # the findings of articles adopted from their records
         self.checks: list[Check] = []   # of the site-wide outputs (an article's own are in its record)
         self._batch: list = []   # (artifact, key, slot, check) made and not yet checked
         self._slots: list = []   # per site-wide group: its [(findings, checks)]
@@ -284,9 +287,12 @@ class _Sink:
                                         result.posts, result.cache_keys)
         if failed:
             raise PipelineError(sorted(failed, key=Finding.sort_key))
-        for article, record in zip(site.articles, made):
+        rendered = set(todo)
+        for index, (article, record) in enumerate(zip(site.articles, made)):
             records.new_units[article.source] = record
             self.findings += record.findings
+            if index not in rendered:
+                self.repeated += record.findings
         return made
 
     def planned(self, groups, check: bool = True) -> None:

@@ -24,6 +24,13 @@ from pipeline.writer import MARKER as OUTPUT_MARKER, check_output_dir
 # up-to-date rebuild answers in a fraction of a second.
 
 
+REPEAT_LIMIT = 20   # warnings repeated from the last build printed in full (see Console.findings)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 class Console:
     """What the user sees: findings, a progress bar on a terminal (none in CI), changes, a summary."""
 
@@ -55,11 +62,29 @@ class Console:
         if self.verbose:
             click.echo(f"Reused {result.reused} cached results, computed {result.computed}.", err=True)
 
-    def findings(self, findings: list[Finding]) -> None:
+    def findings(self, findings: list[Finding], repeated=(), report: str = "report.html") -> None:
+        """Every error and every warning the build made. The warnings it `repeated` from the last
+        build (the findings of articles it took unchanged from its records; all of them when up
+        to date: True) are printed too while there are at most REPEAT_LIMIT, or with --verbose;
+        else one note counts them (at 5,000 articles 28,000 warnings, 84,000 lines, on each
+        rebuild: 0.7-1.2 s of printing, and what the edit caused lost among them)."""
+        if repeated is True:
+            repeated = findings
+        again = {id(finding) for finding in repeated if not finding.is_error}
+        hidden = len(again) > REPEAT_LIMIT and not self.verbose
         for finding in findings:
-            if self.quiet and not finding.is_error:
+            if (self.quiet and not finding.is_error) or (hidden and id(finding) in again):
                 continue
             click.echo(finding.format(), err=True)
+        if hidden:
+            self.not_repeated(len(again), len({finding.path for finding in findings if id(finding) in again}),
+                              report)
+
+    def not_repeated(self, warnings: int, files: int, report: str) -> None:
+        if not self.quiet:
+            click.echo(f"note: {_count(warnings, 'warning')} about {_count(files, 'file')} unchanged since the "
+                       f"last build are not repeated here ({report} lists every finding; --verbose prints "
+                       f"them)", err=True)
 
     def changes(self, changes) -> None:
         """What the swap changed in output/; None when the build was up to date."""
@@ -165,8 +190,10 @@ def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options:
     if stamp is not None:
         if console.verbose:
             click.echo("Up to date: no input, option or output file has changed since the last build.", err=True)
-        if not console.quiet:   # a successful build's findings are warnings: --quiet hides them
-            console.findings(uptodate.unpack(stamp.shown))
+        if stamp.shown_count > REPEAT_LIMIT and not console.verbose:   # as findings() would: not unpacked
+            console.not_repeated(stamp.shown_count, stamp.shown_articles, _report(out, obj.root))
+        elif not console.quiet:   # a successful build's findings are warnings: --quiet hides them
+            console.findings(uptodate.unpack(stamp.shown), repeated=True, report=_report(out, obj.root))
         console.changes(None)
         return stamp.articles, dict(stamp.files), stamp.tally
     _refuse_bad_output(obj, out)  # before writing even the clock
@@ -178,11 +205,12 @@ def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options:
     order = [channel.NAME for channel in CHANNELS] + sorted(found.keys() - {c.NAME for c in CHANNELS})
     counts = {name: found[name] for name in order if found[name]}
     tally = _tally(result.findings)
+    shown = [f for f in result.findings if not f.is_error]
     uptodate.save(obj.root, out, dict(
         key=key, now=result.site.now.timestamp(), timezone=result.site.config.timezone,
-        clock_events=result.clock_events,
-        tally=tally, articles=len(result.site.articles), files=tuple(counts.items())),
-        [f for f in result.findings if not f.is_error], inputs, started,
+        clock_events=result.clock_events, tally=tally, shown_count=len(shown),
+        shown_articles=len({f.path for f in shown}), articles=len(result.site.articles), files=tuple(counts.items())),
+        shown, inputs, started,
         written={**result.written, OUTPUT_MARKER: None}, folders=result.written_folders, later=later)
     later.run(files=len(result.artifacts))
     return len(result.site.articles), counts, tally
@@ -233,7 +261,7 @@ def _build_and_write(obj: Context, console: Console, out: Path | None, options: 
     _refuse_bad_output(obj, out)  # before spending a build on it
     result = _run(obj, options, out=out, console=console, later=later)
     console.notes(result)
-    console.findings(result.findings)
+    console.findings(result.findings, result.repeated, report=_report(out, obj.root))
     console.changes(result.changes)
     return result, out
 
@@ -371,6 +399,10 @@ def _tally(findings: list[Finding]) -> str:
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _report(out: Path, root: Path) -> str:
+    return f"{_display(out, root)}/report.html"
 
 
 def _display(path: Path, root: Path) -> str:

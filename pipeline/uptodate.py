@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pipeline.errors import Finding
 from pipeline.later import Later, wait
 
-FORMAT = 9
+FORMAT = 10
 RACY_NS = 1_000_000_000   # inputs modified this close to the start of a build are not trusted
 
 
@@ -45,6 +45,9 @@ class Stamp:
     shown: bytes                      # the findings it printed (warnings: it succeeded), packed (kept
                                       # after the pickled stamp in its file)
     tally: str                        # the summary's count of them
+    shown_count: int                  # how many they are
+    shown_articles: int               # and the files they are about (without unpacking them: see
+                                      # cli.Console.findings)
     articles: int
     files: tuple[tuple[str, int], ...]  # files per channel, in order
 

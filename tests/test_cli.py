@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO, cli, make_project, post
+from conftest import REPO, build, cli, make_project, post
 
 
 def test_usage_errors_exit_2(project):
@@ -76,3 +76,55 @@ def test_the_shipped_content_builds(tmp_path):
                           cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "out/site/how-dry-needling-works/index.html").exists()
+
+
+def _warned_site(root: Path, articles: int) -> Path:
+    """`articles` articles with five warnings each (one a line), a day apart."""
+    body = "\n\n".join(f"Rest helps, but movement heals ({n})." for n in range(5))
+    return make_project(root, {f"a{i}.md": post(f"Article {i}", f"2026-05-{i + 1:02d}", body)
+                               for i in range(articles)})
+
+
+def _warned_files(stderr: str) -> set[str]:
+    return {line.split(":", 1)[0] for line in stderr.splitlines() if ": warning[" in line}
+
+
+def test_a_rebuild_prints_the_warnings_it_made_and_counts_those_it_repeats(tmp_path):
+    project = _warned_site(tmp_path / "p", 8)
+    first = build(project)
+    assert first.exit_code == 0 and len(_warned_files(first.stderr)) == 8 and "not repeated" not in first.stderr
+    oldest = project / "content/posts/a0.md"
+    oldest.write_text(oldest.read_text("utf-8") + "\nOne more thing that heals.\n", "utf-8")
+    again = build(project)
+    assert again.exit_code == 0
+    # The edited article and its one neighbour (whose page links to it) were rendered again.
+    assert _warned_files(again.stderr) == {"content/posts/a0.md", "content/posts/a1.md"}
+    assert "content/posts/a0.md:16:" in again.stderr   # the new line's warning
+    assert ("note: 30 warnings about 6 files unchanged since the last build are not repeated here "
+            "(output/report.html lists every finding; --verbose prints them)") in again.stderr
+    assert "41 warnings" in again.stdout   # the summary counts them all
+    verbose = build(project, "--verbose", "--no-cache")
+    assert len(_warned_files(verbose.stderr)) == 8 and "not repeated" not in verbose.stderr
+
+
+def test_an_up_to_date_build_counts_its_warnings_instead_of_printing_them_again(tmp_path):
+    project = _warned_site(tmp_path / "p", 5)
+    assert build(project).exit_code == 0
+    same = build(project)
+    assert "No changes since the last build." in same.stdout and _warned_files(same.stderr) == set()
+    assert "note: 25 warnings about 5 files unchanged since the last build are not repeated" in same.stderr
+    assert "25 warnings" in same.stdout
+    verbose = build(project, "--verbose")
+    assert "No changes since the last build." in verbose.stdout and len(_warned_files(verbose.stderr)) == 5
+    assert build(project, "--quiet").stderr == ""
+
+
+def test_a_few_repeated_warnings_are_printed_as_they_are(tmp_path):
+    project = _warned_site(tmp_path / "p", 4)   # 20 warnings: the limit
+    assert build(project).exit_code == 0
+    same = build(project)
+    assert len(_warned_files(same.stderr)) == 4 and "not repeated" not in same.stderr
+    oldest = project / "content/posts/a0.md"
+    oldest.write_text(oldest.read_text("utf-8") + "\nMore.\n", "utf-8")
+    edited = build(project)
+    assert len(_warned_files(edited.stderr)) == 4 and "not repeated" not in edited.stderr
