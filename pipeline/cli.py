@@ -27,10 +27,6 @@ from pipeline.writer import MARKER as OUTPUT_MARKER, check_output_dir
 REPEAT_LIMIT = 20   # warnings repeated from the last build printed in full (see Console.findings)
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
-
-
 class Console:
     """What the user sees: findings, a progress bar on a terminal (none in CI), changes, a summary."""
 
@@ -86,7 +82,7 @@ class Console:
 
     def not_repeated(self, warnings: int, files: int, report: str) -> None:
         if not self.quiet:
-            click.echo(f"note: {_count(warnings, 'warning')} about {_count(files, 'file')} unchanged since the "
+            click.echo(f"note: {_plural(warnings, 'warning')} about {_plural(files, 'file')} unchanged since the "
                        f"last build are not repeated here ({report} lists every finding; --verbose prints "
                        f"them)", err=True)
 
@@ -217,6 +213,7 @@ def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options:
         shown, inputs, started,
         written={**result.written, OUTPUT_MARKER: None}, folders=result.written_folders, later=later)
     later.run(files=len(result.artifacts))
+    _show(obj, console, result, out)
     return len(result.site.articles), counts, tally
 
 
@@ -240,6 +237,7 @@ def digest(obj: Context, since, until, out: Path | None, drafts, future, now, st
     later = _later(obj)
     result, out = _build_and_write(obj, console, out, options, later)
     later.run(files=len(result.artifacts))
+    _show(obj, console, result, out)
     folder = next(a.path.rsplit("/", 1)[0] for a in result.artifacts if "/digest-" in a.path)
     count = len(next(a.articles for a in result.artifacts if a.path.startswith(folder)))
     console.summary(f"Digest of {count} article{'s' if count != 1 else ''} in {_display(out, obj.root)}/{folder}/ "
@@ -263,11 +261,15 @@ def _refuse_bad_output(obj: Context, out: Path) -> None:
 def _build_and_write(obj: Context, console: Console, out: Path | None, options: Options, later: Later):
     out = out if out is not None else obj.root / "output"
     _refuse_bad_output(obj, out)  # before spending a build on it
-    result = _run(obj, options, out=out, console=console, later=later)
+    return _run(obj, options, out=out, console=console, later=later), out
+
+
+def _show(obj: Context, console: Console, result, out: Path) -> None:
+    """What a build found and changed; printed once its saves are made or handed to the saver
+    (a command killed while printing, by a pipe to `head` closed early say, loses none of them)."""
     console.notes(result)
     console.findings(result.findings, result.repeated, report=_report(out, obj.root))
     console.changes(result.changes)
-    return result, out
 
 
 @main.command()

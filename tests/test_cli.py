@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-from conftest import REPO, build, cli, make_project, post
+from conftest import NOW, REPO, build, cli, make_project, post
 
 
 def test_usage_errors_exit_2(project):
@@ -128,3 +130,23 @@ def test_a_few_repeated_warnings_are_printed_as_they_are(tmp_path):
     oldest.write_text(oldest.read_text("utf-8") + "\nMore.\n", "utf-8")
     edited = build(project)
     assert len(_warned_files(edited.stderr)) == 4 and "not repeated" not in edited.stderr
+
+
+def test_a_build_whose_output_pipe_closes_early_still_saves_what_the_next_build_reads(tmp_path):
+    # `pipeline build | head` with a long list: the command dies at its first print into the
+    # closed pipe, after output/ is in place. Its saves come before that print, so the next
+    # build finds the stamp and the records (a lost stamp would make it build again).
+    project = _warned_site(tmp_path / "p", 3)
+    command = [sys.executable, "-m", "pipeline", "build", "--now", NOW]
+    assert subprocess.run(command, cwd=project, capture_output=True).returncode == 0
+    source = project / "content/posts/a0.md"
+    source.write_text(source.read_text("utf-8") + "\nAn edit.\n", "utf-8")
+    time.sleep(1.1)   # past the racy window: the stamp may trust the edited file
+    read, write = os.pipe()
+    os.close(read)   # closed before the command writes a byte
+    closed = subprocess.run(command, cwd=project, stdout=write, stderr=write)
+    os.close(write)
+    assert closed.returncode != 0   # it could print nothing
+    assert "An edit." in (project / "output/site/article-0/index.html").read_text("utf-8")
+    after = subprocess.run(command + ["--verbose"], cwd=project, capture_output=True, text=True)
+    assert after.returncode == 0 and "Up to date: no input, option or output file has changed" in after.stderr
