@@ -87,6 +87,11 @@ def _warned_site(root: Path, articles: int) -> Path:
                                for i in range(articles)})
 
 
+def _append_to_oldest(project: Path, text: str) -> None:
+    source = project / "content/posts/a0.md"
+    source.write_text(source.read_text("utf-8") + text, "utf-8")
+
+
 def _warned_files(stderr: str) -> set[str]:
     return {line.split(":", 1)[0] for line in stderr.splitlines() if ": warning[" in line}
 
@@ -95,8 +100,7 @@ def test_a_rebuild_prints_the_warnings_it_made_and_counts_those_it_repeats(tmp_p
     project = _warned_site(tmp_path / "p", 8)
     first = build(project)
     assert first.exit_code == 0 and len(_warned_files(first.stderr)) == 8 and "not repeated" not in first.stderr
-    oldest = project / "content/posts/a0.md"
-    oldest.write_text(oldest.read_text("utf-8") + "\nOne more thing that heals.\n", "utf-8")
+    _append_to_oldest(project, "\nOne more thing that heals.\n")
     again = build(project)
     assert again.exit_code == 0
     # The edited article and its one neighbour (whose page links to it) were rendered again.
@@ -126,8 +130,7 @@ def test_a_few_repeated_warnings_are_printed_as_they_are(tmp_path):
     assert build(project).exit_code == 0
     same = build(project)
     assert len(_warned_files(same.stderr)) == 4 and "not repeated" not in same.stderr
-    oldest = project / "content/posts/a0.md"
-    oldest.write_text(oldest.read_text("utf-8") + "\nMore.\n", "utf-8")
+    _append_to_oldest(project, "\nMore.\n")
     edited = build(project)
     assert len(_warned_files(edited.stderr)) == 4 and "not repeated" not in edited.stderr
 
@@ -139,8 +142,7 @@ def test_a_build_whose_output_pipe_closes_early_still_saves_what_the_next_build_
     project = _warned_site(tmp_path / "p", 3)
     command = [sys.executable, "-m", "pipeline", "build", "--now", NOW]
     assert subprocess.run(command, cwd=project, capture_output=True).returncode == 0
-    source = project / "content/posts/a0.md"
-    source.write_text(source.read_text("utf-8") + "\nAn edit.\n", "utf-8")
+    _append_to_oldest(project, "\nAn edit.\n")
     time.sleep(1.1)   # past the racy window: the stamp may trust the edited file
     read, write = os.pipe()
     os.close(read)   # closed before the command writes a byte
