@@ -191,7 +191,7 @@ def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options:
         if console.verbose:
             click.echo("Up to date: no input, option or output file has changed since the last build.", err=True)
         if stamp.shown_count > REPEAT_LIMIT and not console.verbose:   # as findings() would: not unpacked
-            console.not_repeated(stamp.shown_count, stamp.shown_articles, _report(out, obj.root))
+            console.not_repeated(stamp.shown_count, stamp.shown_files, _report(out, obj.root))
         elif not console.quiet:   # a successful build's findings are warnings: --quiet hides them
             console.findings(uptodate.unpack(stamp.shown), repeated=True, report=_report(out, obj.root))
         console.changes(None)
@@ -209,7 +209,7 @@ def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options:
     uptodate.save(obj.root, out, dict(
         key=key, now=result.site.now.timestamp(), timezone=result.site.config.timezone,
         clock_events=result.clock_events, tally=tally, shown_count=len(shown),
-        shown_articles=len({f.path for f in shown}), articles=len(result.site.articles), files=tuple(counts.items())),
+        shown_files=len({f.path for f in shown}), articles=len(result.site.articles), files=tuple(counts.items())),
         shown, inputs, started,
         written={**result.written, OUTPUT_MARKER: None}, folders=result.written_folders, later=later)
     later.run(files=len(result.artifacts))
