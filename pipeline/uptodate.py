@@ -46,7 +46,7 @@ class Stamp:
                                       # after the pickled stamp in its file)
     tally: str                        # the summary's count of them
     shown_count: int                  # how many they are
-    shown_files: int               # and the files they are about (without unpacking them: see
+    shown_files: int                  # and the files they are about (without unpacking them: see
                                       # cli.Console.findings)
     articles: int
     files: tuple[tuple[str, int], ...]  # files per channel, in order
