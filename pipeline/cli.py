@@ -336,7 +336,7 @@ def check(obj: Context, drafts, future, now, strict, quiet, verbose, jobs, no_ca
     """Everything build does except writing: for CI and pre-publish review."""
     console = Console(quiet or fmt == "json", verbose)
     options = Options(drafts, future, now, strict, progress=console.progress, jobs=jobs, cache=not no_cache)
-    result = _run(obj, options, fmt, console)
+    result = _run(obj, options, fmt, console, checking=True)
     if fmt == "json":
         from pipeline.formats import findings_json
 
@@ -364,13 +364,13 @@ def rules(obj: Context, fmt: str) -> None:
 
 
 def _run(obj: Context, options: Options, fmt: str = "text", console: Console | None = None,
-         out: Path | None = None, later: Later | None = None):
+         out: Path | None = None, later: Later | None = None, checking: bool = False):
     """The build (writing into `out` when given; what only the next build reads saved by `later`,
-    see pipeline.later), or exit 1 with its findings."""
+    see pipeline.later; `checking`: see build.run), or exit 1 with its findings."""
     from pipeline.build import run
 
     try:
-        return run(obj.root, options, out, later)
+        return run(obj.root, options, out, later, checking)
     except PipelineError as exc:
         if console is not None and console.drawn:
             console.progress("", 1, 1)

@@ -4,6 +4,7 @@ rules; an article deleted; the cache itself damaged), the incremental output equ
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 
@@ -721,3 +722,51 @@ def test_a_preview_with_drafts_does_not_undo_the_cache_and_records_of_the_publis
     assert sorted(rendered) == ["article-4", "article-5", "article-6"]
     assert (project / ".pipeline/drafts/records.sqlite").is_file() and (project / ".pipeline/records.sqlite").is_file()
     assert tree(project / "output") == cold(project, tmp_path, "after-preview")
+
+
+def _check(project, *extra):
+    result = cli(project, "check", "--now", NOW, "--format", "json", *extra)
+    return result.exit_code, json.loads(result.stdout)
+
+
+def _append_claim(project):
+    path = project / "content/posts/p03.md"
+    path.write_text(path.read_text() + "\nRest helps, but movement heals.\n")
+
+
+@pytest.mark.parametrize("change", list(CHANGES) + ["a claim added"], ids=list(CHANGES) + ["a claim added"])
+def test_a_check_after_a_change_finds_what_a_check_from_scratch_finds(warm, tmp_path, change):
+    # `check` takes what did not change from the last build's records (never writing them).
+    CHANGES.get(change, _append_claim)(warm)
+    fresh = tmp_path / "fresh"
+    shutil.copytree(warm, fresh, ignore=shutil.ignore_patterns(".pipeline", "output", ".output-*"))
+    assert _check(warm) == _check(fresh, "--no-cache")
+    if change == "a claim added":
+        assert any(f["rule"] == "claim-heal" and f["path"] == "content/posts/p03.md" for f in _check(warm)[1]["findings"])
+
+
+def test_a_check_renders_only_what_changed_since_the_last_build_and_holds_no_content(warm, monkeypatch):
+    from pipeline import build, units
+    from pipeline.options import Options
+
+    records = warm / ".pipeline/records.sqlite"
+    before = (records.stat().st_mtime_ns, records.read_bytes())
+    rendered = []
+    real = units.make
+    monkeypatch.setattr(units, "make", lambda context, index: rendered.append(index) or real(context, index))
+    assert cli(warm, "check", "--now", NOW, "--jobs", "1").exit_code == 0
+    assert rendered == []   # all 13 articles from the records
+    _append_claim(warm)
+    assert cli(warm, "check", "--now", NOW, "--jobs", "1").exit_code == 0
+    assert 1 <= len(set(rendered)) <= 3   # the edited article and the two whose pages link to it
+    result = build.run(warm, Options(jobs=1), checking=True)
+    assert result.artifacts and all(a.content == b"" and len(a.sha256) == 64 for a in result.artifacts)
+    assert (records.stat().st_mtime_ns, records.read_bytes()) == before   # read, never written
+
+
+def test_check_refuses_two_outputs_for_one_file_as_build_does(tmp_path):
+    project = make_project(tmp_path / "p", {"a.md": post("A")}, files={"content/static/index.html": "<p>x</p>"})
+    for command in ("build", "check"):
+        result = cli(project, command, "--now", NOW)
+        assert result.exit_code == 1
+        assert "two outputs would be written to the same file: site/index.html" in result.stderr
