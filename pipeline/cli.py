@@ -374,7 +374,7 @@ def _run(obj: Context, options: Options, fmt: str = "text", console: Console | N
     except PipelineError as exc:
         if console is not None and console.drawn:
             console.progress("", 1, 1)
-        _fail(obj, exc, fmt, "Build failed")
+        _fail(obj, exc, fmt, "Check failed" if checking else "Build failed")
 
 
 def _fail(obj: Context, exc: PipelineError, fmt: str, headline: str):

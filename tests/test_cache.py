@@ -766,7 +766,9 @@ def test_a_check_renders_only_what_changed_since_the_last_build_and_holds_no_con
 
 def test_check_refuses_two_outputs_for_one_file_as_build_does(tmp_path):
     project = make_project(tmp_path / "p", {"a.md": post("A")}, files={"content/static/index.html": "<p>x</p>"})
-    for command in ("build", "check"):
+    for command, headline in (("build", "Build failed: 1 error, 0 warnings in 1 file. Nothing was written to "
+                                         "output/.\n"), ("check", "Check failed: 1 error, 0 warnings in 1 file.\n")):
         result = cli(project, command, "--now", NOW)
         assert result.exit_code == 1
         assert "two outputs would be written to the same file: site/index.html" in result.stderr
+        assert result.stderr.endswith(headline)
