@@ -116,7 +116,9 @@ def run(root: Path, options: Options = Options(), out: Path | None = None, later
             last = LastOutput(out, root, background=jobs() > 1) if out is not None else None
         try:
             state = state_folder(root, options)
-            build_cache = cache.BuildCache(state if options.cache else None)
+            published = state_folder(root, Options())
+            build_cache = cache.BuildCache(state if options.cache else None,
+                                           fallback=published if state != published else None)
             cache.use(build_cache)
             build_cache.code = cache.code_digest()
             build_cache.keys = base_keys(root, build_cache.code)

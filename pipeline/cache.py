@@ -83,9 +83,15 @@ _DIGEST = "_digest"
 
 
 class BuildCache:
-    def __init__(self, folder: Path | None):
-        """`folder`: where the cache file lives (see build.state_folder); None: no cache."""
+    def __init__(self, folder: Path | None, fallback: Path | None = None):
+        """`folder`: where the cache file lives (see build.state_folder); None: no cache.
+        `fallback`: the folder of another build's cache, read (never written) for what this one
+        lacks, an entry found there being kept in this one from then on: a preview with drafts,
+        whose cache is its own, starts from the published build's (its Markdown, cards, emails
+        and posts are mostly the same) instead of rendering every article."""
         self.path = folder / "cache.sqlite" if folder is not None else None
+        self.fallback = fallback / "cache.sqlite" if fallback is not None and folder is not None else None
+        self._fallback_connection, self._fallback_pid = None, None
         self.notes: list[str] = []
         self.pending: list[tuple[str, bytes]] = []
         self.used: list[str] = []
@@ -99,7 +105,8 @@ class BuildCache:
         self._broken = False             # the file on disk could not be read: replaced on write
         # No file when the build began (a cold build): it holds only what this build stores, so
         # there is nothing to ask it for before a stage's work is handed out (see parallel).
-        self.fresh = self.path is not None and not self.path.exists()
+        self.fresh = self.path is not None and not self.path.exists() and not (
+            self.fallback is not None and self.fallback.exists())
         self._owner = os.getpid()
 
     def _open(self):
@@ -135,18 +142,54 @@ class BuildCache:
                     return pickle.loads(row[0])
             except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a wrong result
                 pass
+        data = self._from_fallback(name)
+        if data is not None:
+            try:
+                value = pickle.loads(data)
+            except Exception:  # noqa: BLE001 - as above
+                pass
+            else:
+                self.hits += 1
+                self.pending.append((name, data))   # this build's cache keeps it
+                return value
         self.misses += 1
         return MISSING
+
+    def _from_fallback(self, name: str, column: str = "value"):
+        """The stored value of entry `name` in the fallback cache (`column` "1": 1), if it has
+        one (any problem reading it: None, silently, as it is only a head start)."""
+        if self.fallback is None:
+            return None
+        if self._fallback_pid != os.getpid():
+            self._fallback_pid, self._fallback_connection = os.getpid(), None
+            if self.fallback.exists():
+                try:
+                    connection = sqlite3.connect(f"file:{self.fallback}?mode=ro", uri=True, timeout=30)
+                    (stored,) = connection.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
+                    if stored == FORMAT:
+                        self._fallback_connection = connection
+                    else:
+                        connection.close()
+                except (sqlite3.Error, TypeError, ValueError):
+                    pass
+        if self._fallback_connection is None:
+            return None
+        try:
+            row = self._fallback_connection.execute(f"SELECT {column} FROM entries WHERE key = ?", (name,)).fetchone()
+        except sqlite3.Error:
+            return None
+        return row[0] if row is not None else None
 
     def has(self, kind: str, key: str) -> bool:
         """Is there an entry (without reading, counting or keeping it)?"""
         connection = self._open()
-        if connection is None:
-            return False
         try:
-            return connection.execute("SELECT 1 FROM entries WHERE key = ?", (f"{kind}:{key}",)).fetchone() is not None
+            if connection is not None and connection.execute("SELECT 1 FROM entries WHERE key = ?",
+                                                              (f"{kind}:{key}",)).fetchone() is not None:
+                return True
         except Exception:  # noqa: BLE001 - as get(): damage is a miss
-            return False
+            pass
+        return self._from_fallback(f"{kind}:{key}", "1") is not None
 
     def put(self, kind: str, key: str, value) -> None:
         self.pending.append((f"{kind}:{key}", pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)))
@@ -187,10 +230,12 @@ class BuildCache:
             self._store(prune=False)
 
     def saving(self) -> Callable[[], None]:
-        """Close this process's reading connection; how to save (see save), later."""
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        """Close this process's reading connections; how to save (see save), later."""
+        for connection in (self._connection, self._fallback_connection):
+            if connection is not None:
+                connection.close()
+        self._connection = self._fallback_connection = None
+        self._fallback_pid = os.getpid()   # not opened again
         return self.save
 
     def save(self) -> None:

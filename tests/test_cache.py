@@ -724,6 +724,34 @@ def test_a_preview_with_drafts_does_not_undo_the_cache_and_records_of_the_publis
     assert tree(project / "output") == cold(project, tmp_path, "after-preview")
 
 
+def test_a_previews_first_build_starts_from_the_published_builds_cache(tmp_path, monkeypatch):
+    """A preview (drafts: its own cache and records) reads what it lacks from the published
+    build's cache, never writing it: only the draft is converted and drawn, every page is
+    rendered again (the draft's new tag is in each one's tag list), and the result equals a
+    preview built from nothing."""
+    from pipeline.channels import blog
+    from pipeline.markdown import MarkdownRenderer
+
+    posts = {f"p{i:02}.md": post(f"Article {i}", f"2026-03-{1 + i:02}", f"Body {i}.", tags="[knee]") for i in range(12)}
+    posts["draft.md"] = post("Draft", "2026-04-01", "Not yet.", tags="[new topic]", draft="true")
+    project = make_project(tmp_path / "p", posts)
+    build_into(project, project / "output")
+    published = (project / ".pipeline/cache.sqlite").read_bytes()
+    converted, drawn = [], []
+    real_render, real_card = MarkdownRenderer.render, blog.render_card
+    monkeypatch.setattr(MarkdownRenderer, "render", lambda self, source, *rest: converted.append(source)
+                        or real_render(self, source, *rest))
+    monkeypatch.setattr(blog, "render_card", lambda title, *rest: drawn.append(title) or real_card(title, *rest))
+    build_into(project, tmp_path / "preview", "--drafts", "--jobs", "1")
+    assert converted == ["\nNot yet.\n"] and drawn == ["Draft"]
+    assert (project / ".pipeline/cache.sqlite").read_bytes() == published
+    assert (project / ".pipeline/drafts/cache.sqlite").is_file()
+    copy = tmp_path / "copy"
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns(".pipeline", "output"))
+    build_into(copy, tmp_path / "preview-cold", "--drafts", "--no-cache")
+    assert tree(tmp_path / "preview") == tree(tmp_path / "preview-cold")
+
+
 def _check(project, *extra):
     result = cli(project, "check", "--now", NOW, "--format", "json", *extra)
     return result.exit_code, json.loads(result.stdout)
