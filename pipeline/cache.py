@@ -118,11 +118,7 @@ class BuildCache:
         if not self.path.exists():
             return None
         try:
-            connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
-            (stored,) = connection.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
-            if stored != FORMAT:
-                raise sqlite3.DatabaseError(f"format {stored}")
-            self._connection = connection
+            self._connection = _read_only(self.path)
         except (sqlite3.Error, TypeError, ValueError) as exc:
             self.notes.append(f"the build cache {self.path.name} could not be read ({exc}); it is ignored and "
                               f"rebuilt")
@@ -164,12 +160,7 @@ class BuildCache:
             self._fallback_pid, self._fallback_connection = os.getpid(), None
             if self.fallback.exists():
                 try:
-                    connection = sqlite3.connect(f"file:{self.fallback}?mode=ro", uri=True, timeout=30)
-                    (stored,) = connection.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
-                    if stored == FORMAT:
-                        self._fallback_connection = connection
-                    else:
-                        connection.close()
+                    self._fallback_connection = _read_only(self.fallback)
                 except (sqlite3.Error, TypeError, ValueError):
                     pass
         if self._fallback_connection is None:
@@ -285,6 +276,20 @@ class BuildCache:
         self.pending = []
         if prune:
             self.used, self.dropped = [], []
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the cache file at `path`, if it is of this FORMAT (else
+    sqlite3.DatabaseError, or TypeError for a file without one)."""
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        (stored,) = connection.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
+        if stored != FORMAT:
+            raise sqlite3.DatabaseError(f"format {stored}")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
 
 
 _CURRENT = {"cache": BuildCache(None)}

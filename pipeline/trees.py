@@ -128,6 +128,15 @@ def with_parents(folders) -> set[str]:
     return found
 
 
+def restamped(tree: str, stamps: dict, touched, clock: str) -> dict[str, FolderStamp]:
+    """`stamps` with the folders `touched` and those above them stat-ed again in `tree` (by the
+    clock of the file system `clock` is on); the other folders keep theirs."""
+    touched = with_parents(touched)
+    kept = {folder: stamp for folder, stamp in stamps.items() if folder not in touched}
+    kept.update(stamp_folders(tree, touched, fs_now(clock)))
+    return kept
+
+
 def fs_now(place: str) -> int:
     """Now by the clock of the file system `place` is on (the one mtimes come from), in ns."""
     with tempfile.TemporaryFile(dir=place) as handle:

@@ -181,10 +181,7 @@ def _catch_up(out: Path, current: dict, left: dict) -> None:
         pass   # what was done is described; the rest is as it was
     # (stat-ed after the changes: a folder changed within a second is listed again next time;
     # a folder whose stamp is left stale by a failure is listed, its stamp no longer matching)
-    touched = trees.with_parents(touched)
-    folders = {folder: stamp for folder, stamp in left["folders"].items() if folder not in touched}
-    folders.update(trees.stamp_folders(os.fspath(tree), touched, trees.fs_now(os.fspath(out.parent))))
-    left["folders"] = folders
+    left["folders"] = trees.restamped(os.fspath(tree), left["folders"], touched, os.fspath(out.parent))
 
 
 def _link_changes(base: str, spare_base: str, current: dict, spare: dict, touched: set) -> None:
@@ -618,9 +615,8 @@ class Staging:
             shutil.rmtree(self.mirror, ignore_errors=True)
         # A folder of the spare tree this build neither wrote into nor removed from keeps the stamp
         # it was surveyed with (renaming the trees above it does not move it); the others are stat-ed.
-        touched = trees.with_parents(self.made | {path.rpartition("/")[0] for path in gone})
-        folders = {folder: stamp for folder, stamp in self.spare_folders.items() if folder not in touched}
-        folders.update(trees.stamp_folders(os.fspath(out), touched, trees.fs_now(os.fspath(out.parent))))
+        folders = trees.restamped(os.fspath(out), self.spare_folders,
+                                  self.made | {path.rpartition("/")[0] for path in gone}, os.fspath(out.parent))
         if self.later is not None:   # saved with the build's other state (see pipeline.later)
             left = {"spare": kept, "folders": kept_folders}   # as the catch-up leaves them
             self.later.add(partial(_catch_up, out, self.staged, left), early=True)   # before the stamp
