@@ -212,7 +212,7 @@ def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options:
         shown_files=len({f.path for f in shown}), articles=len(result.site.articles), files=tuple(counts.items())),
         shown, inputs, started,
         written={**result.written, OUTPUT_MARKER: None}, folders=result.written_folders, later=later)
-    later.run(files=len(result.artifacts))
+    later.run(files=len(result.artifacts), keep=result)
     _show(obj, console, result, out)
     return len(result.site.articles), counts, tally
 
@@ -236,7 +236,7 @@ def digest(obj: Context, since, until, out: Path | None, drafts, future, now, st
                       cache=not no_cache)
     later = _later(obj)
     result, out = _build_and_write(obj, console, out, options, later)
-    later.run(files=len(result.artifacts))
+    later.run(files=len(result.artifacts), keep=result)
     _show(obj, console, result, out)
     folder = next(a.path.rsplit("/", 1)[0] for a in result.artifacts if "/digest-" in a.path)
     count = len(next(a.articles for a in result.artifacts if a.path.startswith(folder)))

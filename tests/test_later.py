@@ -236,3 +236,35 @@ def test_waiting_needs_no_earlier_save(tmp_path):
     started = time.monotonic()
     later.wait(tmp_path / "never-built")
     assert time.monotonic() - started < 1
+
+
+def test_what_a_running_saver_shares_with_the_command_is_not_freed_until_it_ends(tmp_path):
+    """Freeing it while the saver runs would copy every page it is on first (fork shares them
+    copy-on-write): the command exits without freeing it, a process that goes on frees it once
+    the saver has ended."""
+    import weakref
+
+    class Held:
+        pass
+
+    saved, result = Held(), Held()
+    release_read, release_write = os.pipe()
+    saves = later.Later(tmp_path)
+    saves.add(lambda saved=saved: os.read(release_read, 1))   # the saver ends when told to
+    saves.run(keep=result)
+    refs = [weakref.ref(saved), weakref.ref(result)]
+    del saved, result, saves
+    try:
+        assert all(ref() is not None for ref in refs)
+        later._reap()   # the saver still runs: still held
+        assert all(ref() is not None for ref in refs)
+    finally:
+        os.write(release_write, b"x")
+        later.wait(tmp_path)
+        os.close(release_read)
+        os.close(release_write)
+    deadline = time.monotonic() + 5
+    while any(ref() is not None for ref in refs) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        later.wait(tmp_path)
+    assert all(ref() is None for ref in refs)
