@@ -34,6 +34,7 @@ from typing import Callable
 
 from pipeline.cache import digest
 from pipeline.errors import Finding
+from pipeline.memory import no_collection
 from pipeline.model import Article, Artifact, remade
 
 FORMAT = "13"
@@ -167,7 +168,7 @@ class Records:
         self.code = code
         self.notes: list[str] = []
         self.sources: dict[str, SourceRecord | None] = {}   # None: superseded by this build
-        self.units: dict[str, UnitRecord | None] = {}   # None: superseded by this build (its row is replaced)
+        self._units: dict[str, UnitRecord | None] | None = {}   # see units
         self.outputs: dict[str, OutputRecord] = {}
         self.section_keys: dict[str, str] = {}   # source -> key of its report section
         self.new_sources: dict[str, SourceRecord] = {}
@@ -187,11 +188,14 @@ class Records:
             try:
                 self._read()
             except Exception as exc:  # noqa: BLE001 - any damage means: build without them
-                self.close()
-                self.sources, self.units, self.outputs, self.section_keys = {}, {}, {}, {}
-                self._damaged = True
-                self.notes.append(f"the build records {self.path.name} could not be read ({exc}); they are "
-                                  f"ignored and rebuilt")
+                self._ignore(exc)
+
+    def _ignore(self, exc: Exception) -> None:
+        self.close()
+        self.sources, self._units, self.outputs, self.section_keys = {}, {}, {}, {}
+        self._damaged = True
+        self.notes.append(f"the build records {self.path.name} could not be read ({exc}); they are "
+                          f"ignored and rebuilt")
 
     def _read(self) -> None:
         connection = self._connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
@@ -204,18 +208,36 @@ class Records:
         from pipeline.sources import decode_record   # (sources imports this module)
         self.sources = {name: decode_record(data[1:]) if data[:1] == _PLAIN else loads(data)
                         for name, data in connection.execute("SELECT name, data FROM sources")}
-        from_fields = Finding.from_fields
-        for name, key, head in connection.execute("SELECT name, key, head FROM units"):
-            outputs, findings, counts, platforms, cache_keys, checks_digest, posts_digest = marshal.loads(head)
-            self.units[name] = UnitRecord(key, outputs, tuple(map(from_fields, findings)), partial(self._details, name),
-                                          counts, platforms, cache_keys, checks_digest, posts_digest)
         self.outputs = {name: loads(data) for name, data in connection.execute("SELECT name, data FROM outputs")}
         self.section_keys = dict(connection.execute("SELECT name, key FROM sections"))
         for sha, data in connection.execute("SELECT sha, data FROM layout WHERE name = 'report.html'"):
             self.layout_sha, self.layout = sha, marshal.loads(data)
-        for table in (self.sources, self.units, self.outputs):
-            if not all(isinstance(value, (SourceRecord, UnitRecord, OutputRecord)) for value in table.values()):
+        for table in (self.sources, self.outputs):
+            if not all(isinstance(value, (SourceRecord, OutputRecord)) for value in table.values()):
                 raise ValueError("not build records")
+        self._units = None   # read when first used (see units)
+
+    @property
+    def units(self) -> dict[str, UnitRecord | None]:
+        """The unit records (None: superseded by this build; its row is replaced). Read when first
+        used, from the snapshot the others were read from: a build uses them after it has forked
+        its helpers (see build._run), and memory allocated after a fork is not shared with the
+        children, so the parent's use of these 40 MB (at 5,000 articles) copies no page."""
+        if self._units is None:
+            self._units = {}
+            try:
+                with no_collection():   # (see build.run: long-lived, no cycles)
+                    self._read_units()
+            except Exception as exc:  # noqa: BLE001 - as in __init__
+                self._ignore(exc)
+        return self._units
+
+    def _read_units(self) -> None:
+        from_fields, units = Finding.from_fields, self._units
+        for name, key, head in self._connection.execute("SELECT name, key, head FROM units"):
+            outputs, findings, counts, platforms, cache_keys, checks_digest, posts_digest = marshal.loads(head)
+            units[name] = UnitRecord(key, outputs, tuple(map(from_fields, findings)), partial(self._details, name),
+                                     counts, platforms, cache_keys, checks_digest, posts_digest)
 
     def _details(self, name: str) -> bytes:
         return self._row("SELECT details FROM units WHERE name = ?", name)
@@ -242,6 +264,7 @@ class Records:
 
     def saving(self) -> Callable[[], None]:
         """Close the last build's records; how to save this build's (see save), later."""
+        self.units   # (read, if no build step has: its rows are compared with this build's)
         known = self._connection is not None   # else every row is written afresh
         self.close()
         return partial(self._save, known)

@@ -131,6 +131,20 @@ def test_damaged_build_records_are_ignored_with_a_note_and_rebuilt(warm, tmp_pat
     assert tree(warm / "output") == cold(warm, tmp_path, "records-again")
 
 
+def test_a_damaged_unit_record_read_after_the_others_is_ignored_with_a_note_and_rebuilt(warm, tmp_path):
+    """The unit records are read when the build first uses them, after the other tables."""
+    sql(warm / ".pipeline/records.sqlite", "UPDATE units SET head = x'00ff' WHERE name = 'content/posts/p07.md'")
+    CHANGES["article text"](warm)
+    result = build_into(warm, warm / "output")
+    assert "note: the build records records.sqlite could not be read" in result.stderr
+    assert tree(warm / "output") == cold(warm, tmp_path, "unit-row")
+    again = build_into(warm, warm / "output")
+    assert "could not be read" not in again.stderr
+    (warm / "content/posts/p04.md").write_text(post("Article 4", "2026-03-05", "Newer body.", tags="[knee]"))
+    build_into(warm, warm / "output")
+    assert tree(warm / "output") == cold(warm, tmp_path, "unit-row-again")
+
+
 def test_records_of_other_code_are_replaced_and_a_section_whose_key_differs_is_rendered_again(warm, tmp_path):
     path = warm / ".pipeline/records.sqlite"
     # sections whose keys no longer match: each is rendered again, none is spliced in
