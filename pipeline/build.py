@@ -94,7 +94,7 @@ def group_tags(articles) -> tuple[tuple[Tag, tuple], ...]:
 
 
 def run(root: Path, options: Options = Options(), out: Path | None = None, later: Later | None = None,
-        checking: bool = False) -> BuildResult:
+        checking: bool = False, last: LastOutput | None = None) -> BuildResult:
     """The build. With `out`, each artifact is written to a staging folder as soon as it is
     rendered and checked (result.artifacts then hold no content), an article whose outputs the
     last build already made is taken from its record, and the folder is swapped in for `out` when
@@ -105,7 +105,8 @@ def run(root: Path, options: Options = Options(), out: Path | None = None, later
     findings, so an article or site-wide output whose record's key matches is taken from the
     last build's records (read, never written) whether or not its files are still on disk, and
     artifacts are kept without their content (at 5,000 articles: 29 s and 550 MB before, as a
-    cold build held in memory)."""
+    cold build held in memory). `last`: LastOutput(out, root) made by the caller, its survey
+    started (after waiting for the saves of the build before); else made here."""
     wait(root)   # for the saves of the build before
     earlier = take_notes(root)   # what they had to say
     set_jobs(options.jobs)
@@ -113,7 +114,12 @@ def run(root: Path, options: Options = Options(), out: Path | None = None, later
         with no_collection():
             # Which outputs of the last build are still on disk is surveyed first, in a forked
             # process when there are cores to spare, while the sources and records are read.
-            last = LastOutput(out, root, background=jobs() > 1) if out is not None else None
+            given, last = last, None
+            if out is not None:
+                last = given if given is not None and given.out == out.resolve() else \
+                    LastOutput(out, root, background=jobs() > 1)
+            if given is not None and given is not last:
+                given.close()
         try:
             state = state_folder(root, options)
             published = state_folder(root, Options())
