@@ -57,13 +57,30 @@ class PathCheck:
         if (not path or "\\" in path or "\x00" in path or path.startswith("/") or ".." in parts
                 or "" in parts or "." in parts or parts[0] == MARKER):
             return [Finding(Location(f"output/{path}"), f"refusing to write outside output/: {path!r}")]
-        key = path.lower() if path.isascii() else unicodedata.normalize("NFC", path).casefold()
+        key = _folded(path)
         if key in self.seen:
             other_path, other_channel = self.seen[key]
             return [Finding(Location(f"output/{path}"), f"two outputs would be written to the same file: "
                             f"{other_path} ({other_channel}) and {path} ({channel}); rename one")]
         self.seen[key] = (path, channel)
         return []
+
+    def known_problems(self, outputs) -> list[Finding]:
+        """problems_at() for outputs ((path, sha256, channel, ...), see records.Output) an earlier
+        build made, whose paths it checked: only whether another output of this build has one of
+        them (for every file of an unchanged site: 32,000 at 5,000 articles)."""
+        seen = self.seen
+        for output in outputs:
+            key = _folded(output[0])
+            if key in seen:
+                return self.problems_at(output[0], output[2])
+            seen[key] = (output[0], output[2])
+        return []
+
+
+def _folded(path: str) -> str:
+    """A path as the file systems that ignore case or Unicode form see it."""
+    return path.lower() if path.isascii() else unicodedata.normalize("NFC", path).casefold()
 
 
 def check_output_dir(out: Path, root: Path) -> None:
@@ -497,7 +514,7 @@ class Staging:
         build, without their content: all of them when holds() says each one's bytes are on disk,
         else none (returns False). (Runs for every file of an unchanged site.)"""
         spare_same, spare_entries, staged = self.spare_same, self.spare_entries, self.staged
-        old_same, current, problems_at, holds = self.old_same, self.current, self.paths.problems_at, self.holds
+        old_same, current, holds = self.old_same, self.current, self.holds
         settled = set()   # unchanged, and already right in the spare tree (nearly every file of a rebuild)
         for output in outputs:
             path, digest = output[0], output[1]
@@ -507,12 +524,12 @@ class Staging:
                 settled.add(path)
             elif not holds(path, digest):
                 return False
+        problems = self.paths.known_problems(outputs)
+        if problems:
+            self.abort()
+            raise PipelineError(problems)
         for output in outputs:
             path, digest = output[0], output[1]
-            problems = problems_at(path, output[2])
-            if problems:
-                self.abort()
-                raise PipelineError(problems)
             if path in settled:
                 staged[path] = spare_entries[path]
                 continue

@@ -814,3 +814,20 @@ def test_check_refuses_two_outputs_for_one_file_as_build_does(tmp_path):
         assert result.exit_code == 1
         assert "two outputs would be written to the same file: site/index.html" in result.stderr
         assert result.stderr.endswith(headline)
+
+
+@pytest.mark.parametrize("static", ["knee-basics/index.html", "Feed.xml"])
+def test_a_new_file_over_an_output_taken_from_the_records_is_refused(tmp_path, static):
+    """The article's page (adopted before the static files are made) and the feed (adopted after
+    them) come from the last build's records; either way the new file is refused by name."""
+    project = make_project(tmp_path / "p", {"a.md": post()})
+    build_into(project, project / "output")
+    before = tree(project / "output")
+    (project / "content/static").mkdir(exist_ok=True)
+    (project / "content/static" / static).parent.mkdir(parents=True, exist_ok=True)
+    (project / "content/static" / static).write_text("<p>x</p>")
+    result = cli(project, "build", "--now", NOW)
+    assert result.exit_code == 1
+    assert "two outputs would be written to the same file: " in result.stderr
+    assert f"site/{static}" in result.stderr and "Nothing was written to output/." in result.stderr
+    assert tree(project / "output") == before
