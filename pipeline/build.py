@@ -274,7 +274,7 @@ class _Sink:
         """Stage outputs an earlier build wrote, if their bytes are all still on disk (when
         checking, nothing is staged: a record stands for its outputs' findings on its own)."""
         if self.checking:
-            self._refuse(problem for out in outputs for problem in self.paths.problems_at(out[0], out[2]))
+            self._refuse(self.paths.known_problems(outputs))
         elif self.staging is None or not self.staging.adopt_all(outputs):
             return False
         self.artifacts.extend(map(described, outputs))

@@ -187,10 +187,10 @@ def fs_clock(root: Path) -> int | None:
         return None
 
 
-def load(root: Path, out: Path, key: str, now: datetime | None, inputs: list | None = None) -> Stamp | None:
+def load(root: Path, out: Path, key: str, now: datetime | None, inputs: list) -> Stamp | None:
     """The last build's stamp if nothing it depends on has changed, else None. `now` is the
     publishing clock of this build (None: the wall clock; without a timezone: the site's);
-    `inputs`: input_entries(root), when already read."""
+    `inputs`: input_entries(root), as read for this build."""
     wait(root, stamp=True)   # for the last build's stamp (see pipeline.later)
     try:
         handle = open(_stamp_path(root, out), "rb")
@@ -201,7 +201,7 @@ def load(root: Path, out: Path, key: str, now: datetime | None, inputs: list | N
             fmt, stamp = pickle.load(handle)
         except Exception:  # noqa: BLE001 - a damaged or foreign stamp just means a full build
             return None
-        if fmt != FORMAT or not isinstance(stamp, Stamp) or stamp.key != key or not _unchanged(root, out, stamp, now, inputs):
+        if fmt != FORMAT or not isinstance(stamp, Stamp) or stamp.key != key or not _unchanged(out, stamp, now, inputs):
             return None
         try:
             shown = handle.read()   # the findings it showed, packed (see save)
@@ -210,7 +210,7 @@ def load(root: Path, out: Path, key: str, now: datetime | None, inputs: list | N
     return replace(stamp, shown=shown) if _chunks(shown) is not None else None
 
 
-def _unchanged(root: Path, out: Path, stamp: Stamp, now: datetime | None, inputs: list | None = None) -> bool:
+def _unchanged(out: Path, stamp: Stamp, now: datetime | None, inputs: list) -> bool:
     """Has nothing the stamped build depended on changed?"""
     if now is None:
         now = datetime.now(timezone.utc)
@@ -222,7 +222,6 @@ def _unchanged(root: Path, out: Path, stamp: Stamp, now: datetime | None, inputs
     low, high = sorted((stamp.now, now.timestamp()))
     if any(low <= moment <= high for moment in stamp.clock_events):
         return False
-    inputs = input_entries(root) if inputs is None else inputs
     return stamp.inputs == _digest(inputs) and _output_unchanged(out, stamp.output_paths, stamp.output)
 
 
