@@ -37,7 +37,7 @@ from pipeline.errors import Finding
 from pipeline.memory import no_collection
 from pipeline.model import Article, Artifact, remade
 
-FORMAT = "13"
+FORMAT = "14"
 _TABLES = {
     "sources": "name TEXT PRIMARY KEY, data BLOB",
     "units": "name TEXT PRIMARY KEY, key TEXT, head BLOB, details BLOB",
@@ -132,6 +132,20 @@ def _head(record: UnitRecord) -> bytes:
                           record.platforms, record.cache_keys, record.checks_digest, record.posts_digest), 4)
 
 
+def _output_row(record: OutputRecord) -> bytes:
+    """An output record in marshal, as _head does for a unit's: its checks as their fields. At
+    5,000 articles every build reads 6,800 of them: 0.05 s, where pickles took 0.15 s."""
+    return marshal.dumps((record.key, record.output, tuple(f.fields() for f in record.findings),
+                          tuple(check.fields() for check in record.checks)), 4)
+
+
+def _read_output(data: bytes, from_fields=Finding.from_fields) -> OutputRecord:
+    from pipeline.compliance.checker import Check   # (the checker imports this module's users)
+    key, out, findings, checks = marshal.loads(data)
+    return remade(OutputRecord, key=key, output=out, findings=tuple(map(from_fields, findings)),
+                  checks=tuple(map(Check.from_fields, checks)))
+
+
 _PLAIN = b"\x00"   # a source row that starts with it is marshalled plain values (sources.encode_record);
                    # else a pickle (whose first byte is its protocol marker, 0x80)
 
@@ -208,13 +222,12 @@ class Records:
         from pipeline.sources import decode_record   # (sources imports this module)
         self.sources = {name: decode_record(data[1:]) if data[:1] == _PLAIN else loads(data)
                         for name, data in connection.execute("SELECT name, data FROM sources")}
-        self.outputs = {name: loads(data) for name, data in connection.execute("SELECT name, data FROM outputs")}
+        self.outputs = {name: _read_output(data) for name, data in connection.execute("SELECT name, data FROM outputs")}
         self.section_keys = dict(connection.execute("SELECT name, key FROM sections"))
         for sha, data in connection.execute("SELECT sha, data FROM layout WHERE name = 'report.html'"):
             self.layout_sha, self.layout = sha, marshal.loads(data)
-        for table in (self.sources, self.outputs):
-            if not all(isinstance(value, (SourceRecord, OutputRecord)) for value in table.values()):
-                raise ValueError("not build records")
+        if not all(isinstance(value, SourceRecord) for value in self.sources.values()):
+            raise ValueError("not build records")
         self._units = None   # read when first used (see units)
 
     @property
@@ -310,8 +323,8 @@ class Records:
                 connection.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?)", (
                     (name, _source_row(record, encode_record, dumps)) for name, record in made))
             else:
-                connection.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)",
-                                       ((name, dumps(record)) for name, record in made))
+                connection.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?)",
+                                       ((name, _output_row(record)) for name, record in made))
         connection.execute("DELETE FROM layout")
         if self.new_layout is not None and self.new_layout_sha:
             connection.execute("INSERT INTO layout VALUES ('report.html', ?, ?)",

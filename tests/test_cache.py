@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
 import shutil
 
@@ -143,6 +144,20 @@ def test_a_damaged_unit_record_read_after_the_others_is_ignored_with_a_note_and_
     (warm / "content/posts/p04.md").write_text(post("Article 4", "2026-03-05", "Newer body.", tags="[knee]"))
     build_into(warm, warm / "output")
     assert tree(warm / "output") == cold(warm, tmp_path, "unit-row-again")
+
+
+@pytest.mark.parametrize("row", ["x'00ff'", "x'" + marshal.dumps(("key", "not an output")).hex() + "'"])
+def test_a_damaged_output_record_is_ignored_with_a_note_and_rebuilt(warm, tmp_path, row):
+    """Output records (site-wide files) are marshalled plain values: a row that is not one, or
+    not of their shape, means no records at all, never a wrong adoption."""
+    path = warm / ".pipeline/records.sqlite"
+    [(name,)] = sql(path, "SELECT name FROM outputs WHERE name LIKE 'site/tags/%' LIMIT 1")
+    sql(path, f"UPDATE outputs SET data = {row} WHERE name = '{name}'")
+    CHANGES["article text"](warm)
+    result = build_into(warm, warm / "output")
+    assert "note: the build records records.sqlite could not be read" in result.stderr
+    assert tree(warm / "output") == cold(warm, tmp_path, "output-row")
+    assert "could not be read" not in build_into(warm, warm / "output").stderr
 
 
 def test_records_of_other_code_are_replaced_and_a_section_whose_key_differs_is_rendered_again(warm, tmp_path):
