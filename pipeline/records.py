@@ -246,11 +246,12 @@ class Records:
         return self._units
 
     def _read_units(self) -> None:
-        from_fields, units = Finding.from_fields, self._units
+        from_fields, units, details = Finding.from_fields, self._units, self._details
         for name, key, head in self._connection.execute("SELECT name, key, head FROM units"):
             outputs, findings, counts, platforms, cache_keys, checks_digest, posts_digest = marshal.loads(head)
-            units[name] = UnitRecord(key, outputs, tuple(map(from_fields, findings)), partial(self._details, name),
-                                     counts, platforms, cache_keys, checks_digest, posts_digest)
+            units[name] = remade(UnitRecord, key=key, outputs=outputs, findings=tuple(map(from_fields, findings)),
+                                 details=partial(details, name), counts=counts, platforms=platforms,
+                                 cache_keys=cache_keys, checks_digest=checks_digest, posts_digest=posts_digest)
 
     def _details(self, name: str) -> bytes:
         return self._row("SELECT details FROM units WHERE name = ?", name)

@@ -691,6 +691,40 @@ def test_source_records_are_stored_as_plain_values_and_read_back_as_they_were_ma
     assert encode_record(odd) is None   # no plain form: the row is a pickle
 
 
+def test_unit_and_output_records_are_read_back_with_every_field_they_were_written_with(warm):
+    """Unit and output records are marshalled plain values, read back without running their
+    constructors: each comes back with every field of its class, findings and checks of their own
+    classes, and the same values when written again."""
+    from dataclasses import fields
+
+    from pipeline import cache
+    from pipeline.compliance.checker import Check
+    from pipeline.errors import Finding
+    from pipeline.records import OutputRecord, Records, UnitRecord, _head, _output_row
+
+    (warm / "content/posts/p05.md").write_text(post("Article 5", "2026-03-06", "Which plan is best? It may "
+                                                     "improve circulation.", tags="[knee]"))
+    build_into(warm, warm / "output")
+    path = warm / ".pipeline/records.sqlite"
+    records = Records(warm / ".pipeline", cache.code_digest())
+    try:
+        heads, rows = dict(sql(path, "SELECT name, head FROM units")), dict(sql(path, "SELECT name, data FROM outputs"))
+        assert records.units.keys() == heads.keys() and records.outputs.keys() == rows.keys()
+        for record_class, table in ((UnitRecord, records.units), (OutputRecord, records.outputs)):
+            assert all(vars(record).keys() == {f.name for f in fields(record_class)} and type(record) is record_class
+                       for record in table.values())
+        for encode, table, written in ((_head, records.units, heads), (_output_row, records.outputs, rows)):
+            assert all(marshal.loads(encode(record)) == marshal.loads(written[name]) for name, record in table.items())
+        findings = [f for record in records.units.values() for f in record.findings]
+        checks = [c for record in records.outputs.values() for c in record.checks]
+        assert findings and all(type(f) is Finding for f in findings)
+        assert checks and all(type(c) is Check and vars(c).keys() == {f.name for f in fields(Check)} for c in checks)
+        assert {c.found for c in checks} == {True}
+        assert records.units["content/posts/p05.md"].unpack()[1]   # its claims, from the details
+    finally:
+        records.close()
+
+
 def test_unchanged_report_sections_are_copied_from_the_last_report_or_else_from_the_records(warm, tmp_path,
                                                                                             monkeypatch):
     """A section whose article and findings are unchanged is read from the report the last build
