@@ -231,14 +231,17 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
         last_report = sink.staging.open_last("report.html", records.layout_sha) \
             if sink.staging is not None and kept is not None else None
         try:
-            sink.stream(*render_report(site, ordered, made, sink.checks, kept, last_report))
+            report, pieces, same = render_report(site, ordered, made, sink.checks, kept, last_report)
+            # The last report is kept, not written again, when this build's is the same bytes (at
+            # 5,000 articles 20 MB: 0.06-0.08 s of a one-article rebuild).
+            report_sha = sink.stream(report, pieces, written=records.layout_sha if same else "")
         finally:
             if last_report is not None:
                 last_report.close()
         give_back()
         changes = written = folders = None
         if sink.staging is not None:
-            records.new_layout_sha = sink.staging.staged["report.html"][0]
+            records.new_layout_sha = report_sha
             changes = sink.staging.commit()
             written = sink.staging.staged
             folders = sink.staging.folders_left
@@ -364,8 +367,15 @@ class _Sink:
                 self.checks += checked
         self._slots = []
 
-    def stream(self, artifact: Artifact, pieces: Iterable[bytes]) -> None:
-        """Write an artifact that needs no check (the report) from its content in pieces."""
+    def stream(self, artifact: Artifact, pieces: Iterable[bytes], written: str = "") -> str:
+        """Write an artifact that needs no check (the report) from its content in pieces; or,
+        given the hash of those bytes as an earlier build `written` them, adopt its file if that
+        is still on disk. Returns the hash of its content."""
+        if not (written and self._adopted([output(artifact.without_content(written))])):
+            self._stream(artifact, pieces)
+        return self.artifacts[-1].sha256
+
+    def _stream(self, artifact: Artifact, pieces: Iterable[bytes]) -> None:
         if self.staging is not None:
             self.staging.add_pieces(artifact, pieces)
             self.artifacts.append(artifact.without_content(self.staging.staged[artifact.path][0]))

@@ -37,13 +37,13 @@ from pipeline.errors import Finding
 from pipeline.memory import no_collection
 from pipeline.model import Article, Artifact, remade
 
-FORMAT = "14"
+FORMAT = "15"
 _TABLES = {
     "sources": "name TEXT PRIMARY KEY, data BLOB",
     "units": "name TEXT PRIMARY KEY, key TEXT, head BLOB, details BLOB",
     "outputs": "name TEXT PRIMARY KEY, data BLOB",
     "sections": "name TEXT PRIMARY KEY, key TEXT, html BLOB",
-    "layout": "name TEXT PRIMARY KEY, sha TEXT, data BLOB",   # where each section is in report.html
+    "layout": "name TEXT PRIMARY KEY, sha TEXT, data BLOB",   # report.html: its page's digest, where each section is
 }
 
 @dataclass(frozen=True)
@@ -190,11 +190,12 @@ class Records:
         self.new_outputs: dict[str, OutputRecord] = {}
         self.new_sections: dict[str, tuple[str, bytes | None]] = {}   # None: the last build's html
         # Where each article's section is in the report the last build wrote (source -> (start,
-        # size)) and that report's sha256; this build's, once its report is written.
+        # size)), that report's sha256 and the digest of its page around the sections (see
+        # compliance.report); this build's, once its report is written.
         self.layout: dict[str, tuple[int, int]] = {}
-        self.layout_sha = ""
+        self.layout_sha = self.layout_page = ""
         self.new_layout: dict[str, tuple[int, int]] | None = None
-        self.new_layout_sha = ""
+        self.new_layout_sha = self.new_layout_page = ""
         self.hits = 0   # records used
         self._connection: sqlite3.Connection | None = None
         self._damaged = False
@@ -225,7 +226,7 @@ class Records:
         self.outputs = {name: _read_output(data) for name, data in connection.execute("SELECT name, data FROM outputs")}
         self.section_keys = dict(connection.execute("SELECT name, key FROM sections"))
         for sha, data in connection.execute("SELECT sha, data FROM layout WHERE name = 'report.html'"):
-            self.layout_sha, self.layout = sha, marshal.loads(data)
+            self.layout_sha, (self.layout_page, self.layout) = sha, marshal.loads(data)
         if not all(isinstance(value, SourceRecord) for value in self.sources.values()):
             raise ValueError("not build records")
         self._units = None   # read when first used (see units)
@@ -329,6 +330,6 @@ class Records:
         connection.execute("DELETE FROM layout")
         if self.new_layout is not None and self.new_layout_sha:
             connection.execute("INSERT INTO layout VALUES ('report.html', ?, ?)",
-                               (self.new_layout_sha, marshal.dumps(self.new_layout)))
+                               (self.new_layout_sha, marshal.dumps((self.new_layout_page, self.new_layout))))
         connection.executemany("INSERT OR REPLACE INTO sections VALUES (?, ?, ?)", (
             (name, key, html) for name, (key, html) in self.new_sections.items() if html is not None))

@@ -757,6 +757,51 @@ def test_unchanged_report_sections_are_copied_from_the_last_report_or_else_from_
         assert tree(warm / "output") == cold(warm, tmp_path, name)
 
 
+def test_a_report_that_would_be_the_same_bytes_is_kept_and_any_difference_writes_it_again(warm, tmp_path,
+                                                                                           monkeypatch):
+    """The report (20 MB at 5,000 articles) is not written again when this build's would be the
+    last one's bytes: same page, same sections in the same order. A changed section, page or
+    order, or a report no longer as written, writes it again; either way it equals a cold build's."""
+    from pipeline.writer import Staging
+
+    streamed = []
+    real = Staging.add_pieces
+
+    def add_pieces(self, artifact, pieces):
+        streamed.append(artifact.path)
+        return real(self, artifact, pieces)
+
+    monkeypatch.setattr(Staging, "add_pieces", add_pieces)
+
+    def article(i, date, body=None, title=None):
+        body = body or f"Body {i}. See [next](p{(i + 1) % 12:02}.md)."
+        (warm / f"content/posts/p{i:02}.md").write_text(post(title or f"Article {i}", date, body,
+                                                             tags=f"[knee, topic {i % 3}]"))
+
+    report, rules = warm / "output/report.html", warm / "content/compliance.yaml"
+    steps = [
+        ("a body edit that moves no finding", lambda: article(3, "2026-03-04", "A new body. Still no claim."), []),
+        ("a claim added (its section and the totals)", lambda: article(3, "2026-03-04", "It may improve circulation."),
+         ["report.html"]),
+        ("an article's date (its section and the order)", lambda: article(4, "2026-03-06T08:00"), ["report.html"]),
+        ("the same sections in another order", lambda: article(5, "2026-03-06T09:00"), ["report.html"]),
+        ("a time that moves nothing in the report", lambda: article(5, "2026-03-06T10:00"), []),
+        ("an article's title (in its section alone)", lambda: article(7, "2026-03-08", title="Seven"), ["report.html"]),
+        ("a disclaimer's short form (every section rendered again, the same)",
+         lambda: CHANGES["compliance rules"](warm), []),
+        ("a disclaimer's text (in the page's rules, in no section)", lambda: rules.write_text(
+            rules.read_text().replace("call 911.", "call 911 at once.")), ["report.html"]),
+        ("the report edited by hand", lambda: (report.write_bytes(report.read_bytes().replace(b"Article 8", b"Art 8")),
+                                              article(6, "2026-03-07", "A third body.")), ["report.html"]),
+    ]
+    for name, change, written in steps:
+        change()
+        streamed.clear()
+        build_into(warm, warm / "output")
+        assert streamed == written, name
+        assert tree(warm / "output") == cold(warm, tmp_path, name.replace(" ", "-")), name
+
+
 def test_a_preview_with_drafts_does_not_undo_the_cache_and_records_of_the_published_build(tmp_path):
     """Builds that include drafts or future articles (the preview server's) keep their cache and
     records in a folder of their own: a draft with a new tag changes every page's tag list, and

@@ -25,16 +25,17 @@ SECTION = f"{NAME}:article.html"          # the build cache's base key of the se
 
 
 def render_report(site: Site, findings: list[Finding], made: list, site_checks: list[Check],
-                  records=None, last=None) -> tuple[Artifact, Iterator[bytes]]:
+                  records=None, last=None) -> tuple[Artifact, Iterator[bytes], bool]:
     """`made`: per article of site.articles, its records.UnitRecord (its own outputs' checks and
     its claims); `site_checks`: the checks of the site-wide outputs. `records` (pipeline.records.
     Records): the last build's article sections and where this build's go, so a section whose
     article and findings are unchanged is neither unpacked nor rendered, only copied into place
     (from `last`, the last build's report.html opened for reading, at the place the records'
     layout says, when given; else from the records); without, sections come from the build cache.
-    Returns the artifact without its content and the content in pieces, to be written (or joined)
-    one piece at a time: the report of 5,000 articles is about 20 MB. As the pieces are written,
-    records.new_layout gets where each section is in them."""
+    Returns the artifact without its content, the content in pieces, to be written (or joined)
+    one piece at a time (the report of 5,000 articles is about 20 MB), and whether those bytes
+    are the last report's (`last`), page and sections alike, in the same order: then the file can
+    be kept as it is, unwritten. records.new_layout gets where each section is in them."""
     env = make_environment(Path(site.root), NAME)
     extra = defaultdict(list)
     sitewide = defaultdict(list)
@@ -127,7 +128,23 @@ def render_report(site: Site, findings: list[Finding], made: list, site_checks: 
         if records is not None:
             records.new_layout = placed
 
-    return Artifact("report.html", b"", NAME, "text/html", for_readers=False), pieces()
+    same = False
+    if records is not None:
+        records.new_layout_page = cache.digest(page)
+        same = last is not None and records.new_layout_page == records.layout_page and \
+            _as_written(sections, layout, kept)
+        if same:
+            records.new_layout = layout
+    return Artifact("report.html", b"", NAME, "text/html", for_readers=False), pieces(), same
+
+
+def _as_written(sections: list, layout: dict, kept) -> bool:
+    """Are these sections ((source, html compressed, or None: kept) in order) the last report's,
+    in its order and byte for byte? (A section rendered again often is: an edit to an article's
+    body that moves none of its findings.)"""
+    if len(layout) != len(sections) or sorted(layout, key=layout.__getitem__) != [s for s, _ in sections]:
+        return False
+    return all(html is None or zlib.decompress(html) == kept(source) for source, html in sections)
 
 
 _MARKER = re.compile("\x00([0-9]+)\x00")
