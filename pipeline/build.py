@@ -206,7 +206,7 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
     try:
         report(STAGES[1], 1, len(STAGES))
         statics = blog.static_files(root)
-        made = sink.articles(units.context(site, statics))
+        made = sink.articles(units.context(site, statics, sink.lookup))
         give_back()
         report(STAGES[2], 2, len(STAGES))
         sink.planned(blog.pages_from(site, ahead.result()))

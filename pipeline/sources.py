@@ -536,7 +536,10 @@ def _canonical_tags(published: list[_Parsed], findings: FindingList, full) -> di
                 findings.add(location, f"tags[{index}]: cannot make a URL name from tag {name!r}; use letters "
                              f"or digits", source=doc.source(location))
                 continue
-            spellings.setdefault(slug, Counter())[name] += 1
+            counted = spellings.get(slug)   # (setdefault would make a Counter for every tag of every article)
+            if counted is None:
+                counted = spellings[slug] = Counter()
+            counted[name] += 1
     return {slug: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] for slug, c in spellings.items()}
 
 

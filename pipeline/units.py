@@ -30,10 +30,11 @@ class Made:
     cache_keys: tuple[str, ...] = ()   # the build cache entries it used (kept while its record is)
 
 
-def context(site: Site, statics: list[Artifact]) -> tuple:
-    """Made once in the parent; worker processes inherit it."""
+def context(site: Site, statics: list[Artifact], lookup: tuple | None = None) -> tuple:
+    """Made once in the parent; worker processes inherit it. `lookup`: artifact_lookup(site),
+    when the caller has it (two dicts over every article: 0.01-0.02 s at 5,000)."""
     return (site, blog.context(site, statics), newsletter.context(site), social.context(site),
-            (site, artifact_lookup(site)))
+            (site, lookup if lookup is not None else artifact_lookup(site)))
 
 
 def key(context, index: int) -> str:
