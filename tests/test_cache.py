@@ -85,6 +85,32 @@ def test_an_incremental_build_equals_a_cold_build(warm, tmp_path, change):
     assert "Reused 0 cached" not in result.stderr or change in ("site settings", "compliance rules")
 
 
+def test_an_articles_own_preview_image_replaced_renders_its_page_again(warm, tmp_path):
+    """An article whose preview is its own image in content/static shows that image's size on its
+    page: a new picture of another size under the same name makes the page again."""
+    import io
+
+    from PIL import Image
+
+    def picture(width, height):
+        out = io.BytesIO()
+        Image.new("RGB", (width, height), (200, 120, 40)).save(out, format="PNG")
+        (warm / "content/static/img").mkdir(parents=True, exist_ok=True)
+        (warm / "content/static/img/p02.png").write_bytes(out.getvalue())
+
+    picture(1200, 630)
+    (warm / "content/posts/p02.md").write_text(post("Article 2", "2026-03-03", "Body 2. See [next](p03.md).",
+                                                    tags="[knee, topic 2]", image="/img/p02.png",
+                                                    image_alt="A knee"))
+    build_into(warm, warm / "output")
+    page = warm / "output/site/article-2/index.html"
+    assert 'content="1200"' in page.read_text()
+    picture(600, 315)
+    build_into(warm, warm / "output")
+    assert 'content="600"' in page.read_text() and 'content="1200"' not in page.read_text()
+    assert tree(warm / "output") == cold(warm, tmp_path, "preview-image")
+
+
 def test_deleting_a_linked_article_is_caught_even_with_the_cache(warm):
     (warm / "content/posts/p07.md").unlink()
     result = cli(warm, "build", "--now", NOW)

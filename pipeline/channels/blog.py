@@ -33,18 +33,23 @@ def context(site: Site, statics: list[Artifact]) -> tuple:
     """What every article page needs, made once (worker processes inherit it)."""
     env, common = _common(site)
     sizes = {a.path[len("site/"):]: a.content for a in statics}
-    return site, env, common, sizes, cache.digest(_tag_counts(site))   # the tags, hashed once for every article
+    # The tags, and each static file's bytes (a preview image's), hashed once for every article.
+    return site, env, common, sizes, cache.digest(_tag_counts(site)), \
+        {path: cache.digest(content) for path, content in sizes.items()}
 
 
 def unit_inputs(context, index: int) -> list:
     """What an article's page shows besides the article: its neighbours (whole: a template may
     show any of their fields), the tags and the bytes of its preview image."""
-    site, _, _, sizes, tags_key = context
+    site, _, _, _, tags_key, previews = context
     articles = site.articles
     newer = articles[index - 1] if index > 0 else None
     older = articles[index + 1] if index + 1 < len(articles) else None
     return [[cache.article_digest(a) if a else None for a in (newer, older)],
-            tags_key, cache.digest(sizes.get(preview_path(articles[index]), b""))]
+            tags_key, previews.get(preview_path(articles[index])) or _NO_PREVIEW]
+
+
+_NO_PREVIEW = cache.digest(b"")   # an article whose preview is not a static file (its card is keyed on its own)
 
 
 def _tag_counts(site: Site) -> list:
@@ -165,7 +170,7 @@ def card(site: Site, article: Article, path: str) -> Artifact:
 def article_outputs(context, index: int, article: Article) -> list[Artifact]:
     """One article's page and, when it needs one, its preview card (run in a worker process);
     `article` is site.articles[index] whole."""
-    site, env, common, sizes, _ = context
+    site, env, common, sizes, _, _ = context
     articles = site.articles
     newer = articles[index - 1] if index > 0 else None
     older = articles[index + 1] if index + 1 < len(articles) else None
