@@ -139,11 +139,10 @@ def _output_row(record: OutputRecord) -> bytes:
                           tuple(check.fields() for check in record.checks)), 4)
 
 
-def _read_output(data: bytes, from_fields=Finding.from_fields) -> OutputRecord:
-    from pipeline.compliance.checker import Check   # (the checker imports this module's users)
+def _read_output(data: bytes, check_from_fields: Callable, from_fields=Finding.from_fields) -> OutputRecord:
     key, out, findings, checks = marshal.loads(data)
     return remade(OutputRecord, key=key, output=out, findings=tuple(map(from_fields, findings)),
-                  checks=tuple(map(Check.from_fields, checks)))
+                  checks=tuple(map(check_from_fields, checks)))
 
 
 _PLAIN = b"\x00"   # a source row that starts with it is marshalled plain values (sources.encode_record);
@@ -220,10 +219,12 @@ class Records:
             self.close()   # another version's or other code's: not used, replaced on save
             return
         loads = _loads
-        from pipeline.sources import decode_record   # (sources imports this module)
+        from pipeline.compliance.checker import Check   # (here: both import modules that import this one)
+        from pipeline.sources import decode_record
         self.sources = {name: decode_record(data[1:]) if data[:1] == _PLAIN else loads(data)
                         for name, data in connection.execute("SELECT name, data FROM sources")}
-        self.outputs = {name: _read_output(data) for name, data in connection.execute("SELECT name, data FROM outputs")}
+        self.outputs = {name: _read_output(data, Check.from_fields)
+                        for name, data in connection.execute("SELECT name, data FROM outputs")}
         self.section_keys = dict(connection.execute("SELECT name, key FROM sections"))
         for sha, data in connection.execute("SELECT sha, data FROM layout WHERE name = 'report.html'"):
             self.layout_sha, (self.layout_page, self.layout) = sha, marshal.loads(data)

@@ -8,7 +8,7 @@ import os
 from time import time_ns
 from stat import S_ISREG
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -526,7 +526,7 @@ def _check_slugs(published: list[_Parsed], findings: FindingList, full) -> None:
 
 def _canonical_tags(published: list[_Parsed], findings: FindingList, full) -> dict[str, str]:
     """tag slug -> the display name used most often (ties: alphabetical)."""
-    spellings: dict[str, Counter] = {}
+    spellings: dict[str, Counter] = defaultdict(Counter)
     for p in published:
         for index, name in enumerate(p.fields["tags"]):
             slug = slugify(name)
@@ -536,10 +536,7 @@ def _canonical_tags(published: list[_Parsed], findings: FindingList, full) -> di
                 findings.add(location, f"tags[{index}]: cannot make a URL name from tag {name!r}; use letters "
                              f"or digits", source=doc.source(location))
                 continue
-            counted = spellings.get(slug)   # (setdefault would make a Counter for every tag of every article)
-            if counted is None:
-                counted = spellings[slug] = Counter()
-            counted[name] += 1
+            spellings[slug][name] += 1   # (setdefault made a Counter for every tag of every article)
     return {slug: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] for slug, c in spellings.items()}
 
 
