@@ -8,6 +8,7 @@ import os
 import sys
 import time
 from collections import Counter
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -35,6 +36,7 @@ class Console:
         self.bar = (not quiet and sys.stderr.isatty() and not os.environ.get("CI")
                     and os.environ.get("TERM") != "dumb")
         self.drawn = False
+        self.held: list | None = None   # see hold()
         self.started = time.perf_counter()
         self.stage_started = self.started
 
@@ -52,11 +54,31 @@ class Console:
             click.echo(text if done < total else "\r" + " " * len(text) + "\r", err=True, nl=False)
             self.drawn = done < total
 
+    def _echo(self, text: str, err: bool = False) -> None:
+        if self.held is not None:
+            self.held.append((text, err))
+        else:
+            click.echo(text, err=err)
+
+    @contextmanager
+    def hold(self):
+        """What is printed in the block, formatted now and kept (the list it gives) to be
+        printed by emit()."""
+        self.held = held = []
+        try:
+            yield held
+        finally:
+            self.held = None
+
+    def emit(self, held: list) -> None:
+        for text, err in held:
+            click.echo(text, err=err)
+
     def notes(self, result) -> None:
         for note in result.notes:
-            click.echo(f"note: {note}", err=True)
+            self._echo(f"note: {note}", err=True)
         if self.verbose:
-            click.echo(f"Reused {result.reused} cached results, computed {result.computed}.", err=True)
+            self._echo(f"Reused {result.reused} cached results, computed {result.computed}.", err=True)
 
     def findings(self, findings: list[Finding], repeated=(), report: str = "report.html") -> None:
         """Every error and every warning the build made. The warnings it `repeated` from the last
@@ -67,7 +89,7 @@ class Console:
         if self.quiet:
             for finding in findings:
                 if finding.is_error:
-                    click.echo(finding.format(), err=True)
+                    self._echo(finding.format(), err=True)
             return
         if repeated is True:
             repeated = findings
@@ -75,14 +97,14 @@ class Console:
         hidden = len(again) > REPEAT_LIMIT and not self.verbose
         for finding in findings:
             if not (hidden and id(finding) in again):
-                click.echo(finding.format(), err=True)
+                self._echo(finding.format(), err=True)
         if hidden:
             self.not_repeated(len(again), len({finding.path for finding in findings if id(finding) in again}),
                               report)
 
     def not_repeated(self, warnings: int, files: int, report: str) -> None:
         if not self.quiet:
-            click.echo(f"note: {_plural(warnings, 'warning')} about {_plural(files, 'file')} unchanged since the "
+            self._echo(f"note: {_plural(warnings, 'warning')} about {_plural(files, 'file')} unchanged since the "
                        f"last build are not repeated here ({report} lists every finding; --verbose prints "
                        f"them)", err=True)
 
@@ -91,24 +113,24 @@ class Console:
         if self.quiet:
             return
         if changes is None:
-            click.echo("No changes since the last build.")
+            self._echo("No changes since the last build.")
             return
         lines = ([f"  added    {p}" for p in changes.added] + [f"  changed  {p}" for p in changes.changed]
                  + [f"  removed  {p}" for p in changes.removed])
         if not lines:
-            click.echo("No changes since the last build.")
+            self._echo("No changes since the last build.")
             return
-        click.echo(f"Changes since the last build: {len(changes.added)} added, {len(changes.changed)} changed, "
+        self._echo(f"Changes since the last build: {len(changes.added)} added, {len(changes.changed)} changed, "
                    f"{len(changes.removed)} removed")
         limit = len(lines) if self.verbose else 15
         for line in lines[:limit]:
-            click.echo(line)
+            self._echo(line)
         if len(lines) > limit:
-            click.echo(f"  ... and {len(lines) - limit} more (--verbose lists them all)")
+            self._echo(f"  ... and {len(lines) - limit} more (--verbose lists them all)")
 
     def summary(self, text: str) -> None:
         if not self.quiet:
-            click.echo(text)
+            self._echo(text)
 
     @property
     def elapsed(self) -> float:
@@ -214,8 +236,9 @@ def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options:
         shown_files=len({f.path for f in shown}), articles=len(result.site.articles), files=tuple(counts.items())),
         shown, inputs, started,
         written={**result.written, OUTPUT_MARKER: None}, folders=result.written_folders, later=later)
+    shown = _shown(obj, console, result, out)
     later.run(files=len(result.artifacts), keep=result)
-    _show(obj, console, result, out)
+    console.emit(shown)
     return len(result.site.articles), counts, tally
 
 
@@ -238,8 +261,9 @@ def digest(obj: Context, since, until, out: Path | None, drafts, future, now, st
                       cache=not no_cache)
     later = _later(obj)
     result, out = _build_and_write(obj, console, out, options, later)
+    shown = _shown(obj, console, result, out)
     later.run(files=len(result.artifacts), keep=result)
-    _show(obj, console, result, out)
+    console.emit(shown)
     folder = next(a.path.rsplit("/", 1)[0] for a in result.artifacts if "/digest-" in a.path)
     count = len(next(a.articles for a in result.artifacts if a.path.startswith(folder)))
     console.summary(f"Digest of {count} article{'s' if count != 1 else ''} in {_display(out, obj.root)}/{folder}/ "
@@ -285,12 +309,17 @@ def _survey_early(obj: Context, out: Path, options: Options):
         _fail(obj, exc, "text", "Build failed")
 
 
-def _show(obj: Context, console: Console, result, out: Path) -> None:
-    """What a build found and changed; printed once its saves are made or handed to the saver
-    (a command killed while printing, by a pipe to `head` closed early say, loses none of them)."""
-    console.notes(result)
-    console.findings(result.findings, result.repeated, report=_report(out, obj.root))
-    console.changes(result.changes)
+def _shown(obj: Context, console: Console, result, out: Path) -> list:
+    """What a build found and changed, formatted (Console.hold), to be printed once its saves
+    are made or handed to the saver (a command killed while printing, by a pipe to `head`
+    closed early say, loses none of them). Formatted before: the saver is a forked process, and
+    every page of memory the command touches after the fork is copied (going over the 28,000
+    findings of a rebuild of 5,000 articles then cost 5,800 page faults, 0.02-0.03 s)."""
+    with console.hold() as held:
+        console.notes(result)
+        console.findings(result.findings, result.repeated, report=_report(out, obj.root))
+        console.changes(result.changes)
+    return held
 
 
 @main.command()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import marshal
-import multiprocessing
 import os
 import signal
 import tempfile
@@ -113,6 +112,8 @@ class _Workers:
     def submit(self, indexes: list[int]):
         """Start computing items[i] for the indexes; returns what gives their results."""
         if self.pool is None:
+            import multiprocessing   # (here: 0.01 s to import, and a rebuild of a few articles forks no pool)
+
             if min(jobs(), (len(indexes) + CHUNK - 1) // CHUNK) <= 1 or \
                     "fork" not in multiprocessing.get_all_start_methods():
                 return _Here(self, indexes)

@@ -37,7 +37,7 @@ from pipeline.errors import Finding
 from pipeline.memory import no_collection
 from pipeline.model import Article, Artifact, remade
 
-FORMAT = "15"
+FORMAT = "16"
 _TABLES = {
     "sources": "name TEXT PRIMARY KEY, data BLOB",
     "units": "name TEXT PRIMARY KEY, key TEXT, head BLOB, details BLOB",
@@ -100,20 +100,31 @@ class UnitRecord:
     # its posts (its social JSON).
     checks_digest: str = ""
     posts_digest: str = ""
+    findings_digest: str = ""   # findings_digest(findings): what its report section keys them by (see
+                                # compliance.report), not hashed again from 3 KB of their text on each build
 
     @classmethod
     def of(cls, key: str, outputs: tuple[Output, ...], findings: tuple, checks: tuple, claims: tuple,
            posts: dict, cache_keys: tuple[str, ...] = ()) -> UnitRecord:
         counts = (len(checks), sum(1 for c in checks if c.found), len(claims), sum(1 for c in claims if c.substantiated))
+        # In the order a build shows them (a stable sort: the order of all of a build's findings,
+        # sorted the same way, does not change), so that they are, as they stand, the findings
+        # its report section shows (see compliance.report).
+        findings = tuple(sorted(findings, key=Finding.sort_key))
         details = zlib.compress(pickle.dumps((checks, claims, posts), protocol=pickle.HIGHEST_PROTOCOL), 1)
         # Of their values (repr), not their pickles: a pickle differs with which equal strings
         # are one object (results from the build cache against results just made).
         return cls(key, outputs, findings, details, counts, tuple(posts), cache_keys, digest(checks, claims),
-                   digest(posts))
+                   digest(posts), findings_digest(findings))
 
     def unpack(self) -> tuple[tuple, tuple, dict]:
         """(checks, claims, posts)."""
         return pickle.loads(zlib.decompress(self.details if isinstance(self.details, bytes) else self.details()))
+
+
+def findings_digest(findings) -> str:
+    """A digest of findings' fields, in their order."""
+    return digest(marshal.dumps([f.fields() for f in findings], 2))
 
 
 @dataclass(frozen=True)
@@ -129,7 +140,8 @@ def _head(record: UnitRecord) -> bytes:
     findings as their fields): about 4x faster to read than the same pickled, since each row is
     its own pickle and would name every class and field again."""
     return marshal.dumps((record.outputs, tuple(f.fields() for f in record.findings), record.counts,
-                          record.platforms, record.cache_keys, record.checks_digest, record.posts_digest), 4)
+                          record.platforms, record.cache_keys, record.checks_digest, record.posts_digest,
+                         record.findings_digest), 4)
 
 
 def _output_row(record: OutputRecord) -> bytes:
@@ -250,10 +262,12 @@ class Records:
     def _read_units(self) -> None:
         from_fields, units, details = Finding.from_fields, self._units, self._details
         for name, key, head in self._connection.execute("SELECT name, key, head FROM units"):
-            outputs, findings, counts, platforms, cache_keys, checks_digest, posts_digest = marshal.loads(head)
+            outputs, findings, counts, platforms, cache_keys, checks_digest, posts_digest, findings_key = \
+                marshal.loads(head)
             units[name] = remade(UnitRecord, key=key, outputs=outputs, findings=tuple(map(from_fields, findings)),
                                  details=partial(details, name), counts=counts, platforms=platforms,
-                                 cache_keys=cache_keys, checks_digest=checks_digest, posts_digest=posts_digest)
+                                 cache_keys=cache_keys, checks_digest=checks_digest, posts_digest=posts_digest,
+                                 findings_digest=findings_key)
 
     def _details(self, name: str) -> bytes:
         return self._row("SELECT details FROM units WHERE name = ?", name)

@@ -951,3 +951,26 @@ def test_a_new_file_over_an_output_taken_from_the_records_is_refused(tmp_path, s
     assert "two outputs would be written to the same file: " in result.stderr
     assert f"site/{static}" in result.stderr and "Nothing was written to output/." in result.stderr
     assert tree(project / "output") == before
+
+
+def test_a_finding_made_outside_an_articles_record_changes_its_report_section(warm, tmp_path, monkeypatch):
+    """An article's report section shows every finding about it, not only those its record holds
+    (whose digest the record keeps, so that an unchanged section is not keyed by hashing its
+    findings' text again). The social-past warning comes from the site stage and the clock: when
+    the clock moves past the article's first week, its record is taken as it is, yet its section
+    changes; and back. Each time the output equals a cold build's at that time."""
+    rendered = report_sections_rendered(monkeypatch)
+    warning = "left out of the scheduling exports"
+    for run, (now, warned) in enumerate((("2026-04-01T12:00", True), ("2026-04-20T12:00", False),
+                                         ("2026-04-02T12:00", True))):
+        rendered.clear()
+        result = cli(warm, "build", "--now", now, "--out", str(warm / "output"), "--verbose")
+        assert result.exit_code == 0, result.stderr
+        assert (warning in result.stderr) == warned
+        section = (warm / "output/report.html").read_text().split("<code>content/posts/dry.md</code>")[1]
+        assert (warning in section.split("<section")[0]) == warned
+        assert rendered == ["dry-needling-basics"]
+        copy = tmp_path / f"cold-{run}"
+        shutil.copytree(warm, copy, ignore=shutil.ignore_patterns(".pipeline", "output"))
+        assert cli(copy, "build", "--now", now, "--out", str(copy / "output"), "--no-cache").exit_code == 0
+        assert tree(warm / "output") == tree(copy / "output")

@@ -3,11 +3,11 @@ required and found, the health claims with their evidence, and every finding, ac
 
 from __future__ import annotations
 
-import marshal
 import os
 import re
 import zlib
 from collections import defaultdict
+from operator import is_
 from pathlib import Path
 from typing import Iterator
 
@@ -17,6 +17,7 @@ from pipeline import cache
 from pipeline.compliance.checker import Check
 from pipeline.errors import Finding
 from pipeline.model import Artifact, Site
+from pipeline.records import findings_digest
 from pipeline.templating import make_environment, render
 
 NAME = "report"
@@ -74,9 +75,14 @@ def render_report(site: Site, findings: list[Finding], made: list, site_checks: 
             html = build_cache.memo(NAME, key, lambda e=shown: render(env, "article.html", entry=e))
             sections.append((article.source, zlib.compress(html.encode("utf-8"), 1)))
         else:
-            # everything the section shows: the article, its checks and claims, its findings
+            # everything the section shows: the article, its checks and claims, its findings.
+            # Those are most often the very findings of its record (the same objects, in the
+            # same order), whose digest the record holds; else they are hashed here.
+            own = record.findings
+            shown = record.findings_digest if record.findings_digest and len(own) == len(found_here) and \
+                all(map(is_, own, found_here)) else findings_digest(found_here)
             key = cache.digest(build_cache.keys.get(SECTION), cache.article_digest(article), url, record.checks_digest,
-                               extra[article.slug], marshal.dumps([f.fields() for f in found_here], 2))
+                               extra[article.slug], shown)
             if records.section_keys.get(article.source) == key:
                 records.new_sections[article.source] = (key, None)
                 sections.append((article.source, None))
