@@ -101,10 +101,11 @@ TEMPLATE_EDIT = ("templates/blog/article.html", "</nav>\n{% endblock %}")
 
 
 def edit_template(project: Path, run: int) -> None:
-    """A visible edit to the article page template: every article's page changes."""
+    """A visible edit to the article page template: every article's page changes. Made to this
+    checkout's template (the project's holds the edit of the run before), with the run's number."""
     path, anchor = TEMPLATE_EDIT
     template = project / path
-    text = template.read_text("utf-8")
+    text = (REPO / path).read_text("utf-8")
     if anchor not in text:
         raise SystemExit(f"bench: {path} no longer has {anchor!r}; update TEMPLATE_EDIT in {__file__}")
     template.write_text(text.replace(anchor, f"</nav>\n<!-- template edited in run {run} -->\n{{% endblock %}}", 1),
