@@ -79,8 +79,8 @@ def render_report(site: Site, findings: list[Finding], made: list, site_checks: 
             # Those are most often the very findings of its record (the same objects, in the
             # same order), whose digest the record holds; else they are hashed here.
             own = record.findings
-            shown = record.findings_digest if record.findings_digest and len(own) == len(found_here) and \
-                all(map(is_, own, found_here)) else findings_digest(found_here)
+            shown = record.findings_digest if len(own) == len(found_here) and all(map(is_, own, found_here)) \
+                else findings_digest(found_here)
             key = cache.digest(build_cache.keys.get(SECTION), cache.article_digest(article), url, record.checks_digest,
                                extra[article.slug], shown)
             if records.section_keys.get(article.source) == key:
