@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import marshal
 import os
 from time import time_ns
 from stat import S_ISREG
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time
 from pathlib import Path, PurePosixPath
 
 from pipeline.files import walk
@@ -20,8 +18,7 @@ from pipeline.frontmatter import SplitSource, split_front_matter
 from pipeline.markdown import MarkdownRenderer, MarkupTooComplex, strip_raw_html
 from pipeline import cache
 from pipeline.parallel import map_ordered
-from pipeline.model import (PLATFORMS, UNLOADED, Acceptance, Article, Evidence, SiteConfig, Tag, is_light, light,
-                            remade)
+from pipeline.model import PLATFORMS, Acceptance, Article, Evidence, SiteConfig, Tag, is_light, light
 from pipeline.records import SourceRecord
 from pipeline.schema import (BOOLEAN, DATE, Field, Invalid, Kind, ListOf, Schema, Validator, line, matching,
                              text)
@@ -265,138 +262,6 @@ class Hydrator:
             raise PipelineError(Finding(Location(article.source), "the file changed while the build read it; "
                                         "run the build again"))
         return whole
-
-
-# Source records as plain values (marshal), not pickles: a build reads every source's record (at
-# 5,000 articles 0.2 s as pickles, a pickle naming each class and field again in every row); read
-# back as the same objects, made without running their constructors. A record holding a value
-# with no plain form here (a date nested in front matter, a time zone other than a fixed offset or
-# a named zone) is pickled instead.
-
-_ARTICLE_FIELDS = ("source", "slug", "title", "date", "updated", "author", "summary", "tags", "draft", "image",
-                   "image_alt", "body_line", "html", "text", "word_count", "front", "evidence", "reviewed_by",
-                   "reviewed_on", "accept", "lines", "links", "newsletter_subject", "newsletter_preheader", "social")
-if tuple(Article.__dataclass_fields__) != _ARTICLE_FIELDS:
-    raise ImportError("pipeline.model.Article's fields changed: update the record codec in pipeline/sources.py")
-_PLAIN = (str, int, float, bool, type(None))
-
-
-class _NoPlainForm(Exception):
-    pass
-
-
-def encode_record(record: SourceRecord) -> bytes | None:
-    """The record as marshalled plain values (see decode_record); None when it has no plain form."""
-    try:
-        parsed, article = record.parsed, record.article
-        fields = dict(parsed.fields)
-        dated = tuple(name for name, value in fields.items() if isinstance(value, date))
-        for name in dated:
-            fields[name] = _plain_time(fields[name])
-        _check_plain(fields)
-        plain_article = None
-        if article is not None:
-            if not is_light(article):
-                raise _NoPlainForm("a record's article is kept without its body")
-            plain_article = (
-                article.source, article.slug, article.title, _plain_time(article.date), _plain_time(article.updated),
-                article.author, article.summary, tuple((tag.name, tag.slug) for tag in article.tags), article.draft,
-                article.image, article.image_alt, article.body_line, article.word_count,
-                tuple((e.citation, e.title, tuple(e.supports)) for e in article.evidence), article.reviewed_by,
-                _plain_time(article.reviewed_on), tuple((a.rule, a.reason) for a in article.accept),
-                tuple(article.links), article.newsletter_subject, article.newsletter_preheader,
-                tuple(tuple(pair) for pair in article.social))
-        return marshal.dumps((
-            record.key, (parsed.rel, fields, dated, parsed.slug, _plain_time(parsed.date),
-                         _plain_time(parsed.updated), parsed.needs_sources),
-            tuple(f.fields() for f in record.findings), record.convert_key, plain_article, record.digest,
-            tuple(record.applying), tuple(f.fields() for f in record.convert_findings), record.stat, record.content,
-            record.context))
-    except (_NoPlainForm, ValueError):   # ValueError: marshal met a value it cannot write
-        return None
-
-
-def decode_record(data: bytes) -> SourceRecord:
-    (key, plain_parsed, findings, convert_key, plain_article, digest, applying, convert_findings, stat, content,
-     context) = marshal.loads(data)
-    rel, fields, dated, slug, parsed_date, updated, needs_sources = plain_parsed
-    for name in dated:
-        fields[name] = _time(fields[name])
-    parsed = remade(_Parsed, rel=rel, split=None, doc=None, fields=fields, slug=slug, date=_time(parsed_date),
-                    updated=_time(updated), needs_sources=needs_sources)
-    article = None
-    if plain_article is not None:
-        (source, article_slug, title, article_date, article_updated, author, summary, tags, draft, image, image_alt,
-         body_line, word_count, evidence, reviewed_by, reviewed_on, accept, links, subject, preheader,
-         social) = plain_article
-        article = remade(
-            Article, source=source, slug=article_slug, title=title, date=_time(article_date),
-            updated=_time(article_updated), author=author, summary=summary,
-            tags=tuple(remade(Tag, name=name, slug=tag_slug) for name, tag_slug in tags), draft=draft, image=image,
-            image_alt=image_alt, body_line=body_line, html=UNLOADED, text=UNLOADED, word_count=word_count,
-            front=UNLOADED, evidence=tuple(remade(Evidence, citation=c, title=t, supports=s) for c, t, s in evidence),
-            reviewed_by=reviewed_by, reviewed_on=_time(reviewed_on),
-            accept=tuple(remade(Acceptance, rule=rule, reason=reason) for rule, reason in accept), lines=UNLOADED,
-            links=links, newsletter_subject=subject, newsletter_preheader=preheader, social=social)
-        cache.remember_digest(article, digest)
-    from_fields = Finding.from_fields
-    return remade(SourceRecord, key=key, parsed=parsed, findings=tuple(map(from_fields, findings)),
-                  convert_key=convert_key, article=article, digest=digest, applying=applying,
-                  convert_findings=tuple(map(from_fields, convert_findings)), stat=stat, content=content,
-                  context=context)
-
-
-def _check_plain(value) -> None:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise _NoPlainForm(key)
-            _check_plain(item)
-    elif isinstance(value, list):
-        for item in value:
-            _check_plain(item)
-    elif isinstance(value, tuple):   # only the times encoded above: YAML makes lists
-        for item in value:
-            if not isinstance(item, _PLAIN) and not isinstance(item, tuple):
-                raise _NoPlainForm(item)
-    elif not isinstance(value, _PLAIN):
-        raise _NoPlainForm(value)
-
-
-def _plain_time(value):
-    """A date as (y, m, d); a datetime as (y, m, d, H, M, S, us, fold, zone); None as None."""
-    if value is None:
-        return None
-    if not isinstance(value, datetime):
-        return (value.year, value.month, value.day)
-    zone = value.tzinfo
-    if zone is None:
-        plain_zone = None
-    elif type(zone) is timezone and zone.tzname(None) == timezone(zone.utcoffset(None)).tzname(None):
-        offset = zone.utcoffset(None)
-        plain_zone = (offset.days, offset.seconds, offset.microseconds)
-    elif type(zone) is ZoneInfo and zone.key is not None and ZoneInfo(zone.key) is zone:
-        plain_zone = zone.key
-    else:
-        raise _NoPlainForm(zone)
-    return (value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond, value.fold,
-            plain_zone)
-
-
-_ZONES: dict = {}
-
-
-def _time(plain):
-    if plain is None:
-        return None
-    if len(plain) == 3:
-        return date(*plain)
-    *fields, fold, plain_zone = plain
-    zone = _ZONES.get(plain_zone)
-    if zone is None and plain_zone is not None:
-        zone = _ZONES[plain_zone] = ZoneInfo(plain_zone) if isinstance(plain_zone, str) else \
-            timezone(timedelta(*plain_zone))
-    return datetime(*fields, tzinfo=zone, fold=fold)
 
 
 RACY_NS = 1_000_000_000

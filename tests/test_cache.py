@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import marshal
 import os
+import pickle
 import shutil
 
 import pytest
@@ -34,6 +34,21 @@ def sql(database, *statements):
         return rows
     finally:
         connection.close()
+
+
+def record_sets(database, table):
+    """The records a table of the build records holds, by name (see pipeline.records.BUCKETS)."""
+    import pickle
+
+    return {name: record for (data,) in sql(database, f"SELECT data FROM {table}")
+            for name, record in pickle.loads(data).items()}
+
+
+def set_of(name):
+    """The row (bucket) of its table that holds the record of `name`."""
+    from pipeline.records import _bucket
+
+    return _bucket(name)
 
 
 def cold(project, tmp_path, name):
@@ -160,7 +175,7 @@ def test_damaged_build_records_are_ignored_with_a_note_and_rebuilt(warm, tmp_pat
 
 def test_a_damaged_unit_record_read_after_the_others_is_ignored_with_a_note_and_rebuilt(warm, tmp_path):
     """The unit records are read when the build first uses them, after the other tables."""
-    sql(warm / ".pipeline/records.sqlite", "UPDATE units SET head = x'00ff' WHERE name = 'content/posts/p07.md'")
+    sql(warm / ".pipeline/records.sqlite", f"UPDATE units SET data = x'00ff' WHERE bucket = {set_of('content/posts/p07.md')}")
     CHANGES["article text"](warm)
     result = build_into(warm, warm / "output")
     assert "note: the build records records.sqlite could not be read" in result.stderr
@@ -172,13 +187,14 @@ def test_a_damaged_unit_record_read_after_the_others_is_ignored_with_a_note_and_
     assert tree(warm / "output") == cold(warm, tmp_path, "unit-row-again")
 
 
-@pytest.mark.parametrize("row", ["x'00ff'", "x'" + marshal.dumps(("key", "not an output")).hex() + "'"])
+@pytest.mark.parametrize("row", ["x'00ff'", "x'" + pickle.dumps({"site/tags/x.html": ("key", "not an output")}).hex() + "'",
+                                 "x'" + pickle.dumps([("key", "not a set")]).hex() + "'"])
 def test_a_damaged_output_record_is_ignored_with_a_note_and_rebuilt(warm, tmp_path, row):
-    """Output records (site-wide files) are marshalled plain values: a row that is not one, or
-    not of their shape, means no records at all, never a wrong adoption."""
+    """Output records (site-wide files) are kept in pickled sets: a row that is not one, or holds
+    anything but output records, means no records at all, never a wrong adoption."""
     path = warm / ".pipeline/records.sqlite"
-    [(name,)] = sql(path, "SELECT name FROM outputs WHERE name LIKE 'site/tags/%' LIMIT 1")
-    sql(path, f"UPDATE outputs SET data = {row} WHERE name = '{name}'")
+    name = next(name for name in record_sets(path, "outputs") if name.startswith("site/tags/"))
+    sql(path, f"UPDATE outputs SET data = {row} WHERE bucket = {set_of(name)}")
     CHANGES["article text"](warm)
     result = build_into(warm, warm / "output")
     assert "note: the build records records.sqlite could not be read" in result.stderr
@@ -198,7 +214,7 @@ def test_records_of_other_code_are_replaced_and_a_section_whose_key_differs_is_r
     build_into(warm, warm / "output")
     assert tree(warm / "output") == cold(warm, tmp_path, "other-code")
     [(code,)] = sql(path, "SELECT value FROM meta WHERE name = 'code'")
-    sources = [name for (name,) in sql(path, "SELECT name FROM sources")]
+    sources = list(record_sets(path, "sources"))
     assert code != "other code" and "content/posts/dry.md" not in sources and len(sources) == 12
 
 
@@ -659,20 +675,18 @@ def test_editing_the_report_page_template_renders_no_article_section_again(warm,
         assert tree(warm / "output") == cold(warm, warm.parent, f"report-{name}")
 
 
-def test_source_records_are_stored_as_plain_values_and_read_back_as_they_were_made(tmp_path):
-    """Source records are marshalled plain values (faster to read than pickles): every kind of
-    front matter value comes back the same, time zones included; a value with no plain form is
-    pickled instead."""
-    import pickle
-    from datetime import datetime, timedelta, tzinfo
+def test_source_records_are_read_back_as_they_were_made(tmp_path):
+    """Source records come back from their pickled sets with every value they were made with:
+    every kind of front matter value, time zones included, and the digest the article carries."""
+    from datetime import datetime, timedelta
 
     from dataclasses import replace
 
+    from pipeline import cache
     from pipeline.build import load_site
     from pipeline.errors import FindingList
     from pipeline.options import Options
-    from pipeline.records import Records, _loads
-    from pipeline.sources import decode_record, encode_record
+    from pipeline.records import Records
 
     evidence = ("\n  - citation: 10.2519/jospt.2017.7096\n    title: A review\n    supports: [claim-pain-relief]")
     accept = "\n  - rule: claim-best\n    reason: Compares two of our own programs."
@@ -687,46 +701,41 @@ def test_source_records_are_stored_as_plain_values_and_read_back_as_they_were_ma
         "draft.md": post("Draft", "2026-06-02", "Not yet.", draft="true"),
     }, files={"content/static/img/knee.png": b"\x89PNG\r\n\x1a\n"})
     build_into(project, project / "output")
-    rows = sql(project / ".pipeline" / "records.sqlite", "SELECT name, data FROM sources")
-    assert len(rows) == 3 and all(data[:1] == b"\x00" for _, data in rows)
-    # The records as this build makes them (in process, with nothing to read): each read back
-    # from its row has every value it was made with (times with their zones: repr shows them).
+    read = Records(project / ".pipeline", cache.code_digest())
+    read.close()
+    assert read.sources.keys() == record_sets(project / ".pipeline/records.sqlite", "sources").keys()
+    # The records as this build makes them (in process, with nothing to read): each read back has
+    # every value it was made with (times with their zones: repr shows them).
     made = Records(None, "")
     load_site(project, Options(now=datetime(2026, 11, 24, 12, 0)), FindingList(), [], made)
-    assert made.new_sources.keys() == dict(rows).keys()
+    assert made.new_sources.keys() == read.sources.keys() and len(read.sources) == 3
     unkeyed = dict(stat=None, key="", convert_key="", context="")   # (keyed by the build's settings)
-    for name, data in rows:
-        record, fresh = decode_record(data[1:]), made.new_sources[name]
+    for name, record in read.sources.items():
+        fresh = made.new_sources[name]
         assert repr(replace(record, **unkeyed)) == repr(replace(fresh, **unkeyed))
         assert record.digest == fresh.digest and (record.article is None) == (fresh.article is None)
-        assert repr(decode_record(encode_record(fresh))) == repr(fresh)
-        assert repr(record) == repr(_loads(pickle.dumps(record)))   # and pickles as it would have
-    zoned = decode_record(dict(rows)["content/posts/zoned.md"][1:])
+        if record.article is not None:   # (a light article's digest cannot be made again: it has no body)
+            assert cache.article_digest(record.article) == fresh.digest
+    zoned = read.sources["content/posts/zoned.md"]
     assert type(zoned.article.date.tzinfo).__name__ == "ZoneInfo"
-    full = decode_record(dict(rows)["content/posts/full.md"][1:])
+    full = read.sources["content/posts/full.md"]
     assert full.article.date.utcoffset() == timedelta(hours=-5) and full.article.evidence[0].supports == (
         "claim-pain-relief",) and full.article.accept[0].rule == "claim-best"
     assert full.article.social == (("x", "Our own words."),) and full.article.reviewed_on is not None
-
-    class Odd(tzinfo):
-        def utcoffset(self, moment):
-            return timedelta(hours=1)
-
-    odd = type(full)(**{**vars(full), "parsed": type(full.parsed)(**{
-        **vars(full.parsed), "date": datetime(2026, 5, 1, tzinfo=Odd())})})
-    assert encode_record(odd) is None   # no plain form: the row is a pickle
+    assert read.sources["content/posts/draft.md"].article is None
 
 
 def test_unit_and_output_records_are_read_back_with_every_field_they_were_written_with(warm):
-    """Unit and output records are marshalled plain values, read back without running their
-    constructors: each comes back with every field of its class, findings and checks of their own
-    classes, and the same values when written again."""
+    """Unit and output records come back from their pickled sets without running their
+    constructors: each with every field of its class, findings and checks of their own classes,
+    a unit's details from their own row."""
+    import zlib
     from dataclasses import fields
 
     from pipeline import cache
     from pipeline.compliance.checker import Check
     from pipeline.errors import Finding
-    from pipeline.records import OutputRecord, Records, UnitRecord, _head, _output_row
+    from pipeline.records import OutputRecord, Records, UnitRecord
 
     (warm / "content/posts/p05.md").write_text(post("Article 5", "2026-03-06", "Which plan is best? It may "
                                                      "improve circulation.", tags="[knee]"))
@@ -734,13 +743,16 @@ def test_unit_and_output_records_are_read_back_with_every_field_they_were_writte
     path = warm / ".pipeline/records.sqlite"
     records = Records(warm / ".pipeline", cache.code_digest())
     try:
-        heads, rows = dict(sql(path, "SELECT name, head FROM units")), dict(sql(path, "SELECT name, data FROM outputs"))
-        assert records.units.keys() == heads.keys() and records.outputs.keys() == rows.keys()
+        units, outputs = record_sets(path, "units"), record_sets(path, "outputs")
+        assert records.units.keys() == units.keys() and records.outputs.keys() == outputs.keys() and len(units) == 13
         for record_class, table in ((UnitRecord, records.units), (OutputRecord, records.outputs)):
             assert all(vars(record).keys() == {f.name for f in fields(record_class)} and type(record) is record_class
                        for record in table.values())
-        for encode, table, written in ((_head, records.units, heads), (_output_row, records.outputs, rows)):
-            assert all(marshal.loads(encode(record)) == marshal.loads(written[name]) for name, record in table.items())
+        assert all(vars(records.outputs[name]) == vars(record) for name, record in outputs.items())
+        details = dict(sql(path, "SELECT name, data FROM details"))
+        for name, record in records.units.items():
+            assert {**vars(record), "details": b""} == vars(units[name]) and units[name].details == b""
+            assert record.unpack() == pickle.loads(zlib.decompress(details[name]))
         findings = [f for record in records.units.values() for f in record.findings]
         checks = [c for record in records.outputs.values() for c in record.checks]
         assert findings and all(type(f) is Finding for f in findings)
@@ -749,6 +761,28 @@ def test_unit_and_output_records_are_read_back_with_every_field_they_were_writte
         assert records.units["content/posts/p05.md"].unpack()[1]   # its claims, from the details
     finally:
         records.close()
+
+
+def test_a_build_writes_again_only_the_sets_of_records_that_changed(warm):
+    """An edited article's source record is written again with the other records of its set;
+    no other set of source records is written, nor any set of unit records but those of the
+    articles made again."""
+    path = warm / ".pipeline/records.sqlite"
+    tables = ("sources", "units", "outputs")
+    sql(path, "CREATE TABLE written (name TEXT, bucket INTEGER)", *(
+        f"CREATE TRIGGER written_{table} AFTER INSERT ON {table} BEGIN "
+        f"INSERT INTO written VALUES ('{table}', new.bucket); END" for table in tables))
+    held = {table: {b for (b,) in sql(path, f"SELECT bucket FROM {table}")} for table in tables}
+    edited = "content/posts/p03.md"
+    (warm / edited).write_text(post("Article 3", "2026-03-04", "Body 3, longer now. See [next](p04.md).",
+                                    tags="[knee, topic 0]"))
+    build_into(warm, warm / "output")
+    written = {table: {b for name, b in sql(path, "SELECT name, bucket FROM written") if name == table}
+               for table in tables}
+    assert written["sources"] == {set_of(edited)}
+    # Its page and its neighbours' pages (which link to it by its title) are made again.
+    assert set_of(edited) in written["units"] <= {set_of(f"content/posts/p0{i}.md") for i in (2, 3, 4)}
+    assert written["outputs"] and written["outputs"] < held["outputs"]
 
 
 def test_unchanged_report_sections_are_copied_from_the_last_report_or_else_from_the_records(warm, tmp_path,
