@@ -287,7 +287,7 @@ class _Sink:
         """Every article's own outputs, in the order of site.articles; their records."""
         site, records = self.site, self.records
         made: list = [None] * len(site.articles)
-        keys = [units.key(context, index) for index in range(len(site.articles))]
+        keys = units.keys(context)
         todo = []
         for index, article in enumerate(site.articles):
             record = records.units.get(article.source)

@@ -37,12 +37,14 @@ def context(site: Site, statics: list[Artifact], lookup: tuple | None = None) ->
             (site, lookup if lookup is not None else artifact_lookup(site)))
 
 
-def key(context, index: int) -> str:
-    """Everything the article's own outputs depend on, computed without reading it."""
-    site = context[0]
-    keys = cache.current().keys
-    return cache.digest([keys.get(kind) for kind in KINDS], cache.article_digest(site.articles[index]),
-                        blog.unit_inputs(context[1], index))
+def keys(context) -> list[str]:
+    """Per article of the site, everything its own outputs depend on, computed without reading it
+    (every build keys all of them: one pass, each article's digest taken once)."""
+    site, blog_context = context[0], context[1]
+    base = [cache.current().keys.get(kind) for kind in KINDS]
+    digests = [cache.article_digest(article) for article in site.articles]
+    return [cache.digest(base, own, blog.unit_inputs(blog_context, index, digests))
+            for index, own in enumerate(digests)]
 
 
 def cached(context, index: int) -> bool:

@@ -38,15 +38,16 @@ def context(site: Site, statics: list[Artifact]) -> tuple:
         {path: cache.digest(content) for path, content in sizes.items()}
 
 
-def unit_inputs(context, index: int) -> list:
+def unit_inputs(context, index: int, digests: list[str] | None = None) -> list:
     """What an article's page shows besides the article: its neighbours (whole: a template may
-    show any of their fields), the tags and the bytes of its preview image."""
+    show any of their fields), the tags and the bytes of its preview image. `digests`: every
+    article's cache.article_digest, when the caller has them."""
     site, _, _, _, tags_key, previews = context
     articles = site.articles
-    newer = articles[index - 1] if index > 0 else None
-    older = articles[index + 1] if index + 1 < len(articles) else None
-    return [[cache.article_digest(a) if a else None for a in (newer, older)],
-            tags_key, previews.get(preview_path(articles[index])) or _NO_PREVIEW]
+    digest_at = digests.__getitem__ if digests is not None else (lambda i: cache.article_digest(articles[i]))
+    newer = digest_at(index - 1) if index > 0 else None
+    older = digest_at(index + 1) if index + 1 < len(articles) else None
+    return [[newer, older], tags_key, previews.get(preview_path(articles[index])) or _NO_PREVIEW]
 
 
 _NO_PREVIEW = cache.digest(b"")   # an article whose preview is not a static file (its card is keyed on its own)
