@@ -37,18 +37,18 @@ def sql(database, *statements):
 
 
 def record_sets(database, table):
-    """The records a table of the build records holds, by name (see pipeline.records.BUCKETS)."""
-    import pickle
-
-    return {name: record for (data,) in sql(database, f"SELECT data FROM {table}")
-            for name, record in pickle.loads(data).items()}
+    """The records a table of the build records holds, by name (see pipeline.records.SET_SIZE)."""
+    return {name: record for records in sets_of(database, table).values() for name, record in records.items()}
 
 
-def set_of(name):
-    """The row (bucket) of its table that holds the record of `name`."""
-    from pipeline.records import _bucket
+def sets_of(database, table):
+    """Each set of records of a table, by its number."""
+    return {number: pickle.loads(data) for number, data in sql(database, f"SELECT number, data FROM {table}")}
 
-    return _bucket(name)
+
+def set_of(database, table, name):
+    """The number of the set of its table that holds the record of `name`."""
+    return next(number for number, records in sets_of(database, table).items() if name in records)
 
 
 def cold(project, tmp_path, name):
@@ -175,7 +175,8 @@ def test_damaged_build_records_are_ignored_with_a_note_and_rebuilt(warm, tmp_pat
 
 def test_a_damaged_unit_record_read_after_the_others_is_ignored_with_a_note_and_rebuilt(warm, tmp_path):
     """The unit records are read when the build first uses them, after the other tables."""
-    sql(warm / ".pipeline/records.sqlite", f"UPDATE units SET data = x'00ff' WHERE bucket = {set_of('content/posts/p07.md')}")
+    path = warm / ".pipeline/records.sqlite"
+    sql(path, f"UPDATE units SET data = x'00ff' WHERE number = {set_of(path, 'units', 'content/posts/p07.md')}")
     CHANGES["article text"](warm)
     result = build_into(warm, warm / "output")
     assert "note: the build records records.sqlite could not be read" in result.stderr
@@ -194,7 +195,7 @@ def test_a_damaged_output_record_is_ignored_with_a_note_and_rebuilt(warm, tmp_pa
     anything but output records, means no records at all, never a wrong adoption."""
     path = warm / ".pipeline/records.sqlite"
     name = next(name for name in record_sets(path, "outputs") if name.startswith("site/tags/"))
-    sql(path, f"UPDATE outputs SET data = {row} WHERE bucket = {set_of(name)}")
+    sql(path, f"UPDATE outputs SET data = {row} WHERE number = {set_of(path, 'outputs', name)}")
     CHANGES["article text"](warm)
     result = build_into(warm, warm / "output")
     assert "note: the build records records.sqlite could not be read" in result.stderr
@@ -763,26 +764,52 @@ def test_unit_and_output_records_are_read_back_with_every_field_they_were_writte
         records.close()
 
 
-def test_a_build_writes_again_only_the_sets_of_records_that_changed(warm):
-    """An edited article's source record is written again with the other records of its set;
-    no other set of source records is written, nor any set of unit records but those of the
-    articles made again."""
+def test_a_build_writes_again_only_the_sets_of_records_that_changed(warm, monkeypatch, tmp_path):
+    """An edited article's source record is written again with the other records of its set, and
+    no other set of source records is; nor any set of unit records but those of the articles
+    made again. A new article's record goes in at its place: the sets before it stay as they were."""
+    from pipeline import records
+
+    monkeypatch.setattr(records, "SET_SIZE", 3)   # 13 articles: five sets of each kind
+    CHANGES["article text"](warm)
+    build_into(warm, warm / "output")   # (every set written again: their members changed)
     path = warm / ".pipeline/records.sqlite"
     tables = ("sources", "units", "outputs")
-    sql(path, "CREATE TABLE written (name TEXT, bucket INTEGER)", *(
+    sql(path, "CREATE TABLE written (name TEXT, number INTEGER)", *(
         f"CREATE TRIGGER written_{table} AFTER INSERT ON {table} BEGIN "
-        f"INSERT INTO written VALUES ('{table}', new.bucket); END" for table in tables))
-    held = {table: {b for (b,) in sql(path, f"SELECT bucket FROM {table}")} for table in tables}
+        f"INSERT INTO written VALUES ('{table}', new.number); END" for table in tables))
+
+    def written(table):
+        found = {number for name, number in sql(path, "SELECT name, number FROM written") if name == table}
+        sql(path, f"DELETE FROM written WHERE name = '{table}'")
+        return found
+
+    held = {table: set(sets_of(path, table)) for table in tables}
+    assert len(held["sources"]) == len(held["units"]) == 5 and len(held["outputs"]) > 5
     edited = "content/posts/p03.md"
-    (warm / edited).write_text(post("Article 3", "2026-03-04", "Body 3, longer now. See [next](p04.md).",
-                                    tags="[knee, topic 0]"))
+    (warm / edited).write_text(post("Article 3", "2026-03-04", "Newer body.", tags="[knee]"))   # (tags as they were)
     build_into(warm, warm / "output")
-    written = {table: {b for name, b in sql(path, "SELECT name, bucket FROM written") if name == table}
-               for table in tables}
-    assert written["sources"] == {set_of(edited)}
+    assert written("sources") == {set_of(path, "sources", edited)}
     # Its page and its neighbours' pages (which link to it by its title) are made again.
-    assert set_of(edited) in written["units"] <= {set_of(f"content/posts/p0{i}.md") for i in (2, 3, 4)}
-    assert written["outputs"] and written["outputs"] < held["outputs"]
+    assert set_of(path, "units", edited) in written("units") <= {
+        set_of(path, "units", f"content/posts/p0{i}.md") for i in (2, 3, 4)}
+    assert written("outputs") < held["outputs"]
+    # A new article, the oldest: its unit record goes last (newest first), beside p00's, whose page
+    # links to it; every set before stays as it was. (Its source record goes by path, after
+    # p05.md; the other articles' source records change too: they link to articles by file name.)
+    (warm / "content/posts/p055.md").write_text(post("Article 5.5", "2026-01-01", "Older than all, no tags."))
+    build_into(warm, warm / "output")
+    assert written("units") == {4} and set(sets_of(path, "units")[4]) == {"content/posts/p00.md",
+                                                                        "content/posts/p055.md"}
+    assert set_of(path, "sources", "content/posts/p055.md") == 2
+    assert tree(warm / "output") == cold(warm, tmp_path, "p055")
+    # Deleted, its records go, and no set keeps one: the sets after them hold other members now.
+    made = set(record_sets(path, "outputs"))
+    (warm / "content/posts/p055.md").unlink()
+    build_into(warm, warm / "output")
+    kept = record_sets(path, "outputs")
+    assert made - set(kept) and all("article-5-5" not in name for name in kept)
+    assert "content/posts/p055.md" not in record_sets(path, "sources") | record_sets(path, "units")
 
 
 def test_unchanged_report_sections_are_copied_from_the_last_report_or_else_from_the_records(warm, tmp_path,
