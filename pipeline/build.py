@@ -24,7 +24,7 @@ from pipeline.memory import give_back, no_collection, quieter_collector
 from pipeline.model import Artifact, Site, SiteConfig, Tag
 from pipeline.options import Options
 from pipeline.parallel import Background, imap_ordered, jobs, map_ordered, set_jobs
-from pipeline.records import OutputRecord, Records, UnitRecord, described, output
+from pipeline.records import Artifacts, OutputRecord, Records, UnitRecord, output
 from pipeline.sources import load_articles
 from pipeline.templating import page_digests
 from pipeline.writer import Changes, LastOutput, PathCheck, Staging
@@ -33,7 +33,7 @@ from pipeline.writer import Changes, LastOutput, PathCheck, Staging
 @dataclass(frozen=True)
 class BuildResult:
     site: Site
-    artifacts: list[Artifact]
+    artifacts: Artifacts   # (a sequence of Artifact)
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     reused: int = 0      # cached results used
@@ -221,7 +221,7 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
         sink.site_results()
         give_back()
         report(STAGES[3], 3, len(STAGES))
-        findings.extend(check_links(site, sink.artifacts) + sink.findings)
+        findings.extend(check_links(site, sink.artifacts.field("path")) + sink.findings)
         report("Done", len(STAGES), len(STAGES))
         if options.strict:
             findings.items = [_strict(f) for f in findings.items]
@@ -266,7 +266,7 @@ class _Sink:
         self.checking = checking   # see run: records taken without their files, artifacts kept without content
         self.paths = PathCheck() if staging is None else None   # else the staging folder's
         self.lookup = artifact_lookup(site)
-        self.artifacts: list[Artifact] = []
+        self.artifacts = Artifacts()
         self.findings: list[Finding] = []
         self.repeated: list[Finding] = []   # the findings of articles adopted from their records
         self.checks: list[Check] = []   # of the site-wide outputs (an article's own are in its record)
@@ -280,7 +280,7 @@ class _Sink:
             self._refuse(self.paths.known_problems(outputs))
         elif self.staging is None or not self.staging.adopt_all(outputs):
             return False
-        self.artifacts.extend(map(described, outputs))
+        self.artifacts.adopt(outputs)
         return True
 
     def articles(self, context) -> list[UnitRecord]:

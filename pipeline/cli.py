@@ -225,7 +225,7 @@ def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options:
     later = _later(obj)
     result, out = _build_and_write(obj, console, out, options, later, _survey_early(obj, out, options))
     from pipeline.channels import CHANNELS
-    found = Counter(a.channel for a in result.artifacts)
+    found = Counter(result.artifacts.field("channel"))
     order = [channel.NAME for channel in CHANNELS] + sorted(found.keys() - {c.NAME for c in CHANNELS})
     counts = {name: found[name] for name in order if found[name]}
     tally = _tally(result.findings)

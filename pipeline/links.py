@@ -11,14 +11,15 @@ import re
 from urllib.parse import unquote, urlsplit
 
 from pipeline.errors import Finding, Location, WARNING
-from pipeline.model import Article, Artifact, Site, SiteConfig
+from pipeline.model import Article, Site, SiteConfig
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
-def check_links(site: Site, artifacts: list[Artifact]) -> list[Finding]:
+def check_links(site: Site, paths: list[str]) -> list[Finding]:
+    """`paths`: of every output of the build."""
     config = site.config
-    pages = {a.path[len("site/"):] for a in artifacts if a.path.startswith("site/")}
+    pages = {path[len("site/"):] for path in paths if path.startswith("site/")}
     findings = []
     for article in site.articles:
         if article.image and "://" not in article.image and article.image.lstrip("/") not in pages:

@@ -27,6 +27,7 @@ import marshal
 import pickle
 import sqlite3
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -78,6 +79,43 @@ def described(out: Output) -> Artifact:
     path, sha256, channel, media_type, articles, for_readers = out
     return remade(Artifact, path=path, content=b"", channel=channel, media_type=media_type, articles=articles,
                   for_readers=for_readers, sha256=sha256)
+
+
+_OUTPUT_FIELDS = ("path", "sha256", "channel", "media_type", "articles", "for_readers")   # see Output
+
+
+class Artifacts(Sequence):
+    """What a build made, in order: artifacts, and the outputs it adopted from its records, kept
+    as their Output tuples and described (an Artifact without content) only when one is asked
+    for. A rebuild of 5,000 articles adopts 32,000 files, of which it asks only the paths (the
+    link check) and channels (the summary): made into objects, 0.04-0.05 s."""
+
+    def __init__(self):
+        self._items: list = []
+
+    def append(self, artifact: Artifact) -> None:
+        self._items.append(artifact)
+
+    def adopt(self, outputs) -> None:
+        self._items.extend(outputs)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[at] for at in range(*index.indices(len(self)))]
+        item = self._items[index]
+        return described(item) if type(item) is tuple else item
+
+    def __iter__(self):
+        return (described(item) if type(item) is tuple else item for item in self._items)
+
+    def field(self, name: str) -> list:
+        """One field of every artifact (path, sha256, channel, media_type, articles or
+        for_readers), none described."""
+        at = _OUTPUT_FIELDS.index(name)
+        return [item[at] if type(item) is tuple else getattr(item, name) for item in self._items]
 
 
 @dataclass(frozen=True)

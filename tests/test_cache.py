@@ -968,6 +968,39 @@ def test_a_check_after_a_change_finds_what_a_check_from_scratch_finds(warm, tmp_
         assert any(f["rule"] == "claim-heal" and f["path"] == "content/posts/p03.md" for f in _check(warm)[1]["findings"])
 
 
+def test_a_rebuilds_artifacts_taken_from_the_records_describe_what_a_cold_build_makes(warm, tmp_path):
+    """The outputs a rebuild adopts stay their records' tuples until asked for; asked for, each is
+    the artifact a cold build makes, without its content, and a field read for all of them (the
+    link check's paths, the summary's channels) is the same as read from each."""
+    from datetime import datetime
+
+    from pipeline import build
+    from pipeline.options import Options
+
+    options = Options(now=datetime(2026, 11, 24, 12, 0), jobs=1)
+    CHANGES["article text"](warm)
+    rebuilt = build.run(warm, options, out=warm / "output").artifacts
+    copy = tmp_path / "copy"
+    shutil.copytree(warm, copy, ignore=shutil.ignore_patterns(".pipeline", "output"))
+    made = build.run(copy, replace_cache(options)).artifacts   # in memory, with content
+
+    def fields(artifact):
+        return artifact.sha256, artifact.channel, artifact.media_type, artifact.articles, artifact.for_readers
+
+    assert {a.path: fields(a) for a in rebuilt} == {a.path: fields(a) for a in made}
+    assert all(a.content == b"" for a in rebuilt) and len(rebuilt) == len(made)
+    for name in ("path", "channel", "sha256"):
+        assert rebuilt.field(name) == [getattr(a, name) for a in rebuilt]
+    assert rebuilt[-1] == list(rebuilt)[-1] and rebuilt[1:3] == list(rebuilt)[1:3]
+
+
+def replace_cache(options):
+    """The same options, without the build cache (a cold build)."""
+    from dataclasses import replace
+
+    return replace(options, cache=False)
+
+
 def test_a_check_renders_only_what_changed_since_the_last_build_and_holds_no_content(warm, monkeypatch):
     from pipeline import build, units
     from pipeline.options import Options
