@@ -13,7 +13,7 @@ from pipeline.compliance.extract import Unit, units
 from pipeline.compliance.matching import Haystack, contains_text, fold, may_contain, phrase_pattern
 from pipeline.compliance.rules import ClaimRule, Disclaimer
 from pipeline.errors import ERROR, Finding, Location
-from pipeline.model import Article, Artifact, Site, remade
+from pipeline.model import Article, Artifact, Site
 
 MISSING = "disclaimer-missing"
 UNKNOWN_ACCEPT = "accept-unknown-rule"
@@ -47,16 +47,6 @@ class Check:
     article: str | None
     disclaimer: str
     found: bool
-
-    def fields(self) -> tuple:
-        """Its values in order, plain strings and a bool (see from_fields), for marshal."""
-        return self.artifact, self.channel, self.unit, self.article, self.disclaimer, self.found
-
-    @classmethod
-    def from_fields(cls, fields: tuple) -> Check:
-        artifact, channel, unit, article, disclaimer, found = fields
-        return remade(cls, artifact=artifact, channel=channel, unit=unit, article=article, disclaimer=disclaimer,
-                      found=found)
 
 
 def check_source(site: Site, article: Article) -> tuple[list[Finding], list[Claim]]:
