@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from pipeline import cache
 from pipeline.compliance.extract import Unit, units
-from pipeline.compliance.matching import Haystack, contains_text, fold, may_contain, phrase_pattern
+from pipeline.compliance.matching import Haystack, fold, may_contain, phrase_pattern
 from pipeline.compliance.rules import ClaimRule, Disclaimer
 from pipeline.errors import ERROR, Finding, Location
 from pipeline.model import Article, Artifact, Site
@@ -200,17 +200,19 @@ def check_made(context, artifact: Artifact) -> tuple[list[Finding], list[Check]]
                     f"'{disclaimer.id}'; check templates/{artifact.channel}/ still renders the disclaimers",
                     ERROR, MISSING, channel=artifact.channel, artifact=f"output/{artifact.path}"))
         if artifact.channel == "newsletter":
-            for rule, problem in email_problems(site, artifact, unit):
+            for rule, problem in email_problems(site, artifact, unit, seen):
                 findings.append(Finding(where, f"newsletter {_describe(artifact, unit)} {problem}", ERROR, rule,
                                         channel=artifact.channel, artifact=f"output/{artifact.path}"))
     return findings, checks
 
 
-def email_problems(site: Site, artifact: Artifact, unit: Unit) -> list[tuple[str, str]]:
-    """CAN-SPAM and bulk-sender rules for one part of a newsletter (STANDARDS E1, E2, E10, E13, E16)."""
+def email_problems(site: Site, artifact: Artifact, unit: Unit, seen: Haystack | None = None) -> list[tuple[str, str]]:
+    """CAN-SPAM and bulk-sender rules for one part of a newsletter (STANDARDS E1, E2, E10, E13, E16).
+    `seen`: the unit's text as a Haystack, when the caller has made it."""
     news = site.config.newsletter
     problems = []
-    if not contains_text(unit.text, site.config.organization.postal_address):
+    seen = seen if seen is not None else Haystack(unit.text)
+    if site.config.organization.postal_address not in seen:
         problems.append((FOOTER_ADDRESS, "lacks the clinic's postal address (CAN-SPAM); check the footer of "
                          "templates/newsletter/"))
     html_part = artifact.media_type == "text/html" or unit.label == "html part"

@@ -88,13 +88,9 @@ def normalise_space(text: str) -> str:
 _normalised_needle = lru_cache(maxsize=4096)(normalise_space)  # disclaimers: a few texts, looked up often
 
 
-def contains_text(haystack: str, needle: str) -> bool:
-    """Does `haystack` show `needle`, ignoring case, accents, quote styles and line breaks?"""
-    return _normalised_needle(needle) in normalise_space(haystack)
-
-
 class Haystack:
-    """A text normalised once, to look for many needles in."""
+    """A text normalised once, to look for many needles in: `needle in haystack` ignores case,
+    accents, quote styles and line breaks."""
 
     def __init__(self, text: str):
         self.normalised = normalise_space(text)
