@@ -63,6 +63,22 @@ class _Policy(EmailPolicy):
     def fold_binary(self, name, value):
         return _folded(self, name, value, True)
 
+    def clone(self, **changes):
+        """The same clone for the same changes: the generator clones its policy for every part it
+        writes (with the line separator it was given), which would make every part's headers new
+        to _folded."""
+        try:
+            key = (self, tuple(sorted(changes.items())))
+            made = _CLONES.get(key)
+        except TypeError:   # a change that cannot be hashed
+            return super().clone(**changes)
+        if made is None:
+            made = _CLONES[key] = super().clone(**changes)
+        return made
+
+
+_CLONES: dict = {}
+
 
 @lru_cache(maxsize=256, typed=True)
 def _folded(policy: _Policy, name: str, value, binary: bool):
