@@ -192,9 +192,7 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
     report(STAGES[0], 0, len(STAGES))
     dates: list[datetime] = []
     site = load_site(root, options, findings, dates, records)
-    with no_collection():
-        staging = Staging(out, root, last, later) if out is not None else None
-    sink = _Sink(site, staging, records, checking)
+    sink = _Sink(site, records, writing=out is not None, checking=checking)
     # The publishing clock's events (every article's date, post slots and first week: 0.1 s at
     # 5,000 articles) depend on nothing else: made in a forked process while this one builds.
     clock = Background(lambda: clock_events(site, dates), fork=jobs() > 1)
@@ -206,7 +204,17 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
     try:
         report(STAGES[1], 1, len(STAGES))
         statics = blog.static_files(root)
-        made = sink.articles(units.context(site, statics, sink.lookup))
+        context = units.context(site, statics, sink.lookup)
+        keys = sink.keys(context)
+        if out is not None:
+            # Only now: the staging folder needs the survey of the output trees (a forked process
+            # started with the build, see LastOutput), which on a slow machine outlasted reading
+            # the sources (0.1-0.3 s of waiting at 5,000 articles); keying the articles and
+            # reading their records first gives it that time. (Its sets, made after the helpers
+            # were forked, are not shared with them either: see records.Records.units.)
+            with no_collection():
+                sink.staging = Staging(out, root, last, later)
+        made = sink.articles(keys)
         give_back()
         report(STAGES[2], 2, len(STAGES))
         sink.planned(blog.pages_from(site, ahead.result()))
@@ -261,10 +269,13 @@ class _Sink:
     memory. With a staging folder, an output whose record matches (same key, bytes still on disk)
     is adopted by hash with its recorded findings and checks instead of being made again."""
 
-    def __init__(self, site: Site, staging: Staging | None, records: Records, checking: bool = False):
-        self.site, self.staging, self.records = site, staging, records
+    def __init__(self, site: Site, records: Records, writing: bool, checking: bool = False):
+        """`writing`: the build has an output folder, whose Staging is set as `staging` before
+        the articles are made (see _run)."""
+        self.site, self.records = site, records
+        self.staging: Staging | None = None
         self.checking = checking   # see run: records taken without their files, artifacts kept without content
-        self.paths = PathCheck() if staging is None else None   # else the staging folder's
+        self.paths = PathCheck() if not writing else None   # else the staging folder's
         self.lookup = artifact_lookup(site)
         self.artifacts = Artifacts()
         self.findings: list[Finding] = []
@@ -283,11 +294,19 @@ class _Sink:
         self.artifacts.adopt(outputs)
         return True
 
-    def articles(self, context) -> list[UnitRecord]:
-        """Every article's own outputs, in the order of site.articles; their records."""
-        site, records = self.site, self.records
-        made: list = [None] * len(site.articles)
+    def keys(self, context) -> tuple:
+        """What articles() takes: the context and every article's key, with the last build's
+        unit records read."""
         keys = units.keys(context)
+        self.records.units   # read now (see _run)
+        return context, keys
+
+    def articles(self, keyed: tuple) -> list[UnitRecord]:
+        """Every article's own outputs, in the order of site.articles; their records. `keyed`:
+        keys(context)."""
+        site, records = self.site, self.records
+        context, keys = keyed
+        made: list = [None] * len(site.articles)
         todo = []
         for index, article in enumerate(site.articles):
             record = records.units.get(article.source)
