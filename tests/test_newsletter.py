@@ -310,3 +310,40 @@ def test_the_text_part_wraps_words_exactly_as_textwrap_fills_them(words, width, 
     assert wrap(text, width, indent, first) == textwrap.fill(
         collapse(text), width=width, initial_indent=indent if first is None else first, subsequent_indent=indent,
         break_long_words=False, break_on_hyphens=False)
+
+
+@pytest.fixture(scope="module")
+def loaded_site(tmp_path_factory):
+    from datetime import datetime, timezone
+    from pipeline.build import load_site
+    from pipeline.errors import FindingList
+    from pipeline.options import Options
+    project = make_project(tmp_path_factory.mktemp("headers") / "p", {"knee.md": post("Knee Basics", "2026-05-01")})
+    return load_site(project, Options(now=datetime(2026, 11, 1, tzinfo=timezone.utc)), FindingList())
+
+
+@settings(max_examples=80, deadline=None)
+@given(subject=st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=200),
+       key=st.sampled_from(["knee-basics", "digest-2026-05"]))
+def test_a_message_is_the_bytes_the_email_package_makes_without_the_header_caches(loaded_site, subject, key):
+    # newsletter parses each distinct header once and folds it once; whatever was made before,
+    # the bytes must be those of the standard policies (long and non-ASCII subjects are folded
+    # and encoded: the cases where a wrong cache entry would show).
+    from datetime import datetime, timezone
+    from email import policy as standard
+    from pipeline.channels import newsletter
+    if not subject.strip():
+        return
+
+    def made() -> bytes:
+        return newsletter.build_message(loaded_site, subject, "<p>Hello</p>\n", "Hello\n",
+                                        datetime(2026, 5, 1, 9, 30, tzinfo=timezone.utc), key, "content/posts/knee.md")
+
+    cached = made()
+    plain = pytest.MonkeyPatch()
+    plain.setattr(newsletter, "_POLICY", standard.default)
+    plain.setattr(newsletter, "_SMTP", standard.SMTP)
+    try:
+        assert made() == cached
+    finally:
+        plain.undo()

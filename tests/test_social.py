@@ -343,3 +343,38 @@ def test_threads_length_counts_emoji_by_their_bytes_and_everything_else_by_chara
     from pipeline.lengths import threads_length as counted
     text = " ".join(words)
     assert counted(text) == threads_length(text)
+
+
+def _card_drawn_from_nothing(title: str, organization: str, site_title: str) -> bytes:
+    """The card's pixels drawn as one image, in reading order (the way cards were drawn before
+    each started from a copy of the site's blank card)."""
+    from PIL import ImageDraw
+    from pipeline import ogimage
+    image = Image.new("P", (ogimage.WIDTH, ogimage.HEIGHT), 0)
+    image.putpalette(ogimage._PALETTE)
+    draw = ImageDraw.Draw(image)
+    draw.fontmode = "L"
+    draw.rectangle((0, 0, 24, ogimage.HEIGHT), fill=ogimage.ACCENT_INDEX)
+    draw.text((ogimage.MARGIN, ogimage.MARGIN - 10), site_title, font=ogimage._font(30), fill=ogimage.SOFT)
+    font, lines = ogimage._fit_title(draw, title)
+    line_height = int(font.size * 1.2)
+    top = (ogimage.HEIGHT - line_height * len(lines)) // 2
+    for index, line in enumerate(lines):
+        draw.text((ogimage.MARGIN, top + index * line_height), line, font=font, fill=ogimage.WHITE)
+    draw.text((ogimage.MARGIN, ogimage.HEIGHT - ogimage.MARGIN - 20), organization, font=ogimage._font(34),
+              fill=ogimage.WHITE)
+    return image.tobytes()
+
+
+@settings(max_examples=60, deadline=None)
+@given(title=st.one_of(st.text(min_size=1, max_size=300),
+                       st.lists(st.sampled_from(["Knee", "pain", "after", "surgery:", "a", "rehabilitation",
+                                                 "guide", "—", "Ünïcødé", "W" * 30]),
+                                min_size=1, max_size=60).map(" ".join)),
+       organization=st.sampled_from(["Clinic", "Next Level Physical Therapy of Avon and the Farmington Valley"]))
+def test_a_card_drawn_on_the_sites_blank_card_has_the_pixels_of_one_drawn_from_nothing(title, organization):
+    # The title's lines (at most four, centred) never reach the site's title above them or the
+    # clinic's name below, so drawing those two first changes no pixel.
+    from pipeline.ogimage import render_card
+    with Image.open(io.BytesIO(render_card(title, organization, "The Blog"))) as card:
+        assert card.tobytes() == _card_drawn_from_nothing(title, organization, "The Blog")
