@@ -205,7 +205,8 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
         report(STAGES[1], 1, len(STAGES))
         statics = blog.static_files(root)
         context = units.context(site, statics, sink.lookup)
-        keys = sink.keys(context)
+        keys = units.keys(context)
+        records.read_units()
         if out is not None:
             # Only now: the staging folder needs the survey of the output trees (a forked process
             # started with the build, see LastOutput), which on a slow machine outlasted reading
@@ -214,7 +215,7 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
             # were forked, are not shared with them either: see records.Records.units.)
             with no_collection():
                 sink.staging = Staging(out, root, last, later)
-        made = sink.articles(keys)
+        made = sink.articles(context, keys)
         give_back()
         report(STAGES[2], 2, len(STAGES))
         sink.planned(blog.pages_from(site, ahead.result()))
@@ -294,18 +295,10 @@ class _Sink:
         self.artifacts.adopt(outputs)
         return True
 
-    def keys(self, context) -> tuple:
-        """What articles() takes: the context and every article's key, with the last build's
-        unit records read."""
-        keys = units.keys(context)
-        self.records.units   # read now (see _run)
-        return context, keys
-
-    def articles(self, keyed: tuple) -> list[UnitRecord]:
-        """Every article's own outputs, in the order of site.articles; their records. `keyed`:
-        keys(context)."""
+    def articles(self, context, keys: list[str]) -> list[UnitRecord]:
+        """Every article's own outputs, in the order of site.articles; their records. `keys`:
+        units.keys(context)."""
         site, records = self.site, self.records
-        context, keys = keyed
         made: list = [None] * len(site.articles)
         todo = []
         for index, article in enumerate(site.articles):

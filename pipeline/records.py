@@ -277,6 +277,10 @@ class Records:
         used, from the snapshot the others were read from: a build uses them after it has forked
         its helpers (see build._run), and memory allocated after a fork is not shared with the
         children, so the parent's use of these 40 MB (at 5,000 articles) copies no page."""
+        return self.read_units()
+
+    def read_units(self) -> dict[str, UnitRecord | None]:
+        """The unit records (see units), read now if they are not yet."""
         if self._units is None:
             self._units = {}
             try:

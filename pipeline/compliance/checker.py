@@ -206,12 +206,11 @@ def check_made(context, artifact: Artifact) -> tuple[list[Finding], list[Check]]
     return findings, checks
 
 
-def email_problems(site: Site, artifact: Artifact, unit: Unit, seen: Haystack | None = None) -> list[tuple[str, str]]:
+def email_problems(site: Site, artifact: Artifact, unit: Unit, seen: Haystack) -> list[tuple[str, str]]:
     """CAN-SPAM and bulk-sender rules for one part of a newsletter (STANDARDS E1, E2, E10, E13, E16).
-    `seen`: the unit's text as a Haystack, when the caller has made it."""
+    `seen`: the unit's text as a Haystack."""
     news = site.config.newsletter
     problems = []
-    seen = seen if seen is not None else Haystack(unit.text)
     if site.config.organization.postal_address not in seen:
         problems.append((FOOTER_ADDRESS, "lacks the clinic's postal address (CAN-SPAM); check the footer of "
                          "templates/newsletter/"))
