@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import posixpath
 import re
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from pipeline.errors import Finding, Location, WARNING
 from pipeline.model import Article, Site, SiteConfig
@@ -22,10 +22,10 @@ def check_links(site: Site, paths: list[str]) -> list[Finding]:
     pages = {path[len("site/"):] for path in paths if path.startswith("site/")}
     findings = []
     for article in site.articles:
-        if article.image and "://" not in article.image and article.image.lstrip("/") not in pages:
+        if article.image and "://" not in article.image and article.image not in pages:
             article = site.whole(article)
             location = article.front.location(("image",))
-            findings.append(Finding(location, f"image: no file content/static/{article.image.lstrip('/')}; add the "
+            findings.append(Finding(location, f"image: no file content/static/{article.image}; add the "
                                     f"picture there or fix the path", source=article.front.source(location)))
         for href in dict.fromkeys(article.links):
             problem = _problem(href, article, config, pages)
@@ -59,13 +59,38 @@ def _problem(href: str, article: Article, config: SiteConfig, pages: set[str]) -
         path = posixpath.join(config.base_path + article.path, href)
     target = posixpath.normpath(unquote(urlsplit(path).path))
     base = config.base_path.rstrip("/")
+    written, exists = _from_root(href, config, pages)
     if target != base and not target.startswith(base + "/"):
-        return "error", f"link {href!r} points outside the site ({config.base_url})"
+        if exists:
+            return "error", (f"link {href!r} points outside the site ({config.base_url}); the site has that "
+                             f"{exists} at {written!r}: write that")
+        full = urljoin(config.url(article.path), href)
+        if "." in posixpath.basename(target):
+            return "error", (f"link {href!r} points outside the site ({config.base_url}): write a file of "
+                             f"content/static/ as {written!r} (there is none now), or a file elsewhere by its "
+                             f"full address, {full!r}")
+        return "error", (f"link {href!r} points outside the site ({config.base_url}): write a page elsewhere "
+                         f"by its full address, {full!r}")
     rel = target[len(base):].lstrip("/")
     if _exists(rel, pages):
         return None
+    if exists:
+        return "error", (f"broken link {href!r}: read from the article's page ({config.base_path}{article.path}) "
+                         f"it leads nowhere; the site has that {exists} at {written!r}: write that")
     return "error", (f"broken link {href!r}: the site has no page at that address; check it (drafts and "
                      f"future articles are not published)")
+
+
+def _from_root(href: str, config: SiteConfig, pages: set[str]) -> tuple[str, str | None]:
+    """The link's path read from the site's root, as a link to write ('/images/x.png' on a blog
+    under /blog/, or 'images/x.png' written on an article's page, one folder down: both
+    '/blog/images/x.png'), and whether the site has a "file" or a "page" there (None)."""
+    parts = urlsplit(href)
+    rel = posixpath.normpath("/" + unquote(parts.path)).lstrip("/")
+    written = config.base_path + rel + ("/" if rel and parts.path.endswith("/") else "")
+    written += ("?" + parts.query if parts.query else "") + ("#" + parts.fragment if parts.fragment else "")
+    exists = ("file" if rel in pages else "page") if rel and _exists(rel, pages) else None
+    return written, exists
 
 
 def _exists(rel: str, pages: set[str]) -> bool:

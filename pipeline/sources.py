@@ -37,10 +37,15 @@ _NESTING_STARTS = frozenset(">-*+0123456789")
 
 def _image(value) -> str:
     value = text(2000).check(value)
-    if re.match(r"https://\S+$", value) or re.match(r"/?[A-Za-z0-9_][A-Za-z0-9_./-]*$", value):
+    if re.match(r"https://\S+$", value):
+        return value
+    if re.match(r"/?[A-Za-z0-9_][A-Za-z0-9_./-]*$", value):
         if ".." in value.split("/"):
             raise Invalid(f"{value!r} may not contain '..'")
-        return value
+        # A path under content/static/, kept relative to the site's root whether written with a
+        # leading slash or not: every channel joins it to the site's address (an email's lead
+        # image, joined as written, pointed at the domain's root when the blog lives under a path).
+        return value.lstrip("/")
     raise Invalid(f"expected an https:// URL or a path inside the site such as images/knee.jpg, got {value!r}")
 
 

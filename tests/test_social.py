@@ -4,6 +4,8 @@ and export as files Hootsuite and calendars import as they are; link previews on
 from __future__ import annotations
 
 import csv
+from email import policy
+from email.parser import BytesParser
 import io
 import json
 import unicodedata
@@ -277,6 +279,51 @@ def test_an_article_image_in_the_site_is_the_preview_with_its_real_size(tmp_path
     assert meta["og:image"] == "https://clinic.example/blog/images/a.png"
     assert (meta["og:image:width"], meta["og:image:height"], meta["og:image:alt"]) == ("800", "420", "A red square")
     assert not (project / "output/site/og/a.png").exists()
+
+
+@pytest.mark.parametrize("written", ["images/a.png", "/images/a.png"])
+def test_a_lead_image_is_the_same_file_of_the_site_on_every_channel(tmp_path, written):
+    """A path under content/static/, with or without a leading slash: on a blog under /blog/ the
+    email's lead image pointed at the domain's root (a broken image in every inbox) and the page's
+    at '/blog//images/a.png' when it was written with one."""
+    picture = io.BytesIO()
+    Image.new("RGB", (800, 420), (200, 30, 30)).save(picture, format="PNG")
+    project = make_project(tmp_path / "p", {"a.md": post("A", "2026-05-01T09:00", image=written, image_alt="Red")},
+                           files={"content/static/images/a.png": picture.getvalue()})
+    assert cli(project, "build", "--now", NOW).exit_code == 0
+    where = "https://clinic.example/blog/images/a.png"
+    assert (project / "output/site/images/a.png").read_bytes() == picture.getvalue()
+    page = lxml.html.fromstring((project / "output/site/a/index.html").read_bytes())
+    page.make_links_absolute("https://clinic.example/blog/a/")
+    assert [img.get("src") for img in page.iter("img") if img.get("class") == "lead-image"] == [where]
+    assert "//images" not in (project / "output/site/a/index.html").read_text("utf-8")
+    message = BytesParser(policy=policy.default).parsebytes((project / "output/newsletter/a/message.eml").read_bytes())
+    email_page = lxml.html.fromstring(message.get_body(("html",)).get_content())
+    assert [img.get("src") for img in email_page.iter("img") if img.get("class") == "lead"] == [where]
+    meta = {m.get("property"): m.get("content") for m in page.iter("meta") if m.get("property")}
+    assert meta["og:image"] == posts_of(project, "a")["posts"]["x"]["image"] == where
+
+
+@pytest.mark.parametrize("link, says", [
+    ("/images/a.png", "error: link '/images/a.png' points outside the site (https://clinic.example/blog/); "
+                      "the site has that file at '/blog/images/a.png': write that"),
+    ("images/a.png", "error: broken link 'images/a.png': read from the article's page (/blog/a/) it leads "
+                     "nowhere; the site has that file at '/blog/images/a.png': write that"),
+    ("tags/knee/#top", "error: broken link 'tags/knee/#top': read from the article's page (/blog/a/) it leads "
+                       "nowhere; the site has that page at '/blog/tags/knee/#top': write that"),
+    ("/images/b.png", "error: link '/images/b.png' points outside the site (https://clinic.example/blog/): write "
+                      "a file of content/static/ as '/blog/images/b.png' (there is none now), or a file elsewhere "
+                      "by its full address, 'https://clinic.example/images/b.png'"),
+    ("/contact/", "error: link '/contact/' points outside the site (https://clinic.example/blog/): write a page "
+                  "elsewhere by its full address, 'https://clinic.example/contact/'"),
+])
+def test_a_link_that_misses_the_site_says_what_to_write_instead(tmp_path, link, says):
+    project = make_project(tmp_path / "p", {"a.md": post("A", tags="[knee]", body=f"See [this]({link}).")},
+                           files={"content/static/images/a.png": b"\x89PNG\r\n\x1a\n"})
+    result = build(project)
+    assert result.exit_code == 1
+    assert f"content/posts/a.md:7:12: {says}\n" in result.stderr
+    assert not (project / "output").exists()
 
 
 def test_a_missing_local_image_is_an_error_at_its_line(tmp_path):

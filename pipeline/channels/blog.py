@@ -141,7 +141,7 @@ def card_path(article: Article) -> str:
 def preview_path(article: Article) -> str:
     """Site path of the article's link-preview image: its own image when that is part of the site."""
     if article.image and "://" not in article.image:
-        return article.image.lstrip("/")
+        return article.image
     return card_path(article)
 
 
