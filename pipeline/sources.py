@@ -446,6 +446,10 @@ def _article(p: _Parsed, config: SiteConfig, renderer: MarkdownRenderer, by_sour
             if slug else href
 
     body, removed = strip_raw_html(p.split.body)
+    if not body.strip():
+        findings.add(Location(p.rel, min(p.split.body_line, len(p.split.lines)) or None),
+                     "the article has no text after its front matter: its page, newsletter and posts show only "
+                     "the title; write the article below the closing ---", severity=WARNING)
     for offset, col, tag in removed:
         findings.add(Location(p.rel, p.split.body_line + offset, col), f"raw HTML {tag[:40]!r} is left out of the "
                      f"output; write it in Markdown instead", severity=WARNING,

@@ -7,6 +7,7 @@ import re
 
 import feedparser
 import lxml.html
+import pytest
 
 from conftest import build, build_errors, cli, make_project, post, tree
 
@@ -144,6 +145,20 @@ def test_raw_html_and_script_links_never_reach_any_output(tmp_path):
             assert_no_active_content(entry.content[0].value, feed)
     assert "content/posts/a.md:6:7: warning: raw HTML '<script>' is left out of the output" in result.stderr
     assert "content/posts/a.md:8:9: warning: link 'javascript:alert(3)' uses a javascript: address" in result.stderr
+
+
+@pytest.mark.parametrize("body", ["", "\n\n   \n", "<div></div>"])
+def test_an_article_with_no_text_is_built_with_a_warning_at_its_body(tmp_path, body):
+    """As Mailchimp's checklist flags a campaign without content: the page, email and posts of an
+    article whose body is empty (or only raw HTML, which is left out) would show only its title."""
+    source = "---\ntitle: A\ndate: 2026-05-01\n---\n" + body
+    project = make_project(tmp_path / "p", {"a.md": source, "b.md": post("B")})
+    result = build(project)
+    assert result.exit_code == 0, result.stderr
+    assert ("content/posts/a.md:5: warning: the article has no text after its front matter: its page, "
+            "newsletter and posts show only the title; write the article below the closing ---") in result.stderr
+    assert "b.md:5: warning" not in result.stderr
+    assert (project / "output/site/a/index.html").exists()
 
 
 def test_front_matter_text_is_escaped_in_every_context(tmp_path):
