@@ -59,8 +59,8 @@ def _problem(href: str, article: Article, config: SiteConfig, pages: set[str]) -
         path = posixpath.join(config.base_path + article.path, href)
     target = posixpath.normpath(unquote(urlsplit(path).path))
     base = config.base_path.rstrip("/")
-    written, exists = _from_root(href, config, pages)
     if target != base and not target.startswith(base + "/"):
+        written, exists = _from_root(href, config, pages)
         if exists:
             return "error", (f"link {href!r} points outside the site ({config.base_url}); the site has that "
                              f"{exists} at {written!r}: write that")
@@ -74,6 +74,7 @@ def _problem(href: str, article: Article, config: SiteConfig, pages: set[str]) -
     rel = target[len(base):].lstrip("/")
     if _exists(rel, pages):
         return None
+    written, exists = _from_root(href, config, pages)   # only for a link that fails: most do not
     if exists:
         return "error", (f"broken link {href!r}: read from the article's page ({config.base_path}{article.path}) "
                          f"it leads nowhere; the site has that {exists} at {written!r}: write that")
