@@ -27,11 +27,13 @@ BLOCKING = ("serious", "critical")
 
 # For each element with a non-blank text node of its own that a reader can see: its text colour and
 # the colour behind it, both composited as painted (alpha, opacity groups, the canvas white),
-# walking the DOM ancestors; a background image under the text makes the background unknown.
+# walking the DOM ancestors; a background image under the text, or a filter or blend mode over it,
+# makes the colours unknown (reported, never guessed).
 # Hidden text (display:none, visibility, opacity 0, clipped to under 2 px by an ancestor with
 # overflow other than visible, or painted entirely off the page) is not a reader's text.
 TEXTS_JS = r"""() => {
   const SKIP = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'TITLE', 'HEAD']);
+  const INVISIBLE = /[\u00ad\u034f\u200b-\u200d\u2060\ufeff]/g;   // zero-width characters: no ink
   const canvas = document.createElement('canvas');
   canvas.width = canvas.height = 1;
   const ctx = canvas.getContext('2d', {willReadFrequently: true});
@@ -78,15 +80,18 @@ TEXTS_JS = r"""() => {
   const walker = document.createTreeWalker(document.body || document.documentElement, NodeFilter.SHOW_TEXT);
   for (let text = walker.nextNode(); text; text = walker.nextNode()) {
     const el = text.parentElement;
-    if (!el || !text.data.trim() || ancestry(el).some(n => SKIP.has(n.tagName))) continue;
-    if (found.has(el)) { found.get(el).text += ' ' + text.data.trim(); continue; }
+    const words = text.data.replace(INVISIBLE, '').trim();
+    if (!el || !words || ancestry(el).some(n => SKIP.has(n.tagName))) continue;
+    if (found.has(el)) { found.get(el).text += ' ' + words; continue; }
     const style = getComputedStyle(el);
     if (style.visibility !== 'visible') continue;
     const chain = ancestry(el);
     const opacity = chain.reduce((product, n) => product * parseFloat(getComputedStyle(n).opacity), 1);
     if (opacity < 0.01 || !seen(text, el)) continue;
     let unknown = null, solid = true;
-    for (const n of chain) {
+    const mixed = chain.find(n => { const cs = getComputedStyle(n); return cs.filter !== 'none' || cs.mixBlendMode !== 'normal'; });
+    if (mixed) unknown = `filter or blend mode on <${name(mixed)}>`;
+    for (const n of mixed ? [] : chain) {
       const cs = getComputedStyle(n);
       if (cs.backgroundImage !== 'none') { unknown = `background-image on <${name(n)}>: ${cs.backgroundImage.slice(0, 80)}`; break; }
       solid = solid && parseFloat(cs.opacity) === 1;
@@ -102,7 +107,7 @@ TEXTS_JS = r"""() => {
     }
     let fore = over(rgba(style.webkitTextFillColor || style.color), back);
     for (const [saved, alpha] of groups.reverse()) { fore = lerp(saved, fore, alpha); back = lerp(saved, back, alpha); }
-    found.set(el, {text: text.data.trim(), element: name(el), color: fore, background: back,
+    found.set(el, {text: words, element: name(el), color: fore, background: back,
                    size: parseFloat(style.fontSize), weight: parseInt(style.fontWeight, 10), unknown});
   }
   return [...found.values()];
@@ -140,6 +145,7 @@ class Audit:
     client_width: int
     screenshot: Path
     missing: list[str] = field(default_factory=list)   # the site's own files that were not found
+    blocked: list[tuple[str, str]] = field(default_factory=list)   # requests elsewhere: (type, URL)
 
     @property
     def where(self) -> str:
@@ -156,7 +162,7 @@ class Audit:
         for t in self.texts:
             snippet = t["text"][:60] + ("..." if len(t["text"]) > 60 else "")
             if t["unknown"]:
-                failures.append(f"{self.where}: {snippet!r} <{t['element']}>: background unknown ({t['unknown']})")
+                failures.append(f"{self.where}: {snippet!r} <{t['element']}>: colours unknown ({t['unknown']})")
                 continue
             ratio, needed = contrast(t["color"], t["background"]), LARGE if large(t["size"], t["weight"]) else NORMAL
             if ratio < needed:
@@ -189,7 +195,8 @@ class Reader:
 
     def __init__(self, browser: Browser, sites: dict[str, Path] | None = None):
         self.sites = {prefix: Path(folder) for prefix, folder in (sites or {}).items()}
-        self.missing: list[str] = []
+        self.missing: list[str] = []   # requests for the sites' files that do not exist (answered 404)
+        self.blocked: list[tuple[str, str]] = []   # every other request (aborted): (resource type, URL)
         self.context = browser.new_context(viewport={"width": 1280, "height": HEIGHT}, color_scheme="light",
                                            service_workers="block")
         self.context.route("**/*", self._answer)
@@ -210,6 +217,7 @@ class Reader:
                 self.missing.append(url)
                 route.fulfill(status=404, body=b"not found", content_type="text/plain")
                 return
+        self.blocked.append((route.request.resource_type, url))
         route.abort("blockedbyclient")
 
     def audit(self, name: str, width: int, *, url: str | None = None, html: str | None = None,
@@ -219,7 +227,7 @@ class Reader:
         page: Page = self.context.new_page()
         try:
             page.set_viewport_size({"width": width, "height": HEIGHT})
-            before = len(self.missing)
+            before = len(self.missing), len(self.blocked)
             if url is not None:
                 page.goto(url, wait_until="load")
             else:
@@ -232,7 +240,8 @@ class Reader:
             texts = page.evaluate(TEXTS_JS)
             result = self.axe.run(page).response
             violations = [v for v in result["violations"] if v["impact"] in BLOCKING]
-            return Audit(name, width, violations, texts, scroll, client, target, self.missing[before:])
+            return Audit(name, width, violations, texts, scroll, client, target, self.missing[before[0]:],
+                         self.blocked[before[1]:])
         finally:
             page.close()
 

@@ -97,9 +97,14 @@ def _report(audits, check: str) -> str:
     return "\n".join(lines)
 
 
-def test_pages_find_their_own_stylesheet_and_files(audits):
-    missing = [f"{a.where}: {url}" for a in audits["page"] for url in a.missing]
+def test_pages_and_emails_find_the_sites_stylesheet_and_images(audits):
+    """What was audited is what readers get: no file of the site is missing, no style or font is
+    fetched from elsewhere (the audit runs offline)."""
+    missing = [f"{a.where}: {url}" for a in audits["page"] + audits["email"] for url in a.missing]
     assert not missing, "the site's own files were not found:\n" + "\n".join(missing)
+    elsewhere = [f"{a.where}: {kind} {url}" for a in audits["page"] + audits["email"] for kind, url in a.blocked
+                 if kind in {"stylesheet", "font", "script"}]
+    assert not elsewhere, "styles, fonts or scripts from other sites:\n" + "\n".join(elsewhere)
 
 
 @pytest.mark.parametrize("kind", ["email", "page"])
@@ -131,6 +136,7 @@ BAD = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Bad</
 <div style="opacity:0.3"><p>Paragraph in a faded block</p></div>
 <p style="font-size:16px;color:#949494">Small grey text</p>
 <p style="background-image:linear-gradient(#000000,#333333);color:#111111">Text on a gradient</p>
+<p style="filter:invert(1);color:#000000">Inverted by a filter</p>
 <div style="width:800px">A block wider than a phone</div>
 <img src="https://clinic.example/photo.jpg">
 </main></body></html>"""
@@ -140,6 +146,7 @@ GOOD = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Good
 <div style="font-size:1px;line-height:1px;max-height:0;overflow:hidden;color:#ffffff">Collapsed preheader</div>
 <span style="position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);color:#eeeeee">Screen reader only</span>
 <p style="visibility:hidden;color:#ffffff">Invisible paragraph</p>
+<p style="color:#ffffff">&zwnj;&nbsp;&#8203; &zwnj;</p>
 <main>
 <h1 style="font-size:24px;color:#949494">Large grey heading</h1>
 <p style="color:#000000">Black on white</p>
@@ -170,8 +177,9 @@ def test_the_audit_flags_illegible_text_a_wide_block_and_axe_violations(reader):
     for text in ["White on light grey", "Blue link in a blue bgcolor cell", "Translucent black text",
                  "Paragraph in a faded block", "Small grey text"]:
         assert f"'{text}'" in flagged, (text, flagged)
-    assert "'Text on a gradient' <html > body > main > p>: background unknown (background-image" in flagged
+    assert "'Text on a gradient' <html > body > main > p>: colours unknown (background-image" in flagged
     assert "rgb(11, 92, 173) on rgb(11, 92, 173) is 1.00:1, needs 4.5:1" in flagged   # bgcolor is painted
+    assert "'Inverted by a filter' <html > body > main > p>: colours unknown (filter or blend mode" in flagged
     assert "'A block wider than a phone'" not in flagged
     assert audit.scroll_failures() and audit.scroll_width >= 800
     rules = {v["id"] for v in audit.violations}
@@ -183,3 +191,21 @@ def test_the_audit_passes_legible_text_and_ignores_hidden_text(reader):
     assert audit.contrast_failures() == [] and audit.scroll_failures() == [] and audit.axe_failures() == []
     assert sorted(t["text"] for t in audit.texts) == ["Black on white", "Large grey heading",
                                                       "White link in a blue bgcolor cell", "White on 70% black"]
+
+
+def test_the_reader_serves_the_site_from_its_folder_and_nothing_else(browser, tmp_path):
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static/style.css").write_text("p { color: #123456; }", "utf-8")
+    (tmp_path / "index.html").write_text(
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Site</title>'
+        '<link rel="stylesheet" href="/blog/static/style.css"><link rel="stylesheet" href="/blog/static/gone.css">'
+        '</head><body><main><p>Styled</p><img src="https://elsewhere.example/x.png" alt="Elsewhere"></main></body></html>',
+        "utf-8")
+    reader = Reader(browser, {"https://clinic.example/blog/": tmp_path})
+    try:
+        audit = reader.audit("served", 600, url="https://clinic.example/blog/", shot="check-served-600.png")
+    finally:
+        reader.close()
+    assert audit.missing == ["https://clinic.example/blog/static/gone.css"]
+    assert reader.blocked == audit.blocked == [("image", "https://elsewhere.example/x.png")]
+    assert [t["color"] for t in audit.texts if t["text"] == "Styled"] == [[0x12, 0x34, 0x56]]
