@@ -116,8 +116,9 @@ def article_key(context, article: Article) -> str:
 def _local_images(site: Site, article: Article):
     """Site paths of the images the article may show that could be static files of the site."""
     page = site.config.url(article.path)
-    for target in ((article.image,) if article.image else ()) + tuple(article.links):
-        path = _site_path(site, absolute(site.config, target, page))
+    urls = [absolute(site.config, article.image)] if article.image else []   # site-relative (see sources)
+    for url in urls + [absolute(site.config, target, page) for target in article.links]:
+        path = _site_path(site, url)
         if path:
             yield path
 
