@@ -89,9 +89,12 @@ def send(settings: SmtpConfig, message: bytes, to: str, password: str | None, ti
     where = f"{settings.host}:{settings.port}"
     client = None
     try:
-        client = smtplib.SMTP_SSL(timeout=timeout, context=ssl.create_default_context()) \
-            if settings.security == "ssl" else smtplib.SMTP(timeout=timeout)
-        client.connect(settings.host, settings.port)
+        if settings.security == "ssl":   # connects as it is made (its TLS needs the host's name)
+            client = smtplib.SMTP_SSL(settings.host, settings.port, timeout=timeout,
+                                      context=ssl.create_default_context())
+        else:
+            client = smtplib.SMTP(timeout=timeout)
+            client.connect(settings.host, settings.port)
         if settings.security == "starttls":
             client.starttls(context=ssl.create_default_context())
         if settings.username:

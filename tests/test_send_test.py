@@ -201,3 +201,13 @@ def test_a_password_in_site_yaml_is_refused(tmp_path):
     assert ("content/site.yaml:16:15: error: newsletter.smtp.password: a password is never kept in a file; remove "
             "this line and set the environment variable PIPELINE_SMTP_PASSWORD when you run `pipeline send-test`"
             ) in result.stderr
+
+
+def test_ssl_against_a_plain_server_is_one_line(tmp_path, smtp_server):
+    recorder, port = smtp_server()
+    result = send(project_for(tmp_path, port, security="ssl"), "knee-basics", "--to", "pat@example.org")
+    assert result.exit_code == 1 and len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"error: TLS with 127.0.0.1:{port} failed (")
+    assert result.stderr.endswith("); check newsletter.smtp.security: ssl (usually port 465) or starttls (usually "
+                                  "port 587)\n")
+    assert recorder.envelopes == []
