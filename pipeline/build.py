@@ -226,7 +226,7 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
         sink.planned(social_outputs, check=False)  # their posts were checked with their article
         sink.findings += past
         if options.digest_since is not None:
-            sink.planned([([], lambda: digest(site, options.digest_since, options.digest_until))])
+            sink.planned([([], lambda: digest(site, options.digest_since, options.digest_until, statics))])
         sink.site_results()
         give_back()
         report(STAGES[3], 3, len(STAGES))
@@ -427,12 +427,12 @@ def clock_events(site: Site, dates: list[datetime]) -> tuple[float, ...]:
     return tuple(sorted(events))
 
 
-def digest(site: Site, since: datetime, until: datetime | None) -> list:
+def digest(site: Site, since: datetime, until: datetime | None, statics: list[Artifact] = ()) -> list:
     tz = site.config.tz
     since = since if since.tzinfo else since.replace(tzinfo=tz)
     until = site.now if until is None else (until if until.tzinfo else until.replace(tzinfo=tz))
     until = min(until, site.now)
-    return newsletter.render_digest(site, since, until, until.astimezone(tz).date().isoformat())
+    return newsletter.render_digest(site, since, until, until.astimezone(tz).date().isoformat(), statics)
 
 
 def _strict(finding: Finding) -> Finding:

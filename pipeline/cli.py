@@ -270,6 +270,46 @@ def digest(obj: Context, since, until, out: Path | None, drafts, future, now, st
                     f"in {console.elapsed:.2f} s{_tally(result.findings)}.")
 
 
+@main.command("send-test")
+@click.argument("slug")
+@click.option("--to", "to", required=True, metavar="ADDRESS", help="The one address to send the test to.")
+@click.option("--timeout", type=click.FloatRange(0, min_open=True), default=30, show_default=True,
+              help="Seconds to wait for the SMTP server at each step.")
+@build_options
+@click.pass_obj
+def send_test(obj: Context, slug: str, to: str, timeout: float, drafts, future, now, strict, quiet, verbose, jobs,
+              no_cache) -> None:
+    """Build (unless up to date), then send the article's newsletter message to one address over
+    the SMTP server of site.yaml's newsletter.smtp; the password only from PIPELINE_SMTP_PASSWORD."""
+    from pipeline import sending
+
+    try:
+        address = sending.recipient(to)
+    except sending.SendError as exc:
+        raise click.BadParameter(str(exc), param_hint="--to") from None
+    console = Console(True, verbose)
+    out = obj.root / "output"
+    options = Options(drafts, future, now, strict, progress=console.progress, jobs=jobs, cache=not no_cache)
+    _build_unless_up_to_date(obj, console, out, options)
+    settings = _run_config(obj).newsletter.smtp
+    try:
+        path = sending.send_built(settings, out, slug, address, os.environ.get(sending.PASSWORD_VARIABLE), timeout)
+    except sending.SendError as exc:
+        click.echo(exc.format(), err=True)
+        sys.exit(1)
+    click.echo(f"Sent {_display(path, obj.root)} to {address} via {settings.host}:{settings.port} "
+               f"({settings.security}).")
+
+
+def _run_config(obj: Context):
+    from pipeline.config import load_config
+
+    try:
+        return load_config(obj.root)
+    except PipelineError as exc:
+        _fail(obj, exc, "text", "Not sent")
+
+
 def _later(obj: Context) -> Later:
     """Where a build's saves go (see pipeline.later): a detached process, but on CI (the CI
     variable set, as GitHub Actions, GitLab CI and most others do) this one, so that a step

@@ -8,7 +8,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pipeline.model import PLATFORMS, NewsletterConfig, Organization, SiteConfig, SocialConfig
+from pipeline.model import PLATFORMS, NewsletterConfig, Organization, SiteConfig, SmtpConfig, SocialConfig
 from pipeline.schema import Field, Invalid, Kind, Schema, integer, line, load_settings, matching, one_of, text
 from pipeline.slugs import slugify
 
@@ -73,6 +73,31 @@ ORGANIZATION = Schema((
     Field("phone", text(40), "Phone number shown in page footers."),
 ), name="the organization's details")
 
+def _host(value) -> str:
+    value = line(253).check(value)
+    if not re.fullmatch(r"[A-Za-z0-9._:\[\]-]+", value):
+        raise Invalid(f"expected a host name like smtp.example.com, got {value!r}")
+    return value
+
+
+def _no_password(value) -> str:
+    raise Invalid("a password is never kept in a file; remove this line and set the environment variable "
+                  "PIPELINE_SMTP_PASSWORD when you run `pipeline send-test`")
+
+
+SMTP_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+
+SMTP = Schema((
+    Field("host", Kind("a host name", _host), "The SMTP server's host name.", required=True,
+          example="host: smtp.example.com"),
+    Field("port", integer(1, 65535), "Its port; default by security: 587 (starttls), 465 (ssl), 25 (none)."),
+    Field("security", one_of(*SMTP_PORTS), "starttls (upgrade to TLS after connecting), ssl (TLS from the start) "
+          "or none (plain text: only for a server on this machine or a test server).", default="starttls"),
+    Field("username", line(320), "The login, if the server asks for one; its password comes only from the "
+          "environment variable PIPELINE_SMTP_PASSWORD."),
+    Field("password", Kind("nothing", _no_password), "Not allowed: see username."),
+), name="the SMTP settings")
+
 NEWSLETTER = Schema((
     Field("from", Kind("an email address", _mailbox), "From header: 'Name <address>'.", required=True,
           example="from: Next Level PT <news@clinic.example>"),
@@ -83,6 +108,7 @@ NEWSLETTER = Schema((
           example="unsubscribe_url: https://clinic.example/unsubscribe"),
     Field("unsubscribe_mailto", Kind("a mailto: address", _mailto), "Optional mailto: unsubscribe address for the "
           "List-Unsubscribe header, e.g. mailto:unsubscribe@clinic.example?subject=unsubscribe."),
+    Field("smtp", SMTP, "Where `pipeline send-test` sends a test message: host, port, security, username."),
 ), name="the newsletter settings")
 
 def _duration(value) -> timedelta:
@@ -179,11 +205,18 @@ def load_config(root: Path) -> SiteConfig:
         language=clean["language"], timezone=clean["timezone"], author=clean["author"],
         organization=Organization(org["name"], org["postal_address"], org["url"], org["phone"]),
         newsletter=NewsletterConfig(news["from"], news["reply_to"], news["unsubscribe_url"],
-                                    news["unsubscribe_mailto"]),
+                                    news["unsubscribe_mailto"], _smtp(news["smtp"])),
         posts_per_page=clean["posts_per_page"], feed_items=clean["feed_items"],
         social=_social(clean["social"] or {}),
     )
 
+
+
+def _smtp(clean: dict | None) -> SmtpConfig | None:
+    if not clean:
+        return None
+    security = clean["security"] or "starttls"
+    return SmtpConfig(clean["host"], clean["port"] or SMTP_PORTS[security], security, clean["username"])
 
 
 def _social(clean: dict) -> SocialConfig:

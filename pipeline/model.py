@@ -28,11 +28,22 @@ class Organization:
 
 
 @dataclass(frozen=True)
+class SmtpConfig:
+    """Where `pipeline send-test` sends: site.yaml's newsletter.smtp (the password is only ever
+    taken from the environment, see pipeline.sending)."""
+    host: str
+    port: int
+    security: str                 # starttls, ssl or none
+    username: str | None = None
+
+
+@dataclass(frozen=True)
 class NewsletterConfig:
     sender: str  # site.yaml key `from`
     reply_to: str
     unsubscribe_url: str          # https URL, or an email service's merge tag such as *|UNSUB|*
     unsubscribe_mailto: str | None = None
+    smtp: SmtpConfig | None = None
 
 
 PLATFORMS = ("x", "linkedin", "facebook", "instagram", "bluesky", "threads", "mastodon")
