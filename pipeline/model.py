@@ -53,7 +53,7 @@ class SocialConfig:
     offsets: tuple[tuple[str, timedelta], ...] = ()  # platform -> delay after the article's date
     datetime_format: str = "dd/mm/yyyy hh:mm"
     mastodon_limit: int = 500
-    catch_up: timedelta = CATCH_UP                   # posts due this long ago still go out (see social.slots)
+    catch_up: timedelta = CATCH_UP                   # posts due this long ago still go out (see channels.schedule)
 
     def offset(self, platform: str) -> timedelta:
         return dict(DEFAULT_OFFSETS + self.offsets).get(platform, timedelta(0))
