@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from pipeline import cache
-from pipeline.channels import posts
+from pipeline.channels import posts as words   # (a local `posts` is the posts made)
 from pipeline.channels.blog import preview_path
 from pipeline.channels.schedule import MAX_ROWS, clock_events, schedule, summary  # noqa: F401 (clock_events: build)
 from pipeline.compliance.exports import FORMATS, past_posts
@@ -160,12 +160,12 @@ def compose(site: Site, env, article: Article, platform: Platform, findings: lis
     else:
         made = made if made is not None else []
         if not made:
-            made.append(posts.material(article, site.config.language))
+            made.append(words.material(article, site.config.language))
         stuff = made[0]
-        text = posts.write(stuff, platform, lambda b: text_with(b, tags))
+        text = words.write(stuff, platform, lambda b: text_with(b, tags))
         while text is None and tags:
             tags = tags[:-1]
-            text = posts.write(stuff, platform, lambda b: text_with(b, tags))
+            text = words.write(stuff, platform, lambda b: text_with(b, tags))
         if text is None:
             findings.append(Finding(Location(article.source), f"cannot fit a {platform.label} post: with the short "
                                     f"disclaimers and link, neither the title nor any sentence of the summary or "
