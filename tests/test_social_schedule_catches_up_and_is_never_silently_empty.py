@@ -80,3 +80,16 @@ def test_posts_of_articles_older_than_catch_up_are_counted_in_the_summary_line(t
     assert all(len(rows(project, platform)) == 1 for platform in PLATFORMS)
     assert "; 7 social posts left out of the schedule: their times have passed (articles older than 10 days)." \
         in result.stdout
+
+
+def test_posts_beyond_hootsuites_350_rows_are_counted_in_the_summary_line(tmp_path):
+    site = SITE_YAML + "social:\n  platforms: [x, mastodon]\n"
+    project = make_project(tmp_path / "p", {f"a{i}.md": post(f"Article {i}", "2026-05-01T09:00", slug=f"a{i}")
+                                            for i in range(352)}, site=site)
+    result = cli(project, "build", "--now", "2026-05-01T12:00")
+    assert result.exit_code == 0, result.stderr
+    assert len(rows(project, "x")) == len(rows(project, "mastodon")) == 350
+    events = list(Calendar.from_ical((project / "output/social/calendar.ics").read_bytes()).walk("VEVENT"))
+    assert len(events) == 2 * 352
+    assert ("; 2 social posts left out of hootsuite-mastodon.csv: Hootsuite takes at most 350 per upload "
+            "(calendar.ics has them all); 2 social posts left out of hootsuite-x.csv") in result.stdout

@@ -73,8 +73,8 @@ def site_outputs(site: Site, per_article: list[tuple[Article, str, tuple[str, ..
     of the posts left out of the exports (schedule.summary). Each article comes with the digest
     of its posts (records.UnitRecord.posts_digest), the platforms it has a post for and a function
     that loads its posts (only called for what is made again). The exports are keyed by the posts
-    that go into them (their articles and time slots) and the build time their calendar is
-    stamped with (the build's clock, while any post is in them)."""
+    that go into them (their articles and time slots) and, while any post is in them, the
+    build's clock, which their calendar is stamped with."""
     config = site.config.social
     made = schedule(site, [(article, posted) for article, _, posted, _ in per_article])
     times = made.times
