@@ -240,3 +240,21 @@ def test_a_paragraph_ending_in_a_colon_gives_only_its_whole_sentences(every_post
 ])
 def test_sentences_are_split_where_they_end_not_at_abbreviations(text, sentences):
     assert split(text, "en") == sentences
+
+
+def test_above_the_fold_the_rest_of_the_opening_paragraph_comes_whole_or_not_at_all(tmp_path):
+    short = "Ankles heal. Most sprains feel better in two weeks. The ligaments take longer."
+    long = short + (" Balance work retrains the reflexes that protect the joint on uneven ground. Strength work "
+                    "for the calf and hip adds a second line of defence.")
+    project = make_project(tmp_path / "p", {
+        "short.md": post("Ankle Sprains", "2026-11-30T09:00", short, summary="Rest alone is not enough.",
+                         slug="short"),
+        "long.md": post("Ankle Sprains Again", "2026-11-30T10:00", long.strip(), summary="Rest alone is not enough.",
+                        slug="long")})
+    assert cli(project, "build", "--now", NOW).exit_code == 0, "build"
+    linkedin = body_of(posts_of(project / "output", "short")["linkedin"])
+    assert linkedin == ("Ankle Sprains\n\nRest alone is not enough. Ankles heal. Most sprains feel better in two "
+                        "weeks. The ligaments take longer.")
+    assert body_of(posts_of(project / "output", "long")["linkedin"]) == \
+        "Ankle Sprains Again\n\nRest alone is not enough."
+    assert "Balance work" in body_of(posts_of(project / "output", "long")["mastodon"])   # no fold: as many as fit

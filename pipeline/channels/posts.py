@@ -6,8 +6,8 @@ or a point is used whole or not at all: no post is cut mid-word or ends in an el
 How much a platform takes (its `style`):
 - "one": X and Bluesky: the title and the first sentence that fits, or the title alone.
 - "all": Threads and Mastodon: the title and as many sentences as fit, in order.
-- "points": LinkedIn, Facebook and Instagram: the title, the summary, the opening paragraph's
-  next sentences while the text stays within the platform's fold (what shows before "more",
+- "points": LinkedIn, Facebook and Instagram: the title, the summary, the rest of the opening
+  paragraph when all of it stays within the platform's fold (what shows before "more",
   lengths.Platform.fold), then the key points."""
 
 from __future__ import annotations
@@ -168,10 +168,13 @@ def write(stuff: Material, platform: Platform, make: Callable[[str], str]) -> st
     for index, sentence in enumerate(candidates):
         if not chosen and sentence not in stuff.openers:
             continue   # a post opens as its summary or paragraph does
-        from_opening = index >= len(stuff.summary)
-        if from_opening and chosen and platform.fold and \
-                len(body(stuff.title, chosen + [sentence], [])) > platform.fold:
-            break   # the opening paragraph joins the summary only above the fold
+        if index >= len(stuff.summary) and chosen and platform.fold:
+            # Above the fold the rest of the opening paragraph joins the summary whole, or not at
+            # all: a sentence that sets up the next one never goes without it.
+            rest = candidates[index:]
+            if len(body(stuff.title, chosen + rest, [])) <= platform.fold and fits(chosen + rest):
+                chosen += rest
+            break
         if fits(chosen + [sentence]):
             chosen.append(sentence)
         elif chosen:
