@@ -39,6 +39,7 @@ class BuildResult:
     reused: int = 0      # cached results used
     computed: int = 0    # results computed afresh
     clock_events: tuple[float, ...] = ()     # publishing-clock readings (POSIX time) at which the output changes
+    schedule: tuple[str, ...] = ()           # what the summary line says of social posts left out (and why)
     changes: Changes | None = None           # what the swap changed in the output folder, when written
     written: dict | None = None              # then every file it holds (the marker aside) with its hash and
                                              # stat as left: path -> [sha256, size, mtime_ns, ctime_ns,
@@ -221,7 +222,7 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
         sink.planned(blog.pages_from(site, ahead.result()))
         sink.planned(blog.static_outputs(statics))
         sink.planned([([(path, feed.key(site)) for path in feed.PATHS], lambda: feed.render(site))])
-        social_outputs, past = social.site_outputs(site, [(a, r.posts_digest, r.platforms, lambda r=r: r.unpack()[2])
+        social_outputs, past, schedule_notes = social.site_outputs(site, [(a, r.posts_digest, r.platforms, lambda r=r: r.unpack()[2])
                                                           for a, r in zip(site.articles, made)])
         sink.planned(social_outputs, check=False)  # their posts were checked with their article
         sink.findings += past
@@ -260,7 +261,8 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
         if sink.staging is not None:
             sink.staging.abort()
         raise
-    return BuildResult(site, sink.artifacts, ordered, clock_events=clock.result(), changes=changes,
+    return BuildResult(site, sink.artifacts, ordered, clock_events=clock.result(), schedule=schedule_notes,
+                       changes=changes,
                        written=written, written_folders=folders, repeated=tuple(sink.repeated))
 
 

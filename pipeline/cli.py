@@ -228,7 +228,7 @@ def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options:
     found = Counter(result.artifacts.field("channel"))
     order = [channel.NAME for channel in CHANNELS] + sorted(found.keys() - {c.NAME for c in CHANNELS})
     counts = {name: found[name] for name in order if found[name]}
-    tally = _tally(result.findings)
+    tally = _tally(result.findings) + "".join(f"; {note}" for note in result.schedule)
     shown = [f for f in result.findings if not f.is_error]
     uptodate.save(obj.root, out, dict(
         key=key, now=result.site.now.timestamp(), timezone=result.site.config.timezone,

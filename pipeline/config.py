@@ -170,6 +170,8 @@ SOCIAL = Schema((
     Field("datetime_format", one_of("dd/mm/yyyy hh:mm", "mm/dd/yyyy hh:mm"), "Date format of column A in the "
           "Hootsuite CSV files (24-hour clock).", default="dd/mm/yyyy hh:mm"),
     Field("mastodon_limit", integer(100, 100000), "Your Mastodon instance's post limit.", default=500),
+    Field("catch_up", Kind("a delay", _duration), "How long after an article's date its posts whose times have "
+          "passed still go out, in the next free slots after the build's clock; 0m: never.", default="7d"),
 ), name="the social settings")
 
 SITE = Schema((
@@ -211,7 +213,6 @@ def load_config(root: Path) -> SiteConfig:
     )
 
 
-
 def _smtp(clean: dict | None) -> SmtpConfig | None:
     if not clean:
         return None
@@ -219,9 +220,15 @@ def _smtp(clean: dict | None) -> SmtpConfig | None:
     return SmtpConfig(clean["host"], clean["port"] or SMTP_PORTS[security], security, clean["username"])
 
 
+def _catch_up(value) -> timedelta:
+    """The checked value, or the default as the schema states it ("7d")."""
+    return value if isinstance(value, timedelta) else _duration(value if value is not None else "7d")
+
+
 def _social(clean: dict) -> SocialConfig:
     hashtags = tuple((slugify(tag), tag_value) for tag, tag_value in sorted((clean.get("hashtags") or {}).items()))
     offsets = tuple(sorted((clean.get("offsets") or {}).items()))
     return SocialConfig(tuple(clean.get("platforms") or PLATFORMS), hashtags, clean.get("max_hashtags", 3)
                         if clean.get("max_hashtags") is not None else 3, offsets,
-                        clean.get("datetime_format") or "dd/mm/yyyy hh:mm", clean.get("mastodon_limit") or 500)
+                        clean.get("datetime_format") or "dd/mm/yyyy hh:mm", clean.get("mastodon_limit") or 500,
+                        _catch_up(clean.get("catch_up")))

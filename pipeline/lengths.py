@@ -87,6 +87,7 @@ class Platform:
     byte_limit: int | None = None   # Bluesky: 3,000 bytes as well as 300 graphemes
     max_hashtags: int = 30
     links: bool = True              # Instagram captions have no clickable links
+    fold: int | None = None         # characters shown before "more" in the feed; None: the whole post
 
     def length(self, text: str) -> int:
         return self.count(text)
@@ -97,12 +98,25 @@ class Platform:
         return self.count(text) <= self.limit
 
 
+# What the feed shows before "more" (no platform documents it; these are the figures guides
+# measure, approximate, and shorter with an image or on a narrow screen):
+# - LinkedIn: about 210 characters or 3 lines, desktop and mobile alike since 2024 (John Espirian,
+#   '"See more" breakpoints on LinkedIn posts', linkedin.com/pulse, Sept. 2024; web-3-apps.com
+#   "LinkedIn post length": "truncates at ~210 characters").
+# - Facebook: about 477 on desktop, about 125 on mobile, where most reading happens; the mobile
+#   figure (socialk.it and typecount.com Facebook character counters).
+# - Instagram: about 125, two lines (charactercounter.com/instagram; bulkpublish.com).
+# X, Bluesky, Threads and Mastodon show a post within their limits whole.
+LINKEDIN_FOLD, FACEBOOK_FOLD, INSTAGRAM_FOLD = 210, 125, 125
+
+
 def platforms(mastodon_limit: int = 500) -> dict[str, Platform]:
     return {
         "x": Platform("x", "X", 280, x_length),
-        "linkedin": Platform("linkedin", "LinkedIn", 3000, characters),
-        "facebook": Platform("facebook", "Facebook", 63206, characters),
-        "instagram": Platform("instagram", "Instagram", 2200, characters, max_hashtags=5, links=False),
+        "linkedin": Platform("linkedin", "LinkedIn", 3000, characters, fold=LINKEDIN_FOLD),
+        "facebook": Platform("facebook", "Facebook", 63206, characters, fold=FACEBOOK_FOLD),
+        "instagram": Platform("instagram", "Instagram", 2200, characters, max_hashtags=5, links=False,
+                              fold=INSTAGRAM_FOLD),
         "bluesky": Platform("bluesky", "Bluesky", 300, graphemes, byte_limit=3000),
         "threads": Platform("threads", "Threads", 500, threads_length),
         "mastodon": Platform("mastodon", "Mastodon", mastodon_limit, mastodon_length),

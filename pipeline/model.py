@@ -51,6 +51,7 @@ PLATFORMS = ("x", "linkedin", "facebook", "instagram", "bluesky", "threads", "ma
 DEFAULT_OFFSETS = (("x", timedelta(hours=1)), ("bluesky", timedelta(hours=1)), ("mastodon", timedelta(hours=1)),
                    ("linkedin", timedelta(hours=2)), ("facebook", timedelta(hours=3)),
                    ("threads", timedelta(hours=4)), ("instagram", timedelta(days=1)))
+CATCH_UP = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class SocialConfig:
     offsets: tuple[tuple[str, timedelta], ...] = ()  # platform -> delay after the article's date
     datetime_format: str = "dd/mm/yyyy hh:mm"
     mastodon_limit: int = 500
+    catch_up: timedelta = CATCH_UP                   # posts due this long ago still go out (see channels.schedule)
 
     def offset(self, platform: str) -> timedelta:
         return dict(DEFAULT_OFFSETS + self.offsets).get(platform, timedelta(0))

@@ -111,12 +111,13 @@ def test_every_post_keeps_the_disclaimer_link_and_whole_hashtags(social):
     assert SHORT_DRY in posts_of(social, "emoji")["posts"]["x"]["text"]
 
 
-def test_trimmed_text_ends_at_a_word_boundary(social):
+def test_a_post_takes_whole_sentences_never_a_cut_one(social):
+    # The summary repeats one sentence 15 times: X gets the title and that sentence, once.
     text = posts_of(social, "accents")["posts"]["x"]["text"]
-    body = text.split("\n\n")[0]
-    assert body.endswith("\u2026")
-    assert body[:-1] == body[:-1].rstrip() and not body[:-1].endswith(("Ç", "ç", "trè"))
-    assert "Ça va très bien, merci beaucoup." in body
+    title, sentence = text.split("\n\n")[:2]
+    assert title == "Rééducation du genou: ça marche"
+    assert sentence == "Ça va très bien, merci beaucoup."
+    assert "\u2026" not in text
 
 
 def test_links_carry_platform_campaign_tags(social):
@@ -190,17 +191,21 @@ def test_times_come_from_the_article_date_plus_platform_offsets(tmp_path):
     assert posts_of(project, "a")["posts"]["x"]["scheduled_at"] == "2026-05-01T09:05:00-04:00"
 
 
-def test_posts_whose_time_has_passed_are_left_out_with_a_warning(tmp_path):
+def test_posts_whose_time_has_passed_are_left_out_with_a_warning_when_catching_up_is_off(tmp_path):
     project = make_project(tmp_path / "p", {"new.md": post("New", "2026-05-01T09:00"),
-                                            "old.md": post("Old", "2026-01-01T09:00")})
+                                            "old.md": post("Old", "2026-01-01T09:00")},
+                           site=SITE_YAML + "social:\n  catch_up: 0m\n")
     result = cli(project, "build", "--now", "2026-05-01T12:30")
     assert result.exit_code == 0
     assert ("content/posts/new.md: warning[social-past]: the bluesky, facebook, linkedin, mastodon, x post(s) would go out "
-            "less than 10 minutes from now or earlier") in result.stderr
+            "less than 10 minutes from now or earlier, and the article is older than social.catch_up (0 minutes)"
+            ) in result.stderr
     assert "content/posts/old.md: warning[social-past]" not in result.stderr
-    assert [r[1].split(" \u2014 ")[0] for r in read_csv(project, "threads")] == ["New"]
+    assert [r[1].split("\n\n")[0] for r in read_csv(project, "threads")] == ["New"]
     assert posts_of(project, "new")["posts"]["x"]["scheduled_at"] is None
     assert posts_of(project, "old")["posts"]["facebook"]["scheduled_at"] is None
+    assert "12 social posts left out of the schedule: their times have passed (articles older than 0 minutes)" \
+        in result.stdout
 
 
 def test_the_calendar_parses_and_lists_every_scheduled_post(social):

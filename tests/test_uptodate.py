@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import cli, make_project, post, tree
+from conftest import SITE_YAML, cli, make_project, post, tree
 
 NOW = "2026-11-24T12:00"
 UP_TO_DATE = "Up to date: no input, option or output file has changed since the last build."
@@ -159,18 +159,34 @@ def test_the_clock_passing_a_future_articles_date_publishes_it(stamped, tmp_path
     assert tree(stamped / "output") == cold(stamped, tmp_path, now="2026-11-25T10:00")
 
 
-def test_the_clock_passing_a_posts_slot_drops_it_from_the_exports(tmp_path):
-    # Published 11:00; LinkedIn's offset is 2 h: its slot is 13:00, so from 12:50 on it is too late.
+def test_the_clock_moving_while_posts_are_scheduled_builds_as_a_cold_build_would(tmp_path):
+    # Published 11:00. At 12:00 X's slot (1 h after) has passed: it is caught up at 12:10; LinkedIn's
+    # (2 h after) is 13:00. The calendar is stamped with the clock, and caught-up posts follow it.
     project = make_project(tmp_path / "p", {"knee.md": post("Knee Basics", "2026-11-24T11:00:00", "About knees.")})
-    csv = project / "output/social/hootsuite-linkedin.csv"
+    linkedin = project / "output/social/hootsuite-linkedin.csv"
     settle(project)
     build(project)
-    assert b"Knee Basics" in csv.read_bytes()
-    assert UP_TO_DATE in build(project, now="2026-11-24T12:45").stderr
-    result = build(project, now="2026-11-24T12:55")
+    assert b"24/11/2026 13:00" in linkedin.read_bytes()
+    assert UP_TO_DATE in build(project).stderr
+    for now in ("2026-11-24T12:45", "2026-11-24T12:55"):
+        assert UP_TO_DATE not in build(project, now=now).stderr
+        assert tree(project / "output") == cold(project, tmp_path, now=now)
+    assert linkedin.read_bytes().startswith(b"24/11/2026 13:05,")   # its slot passed at 12:50: caught up
+
+
+def test_the_clock_passing_the_catch_up_time_leaves_the_posts_out(tmp_path):
+    project = make_project(tmp_path / "p", {"knee.md": post("Knee Basics", "2026-11-24T11:00:00", "About knees.")},
+                           site=SITE_YAML + "social:\n  catch_up: 1d\n")
+    settle(project)
+    build(project)
+    result = build(project, now="2026-11-25T11:05")
     assert UP_TO_DATE not in result.stderr
-    assert not csv.exists() or b"Knee Basics" not in csv.read_bytes()
-    assert tree(project / "output") == cold(project, tmp_path, now="2026-11-24T12:55")
+    assert tree(project / "output") == cold(project, tmp_path, now="2026-11-25T11:05")
+    assert not (project / "output/social/hootsuite-x.csv").read_bytes()
+    assert ("the scheduling exports are empty: the times of all 7 social posts have passed (articles older than "
+            "1 day)") in result.stdout
+    again = build(project, now="2026-11-25T18:00")
+    assert UP_TO_DATE in again.stderr and "the times of all 7 social posts have passed" in again.stdout
 
 
 def test_a_file_changed_just_before_a_build_is_not_trusted(stamped):

@@ -2,8 +2,9 @@
 always carries the short disclaimers and (but on Instagram) the link; output/social/<slug>.json,
 Hootsuite bulk-composer CSV files per platform, and calendar.ics.
 
-Post text comes from templates/social/post.txt: the body (the author's override, or the title and
-summary trimmed at a word boundary), the short disclaimers, the link and the hashtags."""
+Post text comes from templates/social/post.txt: the body (the author's override, or words written
+from the article's whole sentences and key points: see posts), the short disclaimers, the link
+and the hashtags."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ import csv
 import io
 import json
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from pipeline import cache
+from pipeline.channels import posts as words   # (a local `posts` is the posts made)
 from pipeline.channels.blog import preview_path
+from pipeline.channels.schedule import MAX_ROWS, clock_events, schedule, summary  # noqa: F401 (clock_events: build)
 from pipeline.compliance.exports import FORMATS, past_posts
 from pipeline.errors import Finding, Location
 from pipeline.lengths import Platform, platforms
@@ -24,9 +27,6 @@ from pipeline.templating import make_environment, render as render_template
 from pipeline.urls import with_utm
 
 NAME = "social"
-LEAD_TIME = timedelta(minutes=10)       # Hootsuite: at least 10 minutes after upload
-SLOT = timedelta(minutes=5)             # Hootsuite: times end in 0 or 5
-MAX_ROWS = 350                          # Hootsuite: at most 350 posts per upload
 FORMULA_START = ("=", "+", "-", "@")
 
 
@@ -69,13 +69,15 @@ def document_artifact(site: Site, article: Article, posts: dict, slots: dict[str
 
 def site_outputs(site: Site, per_article: list[tuple[Article, str, tuple[str, ...], object]]):
     """Every article's social JSON (its posts with their time slots) and the scheduling exports,
-    as ([(path, key)], make) pairs; and social-past warnings. Each article comes with the digest
+    as ([(path, key)], make) pairs; social-past warnings; and what the build's summary line says
+    of the posts left out of the exports (schedule.summary). Each article comes with the digest
     of its posts (records.UnitRecord.posts_digest), the platforms it has a post for and a function
     that loads its posts (only called for what is made again). The exports are keyed by the posts
-    that go into them (their articles and time slots) and the build time their calendar is
-    stamped with."""
+    that go into them (their articles and time slots) and, while any post is in them, the
+    build's clock, which their calendar is stamped with."""
     config = site.config.social
-    times = slots(site, [(article, posted) for article, _, posted, _ in per_article])
+    made = schedule(site, [(article, posted) for article, _, posted, _ in per_article])
+    times = made.times
     planned, findings = [], []
     base = cache.current().keys.get(NAME)
     upcoming = []   # (article, its posts' digest, platform -> slot, load) of every article with a post in the exports
@@ -90,12 +92,12 @@ def site_outputs(site: Site, per_article: list[tuple[Article, str, tuple[str, ..
         if mine:
             upcoming.append((article, basis, mine, load))
     # A post is made from its article alone (see compose_posts), so the article's digest stands for it.
-    key = cache.digest(base, "exports", site.build_time.isoformat(),
+    key = cache.digest(base, "exports", site.now.isoformat() if upcoming else None,
                        [(cache.article_digest(article), sorted((name, when.isoformat()) for name, when in mine.items()))
                         for article, _, mine, _ in upcoming])
     paths = [f"social/hootsuite-{name}.csv" for name in config.platforms] + ["social/calendar.ics"]
     planned.append(([(path, key) for path in paths], lambda: exports(site, upcoming)))
-    return planned, findings
+    return planned, findings, summary(site, made)
 
 
 def exports(site: Site, upcoming: list) -> list[Artifact]:
@@ -121,14 +123,16 @@ def _compose_fresh(context, article: Article) -> tuple[dict, list[Finding]]:
     site, env, known = context
     findings: list[Finding] = []
     posts = {}
+    made: list = []   # the article's posts.Material, made once (for the first platform without an override)
     for name in site.config.social.platforms:
-        post = compose(site, env, article, known[name], findings)
+        post = compose(site, env, article, known[name], findings, made)
         if post is not None:
             posts[name] = post
     return posts, findings
 
 
-def compose(site: Site, env, article: Article, platform: Platform, findings: list[Finding]) -> dict | None:
+def compose(site: Site, env, article: Article, platform: Platform, findings: list[Finding],
+            made: list | None = None) -> dict | None:
     """The post for one platform, or None (with an error) when the author's text cannot fit."""
     disclaimers = site.rules.disclaimers_for(article, NAME)
     link = with_utm(site.config.url(article.path), platform.name, "social", article.slug) if platform.links else None
@@ -154,15 +158,19 @@ def compose(site: Site, env, article: Article, platform: Platform, findings: lis
                                     f"is {platform.limit}. Shorten it", source=article.front.source(location)))
             return None
     else:
-        separator = " \u2014 " if platform.limit <= 500 else "\n\n"
-        body = f"{article.title}{separator}{article.summary}"
-        text = fit(lambda b: text_with(b, tags), body, platform)
+        made = made if made is not None else []
+        if not made:
+            made.append(words.material(article, site.config.language))
+        stuff = made[0]
+        text = words.write(stuff, platform, lambda b: text_with(b, tags))
         while text is None and tags:
             tags = tags[:-1]
-            text = fit(lambda b: text_with(b, tags), body, platform)
+            text = words.write(stuff, platform, lambda b: text_with(b, tags))
         if text is None:
-            findings.append(Finding(Location(article.source), f"cannot fit a {platform.label} post: the short "
-                                    f"disclaimers and link alone exceed {platform.limit}; shorten the disclaimers' "
+            findings.append(Finding(Location(article.source), f"cannot fit a {platform.label} post: with the short "
+                                    f"disclaimers and link, neither the title nor any sentence of the summary or "
+                                    f"opening paragraph fits in {platform.limit}; write the post yourself under "
+                                    f"social.{platform.name} in the front matter, or shorten the disclaimers' "
                                     f"`short` forms"))
             return None
     image = site.config.url(preview_path(article))
@@ -187,71 +195,6 @@ def link_facets(text: str, shown: str, url: str) -> list[dict]:
     byte_start = len(text[:start].encode("utf-8"))
     return [{"index": {"byteStart": byte_start, "byteEnd": byte_start + len(shown.encode("utf-8"))},
              "features": [{"$type": "app.bsky.richtext.facet#link", "uri": url}]}]
-
-
-def fit(make, body: str, platform: Platform) -> str | None:
-    """The longest word-boundary prefix of `body` whose post fits (binary search over words)."""
-    full = make(body)
-    if platform.fits(full):
-        return full
-    words = body.split(" ")
-    low, high, best = 0, len(words) - 1, None
-    while low <= high:
-        middle = (low + high) // 2
-        candidate = make(" ".join(words[:middle]).rstrip(" ,;:.\u2014-") + "\u2026") if middle else make("")
-        if platform.fits(candidate):
-            best, low = candidate, middle + 1
-        else:
-            high = middle - 1
-    return best
-
-
-def _slot(moment: datetime) -> datetime:
-    """Round up to the next time ending in 0 or 5 minutes."""
-    moment = moment.replace(second=0, microsecond=0) + (timedelta(minutes=1) if moment.second or
-                                                         moment.microsecond else timedelta(0))
-    return moment + timedelta(minutes=(-moment.minute) % 5)
-
-
-def clock_events(site: Site) -> list[float]:
-    """The clock readings (POSIX time) at which `schedule` starts leaving a post out: its slot
-    minus the lead time."""
-    tz = site.config.tz
-    offsets = {site.config.social.offset(name) for name in site.config.social.platforms}
-    # Rounding the local time up to a slot commutes with adding a whole number of slots (the
-    # arithmetic is on the wall clock), so most offsets need no rounding of their own.
-    whole = [offset - LEAD_TIME for offset in offsets if not offset % SLOT]
-    other = [offset for offset in offsets if offset % SLOT]
-    events = []
-    for article in site.articles:
-        local = article.date.astimezone(tz)
-        slot = _slot(local)
-        events += [(slot + shift).timestamp() for shift in whole]
-        events += [(_slot(local + offset) - LEAD_TIME).timestamp() for offset in other]
-    return events
-
-
-def slots(site: Site, per_article: list[tuple[Article, tuple[str, ...]]]) -> dict[tuple[str, str], datetime]:
-    """(article slug, platform) -> time slot of every post that goes into the exports: the
-    article's date plus the platform's offset, in the site's timezone, at least 10 minutes after
-    the build clock, one post per slot per platform (a taken slot moves to the next)."""
-    tz = site.config.tz
-    earliest = _slot(site.now.astimezone(tz) + LEAD_TIME)
-    times: dict[tuple[str, str], datetime] = {}
-    taken: dict[str, set] = {}
-    latest = max((site.config.social.offset(name) for name in site.config.social.platforms), default=timedelta(0))
-    for article, posted in sorted(per_article, key=lambda pair: (pair[0].date.timestamp(), pair[0].slug)):
-        if article.date + latest + SLOT <= earliest:
-            continue  # every slot rounds up by less than SLOT: all of its posts are past
-        for name in posted:
-            when = _slot(article.date.astimezone(tz) + site.config.social.offset(name))
-            if when < earliest:
-                continue  # left out of the exports; its scheduled_at stays null
-            while when in taken.setdefault(name, set()):
-                when += SLOT
-            taken[name].add(when)
-            times[(article.slug, name)] = when
-    return times
 
 
 def hootsuite_csv(site: Site, rows: list[dict]) -> bytes:
@@ -286,12 +229,13 @@ def calendar(site: Site, rows: dict[str, list[dict]]) -> bytes:
     cal.add("x-wr-calname", f"{site.config.title}: social posts")
     events = sorted(((row["when"], name, row) for name, items in rows.items() for row in items),
                     key=lambda e: (e[0], e[1]))
+    stamp = site.now.astimezone(timezone.utc).replace(microsecond=0)   # the build's clock
     for when, name, row in events:
         event = Event()
         event.add("uid", f"{row['article']}.{name}@{domain}")
-        event.add("dtstamp", site.build_time)
-        event.add("dtstart", when.astimezone(site.build_time.tzinfo))
-        event.add("dtend", (when + timedelta(minutes=15)).astimezone(site.build_time.tzinfo))
+        event.add("dtstamp", stamp)
+        event.add("dtstart", when.astimezone(timezone.utc))
+        event.add("dtend", (when + timedelta(minutes=15)).astimezone(timezone.utc))
         event.add("summary", f"{labels[name].label}: {row['title']}")
         event.add("description", row["text"])
         if row["url"]:

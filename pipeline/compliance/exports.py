@@ -69,13 +69,17 @@ def hootsuite_problems(site: Site, content: bytes) -> list[tuple[int, str]]:
 
 def past_posts(site: Site, article, path: str, slots: dict) -> list[Finding]:
     """A warning when a new article's posts (written to `path`; platform -> time slot or None)
-    were left out of the exports."""
+    were left out of the exports: their times have passed and the article is older than
+    social.catch_up (shorter than RECENT; within it, late posts are caught up: see
+    channels.schedule). Older articles' posts left out are counted in the build's summary line."""
     if site.now - article.date > RECENT:
         return []
     missed = sorted(name for name, when in slots.items() if when is None)
     if not missed:
         return []
+    from pipeline.channels.schedule import span
     return [Finding(Location(article.source), f"the {', '.join(missed)} post(s) would go out less than 10 minutes "
-                    f"from now or earlier, so they are left out of the scheduling exports; post them by hand or "
-                    f"adjust social.offsets in site.yaml", WARNING, SOCIAL_PAST, channel="social",
+                    f"from now or earlier, and the article is older than social.catch_up "
+                    f"({span(site.config.social.catch_up)}), so they are left out of the scheduling exports; post "
+                    f"them by hand, or raise social.catch_up in site.yaml", WARNING, SOCIAL_PAST, channel="social",
                     artifact=f"output/{path}")]
