@@ -4,6 +4,7 @@ Ids are canonical article URLs, so they never change on rebuild; dates come from
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timezone
 from pathlib import Path
@@ -70,6 +71,7 @@ def _generator(site: Site, items: tuple[Article, ...], contents: dict[str, str],
     fg.updated(site.build_time)
     fg.lastBuildDate(site.build_time)
     fg.generator("clinic-pipeline")
+    fg.load_extension("dc", atom=False, rss=True)   # RSS <author> must be an email address: dc:creator names
     for article in items:
         url = config.url(article.path)
         entry = fg.add_entry(order="append")
@@ -77,12 +79,15 @@ def _generator(site: Site, items: tuple[Article, ...], contents: dict[str, str],
         entry.guid(url, permalink=True)
         entry.title(clean(article.title))
         entry.link(href=url, rel="alternate")
-        entry.author({"name": clean(article.author)})
+        entry.author({"name": clean(article.author)})   # Atom's <author>; RSS has no author without an email
+        entry.dc.dc_creator(clean(article.author))
         entry.published(article.date.astimezone(timezone.utc))
         entry.updated(article.modified.astimezone(timezone.utc))
         entry.pubDate(article.date.astimezone(timezone.utc))
-        entry.summary(clean(article.summary))
-        entry.description(clean(article.summary))
+        entry.summary(clean(article.summary))   # Atom: type="text", shown as written
+        # RSS readers take <description> as HTML: the plain-text summary is escaped as HTML once
+        # before XML escapes it again, so "a < b" or "<b>" show as written.
+        entry.description(html.escape(clean(article.summary), quote=False))
         entry.content(clean(contents[article.slug]), type="html")
         for tag in article.tags:
             entry.category(term=tag.slug, label=clean(tag.name))
