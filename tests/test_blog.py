@@ -216,3 +216,48 @@ def test_a_rebuild_says_exactly_what_changed(project):
     assert "  removed  site/tags/strength/page" not in result.stdout
     assert "  changed  site/feed.xml" in result.stdout
     assert "  changed  site/hip-strength-for-runners/index.html" not in result.stdout
+
+
+EVIDENCE = ('[{citation: "doi:10.2519/jospt.2017.7096", title: "Dry needling for neck pain: a review", '
+            'supports: [claim-pain-relief]}, {citation: "PMID: 31234567", title: "Hip strength & running"}, '
+            '{citation: "https://www.apta.org/patient-care/guide", title: "APTA guide <for patients>"}]')
+
+
+def test_an_article_shows_its_sources_and_who_reviewed_it_when(tmp_path):
+    project = make_project(tmp_path / "p", {"a.md": post("Neck Pain", "2026-05-01", evidence=EVIDENCE,
+                                                         reviewed_by='"Dana Reyes, DPT"',
+                                                         reviewed_on="2026-05-03")})
+    assert build(project).exit_code == 0
+    doc = page(project, "neck-pain/index.html")
+    reviewed = doc.xpath("//article//header//*[@class='reviewed']")[0]
+    assert reviewed.text_content() == "Medically reviewed by Dana Reyes, DPT on May 3, 2026"
+    assert reviewed.xpath(".//time/@datetime") == ["2026-05-03"]
+    section = doc.xpath("//section[@class='sources']")[0]
+    assert section.xpath(".//h2/text()") == ["Sources"]
+    items = section.xpath(".//li")
+    assert [li.xpath("string(cite)") for li in items] == ["Dry needling for neck pain: a review",
+                                                           "Hip strength & running", "APTA guide <for patients>"]
+    assert [li.xpath("a/@href")[0] for li in items] == ["https://doi.org/10.2519/jospt.2017.7096",
+                                                        "https://pubmed.ncbi.nlm.nih.gov/31234567/",
+                                                        "https://www.apta.org/patient-care/guide"]
+    assert [li.xpath("string(a)") for li in items] == ["doi:10.2519/jospt.2017.7096", "PMID: 31234567", "apta.org"]
+
+
+def test_a_reviewed_article_is_a_medical_web_page_to_search_engines(tmp_path):
+    project = make_project(tmp_path / "p", {"a.md": post("Neck Pain", "2026-05-01", evidence=EVIDENCE,
+                                                         reviewed_by='"Dana Reyes, DPT"',
+                                                         reviewed_on="2026-05-03"),
+                                            "b.md": post("Plain", "2026-05-02")})
+    assert build(project).exit_code == 0
+    data = json.loads(page(project, "neck-pain/index.html").xpath("//script[@type='application/ld+json']/text()")[0])
+    assert data["@type"] == "MedicalWebPage" and data["@context"] == "https://schema.org"
+    assert data["reviewedBy"] == {"@type": "Person", "name": "Dana Reyes, DPT"}
+    assert data["lastReviewed"] == "2026-05-03"
+    assert [(c["name"], c["url"]) for c in data["citation"]] == [
+        ("Dry needling for neck pain: a review", "https://doi.org/10.2519/jospt.2017.7096"),
+        ("Hip strength & running", "https://pubmed.ncbi.nlm.nih.gov/31234567/"),
+        ("APTA guide <for patients>", "https://www.apta.org/patient-care/guide")]
+    assert data["headline"] == "Neck Pain" and data["url"] == "https://clinic.example/blog/neck-pain/"
+    plain = page(project, "plain/index.html")
+    assert json.loads(plain.xpath("//script[@type='application/ld+json']/text()")[0])["@type"] == "BlogPosting"
+    assert not plain.xpath("//*[@class='sources'] | //*[@class='reviewed']")
