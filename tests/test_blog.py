@@ -9,7 +9,7 @@ import feedparser
 import lxml.html
 import pytest
 
-from conftest import build, build_errors, cli, make_project, post, tree
+from conftest import SITE_YAML, build, build_errors, cli, make_project, post, tree
 
 
 def page(project, path: str):
@@ -22,7 +22,7 @@ def test_build_writes_articles_index_tags_sitemap_robots_and_assets(project):
     files = set(tree(project / "output" / "site"))
     assert {"index.html", "knee-basics/index.html", "hip-strength-for-runners/index.html",
             "tags/knee/index.html", "tags/strength/index.html", "tags/hip/index.html", "sitemap.xml",
-            "robots.txt", "feed.xml", "atom.xml", "static/style.css"} <= files
+            "feed.xml", "atom.xml", "static/style.css"} <= files
     assert result.stdout.splitlines()[-1].startswith("Built 2 articles: ")
 
 
@@ -203,7 +203,33 @@ def test_sitemap_lists_canonical_urls_without_tracking(project):
     locs = re.findall(r"<loc>([^<]+)</loc>", sitemap)
     assert "https://clinic.example/blog/knee-basics/" in locs
     assert all(loc.startswith("https://clinic.example/blog/") and "utm_" not in loc for loc in locs)
-    assert "Sitemap: https://clinic.example/blog/sitemap.xml" in (project / "output/site/robots.txt").read_text()
+
+
+def test_a_blog_under_a_path_writes_no_robots_txt_where_crawlers_never_read_it(project):
+    assert build(project).exit_code == 0
+    site = project / "output/site"
+    assert (site / "sitemap.xml").is_file() and not (site / "robots.txt").exists()
+    assert "robots.txt" not in (site / "sitemap.xml").read_text()
+
+
+def test_a_blog_at_the_domain_root_writes_robots_txt_naming_its_sitemap(tmp_path):
+    site_yaml = SITE_YAML.replace("base_url: https://clinic.example/blog/", "base_url: https://clinic.example/")
+    project = make_project(tmp_path / "p", {"a.md": post("A")}, site=site_yaml)
+    assert build(project).exit_code == 0
+    robots = (project / "output/site/robots.txt").read_text().splitlines()
+    assert robots[:2] == ["User-agent: *", "Allow: /"]
+    assert "Sitemap: https://clinic.example/sitemap.xml" in robots
+    assert "<loc>https://clinic.example/a/</loc>" in (project / "output/site/sitemap.xml").read_text()
+
+
+def test_moving_the_blog_under_a_path_removes_the_robots_txt_it_wrote(tmp_path):
+    project = make_project(tmp_path / "p", {"a.md": post("A")},
+                           site=SITE_YAML.replace("clinic.example/blog/", "clinic.example/"))
+    build(project)
+    assert (project / "output/site/robots.txt").is_file()
+    (project / "content/site.yaml").write_text(SITE_YAML, encoding="utf-8")
+    assert build(project).exit_code == 0
+    assert not (project / "output/site/robots.txt").exists()
 
 
 def test_a_rebuild_says_exactly_what_changed(project):

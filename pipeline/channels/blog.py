@@ -1,5 +1,5 @@
-"""Blog channel: article pages, paginated index, tag pages, sitemap, robots.txt and static assets
-under output/site/."""
+"""Blog channel: article pages, paginated index, tag pages, sitemap, robots.txt (for a site at its
+domain's root) and static assets under output/site/."""
 
 from __future__ import annotations
 
@@ -125,7 +125,9 @@ def site_pages(site: Site) -> Iterator[tuple[list[tuple[str, str]], object]]:
             yield page(path, tag.name, chunk, pager, number)
 
     listing = _listing_paths(site)
-    text_files = {"sitemap.xml": ("sitemap.xml", "application/xml"), "robots.txt": ("robots.txt", "text/plain")}
+    text_files = {"sitemap.xml": ("sitemap.xml", "application/xml")}
+    if config.base_path == "/":   # crawlers read robots.txt at the domain's root only, never under a path
+        text_files["robots.txt"] = ("robots.txt", "text/plain")
     for path, (template, media_type) in text_files.items():
         def make(path=path, template=template, media_type=media_type):
             body = render_template(env, template, **common, articles=site.articles, pages=listing)
