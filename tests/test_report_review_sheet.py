@@ -117,12 +117,15 @@ def test_a_problem_seen_in_several_outputs_is_one_row_naming_them_all():
     claim = Claim("content/posts/a.md", "claim-pain-relief", "reduce pain", Location(where.path, 6, 3),
                   (Evidence("PMID: 28158962", "Gattie 2017"),), False)
     findings.append(Finding(claim.location, '"reduce pain" needs substantiation', WARNING, claim.rule))
+    findings.append(Finding(where, "the x post(s) would go out too soon", WARNING, "social-past", channel="social",
+                            artifact="output/social/a.json"))
     made = sheet(checks, [claim], findings, Reviewed(), {"claim-pain-relief"})
     assert [(row.rule, row.message, row.places) for row in made["rows"]] == [
         (MISSING, "The required disclaimer “medical” is missing. Check that each channel's templates still show "
                   "the disclaimers (templates/<channel>/).", ("feed: site/feed.xml (item x)", "newsletter: "
                                                               "newsletter/a/email.txt")),
         ("footer-address", "Lacks the clinic's postal address (CAN-SPAM); check the footer of templates/newsletter/",
-         ("newsletter: newsletter/a/email.txt", "newsletter: newsletter/a/message.eml (text part)"))]
-    assert made["claims"][0].finding is findings[-1] and made["status"] == "fix" and made["found"] == 1
+         ("newsletter: newsletter/a/email.txt", "newsletter: newsletter/a/message.eml (text part)")),
+        ("social-past", "The x post(s) would go out too soon", ("social: social/a.json",))]
+    assert made["claims"][0].finding is findings[-2] and made["status"] == "fix" and made["found"] == 1
     assert made["claims"][0].sources[0].href == "https://pubmed.ncbi.nlm.nih.gov/28158962/"

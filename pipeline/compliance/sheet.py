@@ -96,6 +96,8 @@ def _grouped(findings: list[Finding]) -> list[Row]:
             place = f"{finding.channel}: {match.group('output')}" + \
                 (f" ({match.group('unit')})" if match.group("unit") else "")
         where = finding.location
+        if place is None and finding.channel and finding.artifact:
+            place = f"{finding.channel}: {finding.artifact.removeprefix('output/')}"
         key = (where.line, where.col, finding.rule, finding.severity, plain(message), finding.accepted)
         seen = groups.setdefault(key, [])
         if place and place not in seen:
