@@ -115,3 +115,17 @@ def test_a_plain_text_summary_shows_as_written_in_every_reader(tmp_path, summary
     for name in ("feed.xml", "atom.xml"):
         entry = parse(project, name).entries[0]
         assert shown(entry.summary_detail) == summary, name
+
+
+def test_an_item_shows_who_reviewed_it_and_its_sources_as_its_page_does(tmp_path):
+    evidence = '[{citation: "doi:10.2519/jospt.2017.7096", title: "Gattie <2017>"}, {citation: "PMID 28158962", title: Two}]'
+    project = make_project(tmp_path / "p", {"a.md": post("A", evidence=evidence, reviewed_by='"Sam Ortiz, PT"',
+                                                         reviewed_on="2026-05-03")})
+    assert build(project).exit_code == 0
+    for name in ("feed.xml", "atom.xml"):
+        content = lxml.html.fragment_fromstring(parse(project, name).entries[0].content[0].value, create_parent="div")
+        assert "Medically reviewed by Sam Ortiz, PT on May 3, 2026." in content.text_content()
+        assert [(a.text, a.get("href")) for a in content.xpath("//li/a")] == [
+            ("doi:10.2519/jospt.2017.7096", "https://doi.org/10.2519/jospt.2017.7096"),
+            ("PMID: 28158962", "https://pubmed.ncbi.nlm.nih.gov/28158962/")]
+        assert content.xpath("string(//li[1]/cite)") == "Gattie <2017>"

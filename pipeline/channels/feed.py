@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 
 from pipeline import cache
+from pipeline.citations import sources
 from pipeline.model import Article, Artifact, Site
 from pipeline.textfile import strip_controls
 from pipeline.templating import make_environment, render as render_template
@@ -34,8 +35,9 @@ def key(site: Site) -> str:
 def render(site: Site) -> list[Artifact]:
     env = make_environment(Path(site.root), NAME)
     items = [site.whole(a) for a in site.articles[: site.config.feed_items]]
-    contents = {a.slug: render_template(env, "item.html", content=absolute_links(site, a.html),
-                                        disclaimers=site.rules.disclaimers_for(a, NAME)) for a in items}
+    contents = {a.slug: render_template(env, "item.html", content=absolute_links(site, a.html), article=a,
+                                        sources=sources(a.evidence), disclaimers=site.rules.disclaimers_for(a, NAME))
+                for a in items}
     slugs = tuple(a.slug for a in items)
     rss = _generator(site, items, contents, "feed.xml").rss_str(pretty=True)
     atom = _generator(site, items, contents, "atom.xml").atom_str(pretty=True)
