@@ -9,7 +9,7 @@ import feedparser
 import lxml.html
 import pytest
 
-from conftest import build, build_errors, cli, make_project, post, tree
+from conftest import SITE_YAML, build, build_errors, cli, make_project, post, tree
 
 
 def page(project, path: str):
@@ -22,7 +22,7 @@ def test_build_writes_articles_index_tags_sitemap_robots_and_assets(project):
     files = set(tree(project / "output" / "site"))
     assert {"index.html", "knee-basics/index.html", "hip-strength-for-runners/index.html",
             "tags/knee/index.html", "tags/strength/index.html", "tags/hip/index.html", "sitemap.xml",
-            "robots.txt", "feed.xml", "atom.xml", "static/style.css"} <= files
+            "feed.xml", "atom.xml", "static/style.css"} <= files
     assert result.stdout.splitlines()[-1].startswith("Built 2 articles: ")
 
 
@@ -203,7 +203,33 @@ def test_sitemap_lists_canonical_urls_without_tracking(project):
     locs = re.findall(r"<loc>([^<]+)</loc>", sitemap)
     assert "https://clinic.example/blog/knee-basics/" in locs
     assert all(loc.startswith("https://clinic.example/blog/") and "utm_" not in loc for loc in locs)
-    assert "Sitemap: https://clinic.example/blog/sitemap.xml" in (project / "output/site/robots.txt").read_text()
+
+
+def test_a_blog_under_a_path_writes_no_robots_txt_where_crawlers_never_read_it(project):
+    assert build(project).exit_code == 0
+    site = project / "output/site"
+    assert (site / "sitemap.xml").is_file() and not (site / "robots.txt").exists()
+    assert "robots.txt" not in (site / "sitemap.xml").read_text()
+
+
+def test_a_blog_at_the_domain_root_writes_robots_txt_naming_its_sitemap(tmp_path):
+    site_yaml = SITE_YAML.replace("base_url: https://clinic.example/blog/", "base_url: https://clinic.example/")
+    project = make_project(tmp_path / "p", {"a.md": post("A")}, site=site_yaml)
+    assert build(project).exit_code == 0
+    robots = (project / "output/site/robots.txt").read_text().splitlines()
+    assert robots[:2] == ["User-agent: *", "Allow: /"]
+    assert "Sitemap: https://clinic.example/sitemap.xml" in robots
+    assert "<loc>https://clinic.example/a/</loc>" in (project / "output/site/sitemap.xml").read_text()
+
+
+def test_moving_the_blog_under_a_path_removes_the_robots_txt_it_wrote(tmp_path):
+    project = make_project(tmp_path / "p", {"a.md": post("A")},
+                           site=SITE_YAML.replace("clinic.example/blog/", "clinic.example/"))
+    build(project)
+    assert (project / "output/site/robots.txt").is_file()
+    (project / "content/site.yaml").write_text(SITE_YAML, encoding="utf-8")
+    assert build(project).exit_code == 0
+    assert not (project / "output/site/robots.txt").exists()
 
 
 def test_a_rebuild_says_exactly_what_changed(project):
@@ -216,3 +242,48 @@ def test_a_rebuild_says_exactly_what_changed(project):
     assert "  removed  site/tags/strength/page" not in result.stdout
     assert "  changed  site/feed.xml" in result.stdout
     assert "  changed  site/hip-strength-for-runners/index.html" not in result.stdout
+
+
+EVIDENCE = ('[{citation: "doi:10.2519/jospt.2017.7096", title: "Dry needling for neck pain: a review", '
+            'supports: [claim-pain-relief]}, {citation: "PMID: 31234567", title: "Hip strength & running"}, '
+            '{citation: "https://www.apta.org/patient-care/guide", title: "APTA guide <for patients>"}]')
+
+
+def test_an_article_shows_its_sources_and_who_reviewed_it_when(tmp_path):
+    project = make_project(tmp_path / "p", {"a.md": post("Neck Pain", "2026-05-01", evidence=EVIDENCE,
+                                                         reviewed_by='"Dana Reyes, DPT"',
+                                                         reviewed_on="2026-05-03")})
+    assert build(project).exit_code == 0
+    doc = page(project, "neck-pain/index.html")
+    reviewed = doc.xpath("//article//header//*[@class='reviewed']")[0]
+    assert reviewed.text_content() == "Medically reviewed by Dana Reyes, DPT on May 3, 2026"
+    assert reviewed.xpath(".//time/@datetime") == ["2026-05-03"]
+    section = doc.xpath("//section[@class='sources']")[0]
+    assert section.xpath(".//h2/text()") == ["Sources"]
+    items = section.xpath(".//li")
+    assert [li.xpath("string(cite)") for li in items] == ["Dry needling for neck pain: a review",
+                                                           "Hip strength & running", "APTA guide <for patients>"]
+    assert [li.xpath("a/@href")[0] for li in items] == ["https://doi.org/10.2519/jospt.2017.7096",
+                                                        "https://pubmed.ncbi.nlm.nih.gov/31234567/",
+                                                        "https://www.apta.org/patient-care/guide"]
+    assert [li.xpath("string(a)") for li in items] == ["doi:10.2519/jospt.2017.7096", "PMID: 31234567", "apta.org"]
+
+
+def test_a_reviewed_article_is_a_medical_web_page_to_search_engines(tmp_path):
+    project = make_project(tmp_path / "p", {"a.md": post("Neck Pain", "2026-05-01", evidence=EVIDENCE,
+                                                         reviewed_by='"Dana Reyes, DPT"',
+                                                         reviewed_on="2026-05-03"),
+                                            "b.md": post("Plain", "2026-05-02")})
+    assert build(project).exit_code == 0
+    data = json.loads(page(project, "neck-pain/index.html").xpath("//script[@type='application/ld+json']/text()")[0])
+    assert data["@type"] == "MedicalWebPage" and data["@context"] == "https://schema.org"
+    assert data["reviewedBy"] == {"@type": "Person", "name": "Dana Reyes, DPT"}
+    assert data["lastReviewed"] == "2026-05-03"
+    assert [(c["name"], c["url"]) for c in data["citation"]] == [
+        ("Dry needling for neck pain: a review", "https://doi.org/10.2519/jospt.2017.7096"),
+        ("Hip strength & running", "https://pubmed.ncbi.nlm.nih.gov/31234567/"),
+        ("APTA guide <for patients>", "https://www.apta.org/patient-care/guide")]
+    assert data["headline"] == "Neck Pain" and data["url"] == "https://clinic.example/blog/neck-pain/"
+    plain = page(project, "plain/index.html")
+    assert json.loads(plain.xpath("//script[@type='application/ld+json']/text()")[0])["@type"] == "BlogPosting"
+    assert not plain.xpath("//*[@class='sources'] | //*[@class='reviewed']")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from email.utils import parsedate_to_datetime
 
 import feedparser
+import pytest
+import lxml.html
 
 from conftest import build, make_project, post
 
@@ -13,6 +16,13 @@ def parse(project, name):
     parsed = feedparser.parse((project / "output" / "site" / name).read_bytes())
     assert parsed.bozo == 0, parsed.get("bozo_exception")
     return parsed
+
+
+def shown(detail) -> str:
+    """What a feed reader shows of a text construct: HTML is rendered, plain text is shown as written."""
+    if detail.type in ("text/html", "application/xhtml+xml"):
+        return lxml.html.fragment_fromstring(detail.value, create_parent="div").text_content()
+    return detail.value
 
 
 def test_both_feeds_parse_cleanly_with_full_content_and_summary(project):
@@ -84,6 +94,38 @@ def test_feeds_stay_well_formed_with_markup_characters_in_every_field(tmp_path):
             assert entry.author == "A  B" and entry.tags[0].label == "R&D"
         else:
             assert entry.tags[0].term == "R&D"
-        assert entry.summary.startswith("Less < more & ]]>")
+        assert shown(entry.summary_detail).startswith("Less < more & ]]>")
         assert "\x07" not in entry.summary
         assert "]]&gt;" in entry.content[0].value or "]]>" in entry.content[0].value
+
+
+def test_every_item_names_its_author_in_both_feeds(tmp_path):
+    project = make_project(tmp_path / "p", {"a.md": post("A", "2026-05-01", author="Dana Reyes, DPT"),
+                                            "b.md": post("B", "2026-05-02")})
+    assert build(project).exit_code == 0
+    for name in ("feed.xml", "atom.xml"):
+        assert [e.author for e in parse(project, name).entries] == ["Clinic Staff", "Dana Reyes, DPT"]
+    assert "<dc:creator>Dana Reyes, DPT</dc:creator>" in (project / "output/site/feed.xml").read_text()
+
+
+@pytest.mark.parametrize("summary", ["Use <b> for bold", "When a < b and c > d", "Tom &amp; Jerry", "x <br/> y"])
+def test_a_plain_text_summary_shows_as_written_in_every_reader(tmp_path, summary):
+    project = make_project(tmp_path / "p", {"a.md": post("A", summary=json.dumps(summary))})
+    assert build(project).exit_code == 0
+    for name in ("feed.xml", "atom.xml"):
+        entry = parse(project, name).entries[0]
+        assert shown(entry.summary_detail) == summary, name
+
+
+def test_an_item_shows_who_reviewed_it_and_its_sources_as_its_page_does(tmp_path):
+    evidence = '[{citation: "doi:10.2519/jospt.2017.7096", title: "Gattie <2017>"}, {citation: "PMID 28158962", title: Two}]'
+    project = make_project(tmp_path / "p", {"a.md": post("A", evidence=evidence, reviewed_by='"Sam Ortiz, PT"',
+                                                         reviewed_on="2026-05-03")})
+    assert build(project).exit_code == 0
+    for name in ("feed.xml", "atom.xml"):
+        content = lxml.html.fragment_fromstring(parse(project, name).entries[0].content[0].value, create_parent="div")
+        assert "Medically reviewed by Sam Ortiz, PT on May 3, 2026." in content.text_content()
+        assert [(a.text, a.get("href")) for a in content.xpath("//li/a")] == [
+            ("doi:10.2519/jospt.2017.7096", "https://doi.org/10.2519/jospt.2017.7096"),
+            ("PMID: 28158962", "https://pubmed.ncbi.nlm.nih.gov/28158962/")]
+        assert content.xpath("string(//li[1]/cite)") == "Gattie <2017>"

@@ -54,7 +54,11 @@ def test_every_page_of_a_rich_site_is_valid_html5(tmp_path):
     posts = {f"p{i}.md": post(f"Article {i}", f"2026-03-{i:02}", tags="[knee, café]") for i in range(1, 13)}
     posts["rich.md"] = post('"Rich: Ünïcödé & <Markup>"', "2026-04-01", RICH_BODY, slug="rich",
                             tags="[dry needling, testimonial]", image="https://example.org/lead.jpg",
-                            image_alt="A lead image", updated="2026-04-02")
+                            image_alt="A lead image", updated="2026-04-02",
+                            evidence='[{citation: "10.1016/S0140-6736(20)30183-5", title: "A <trial> & more"}, '
+                                     '{citation: "PMID: 12345678", title: Two}, '
+                                     '{citation: "https://example.org/guide?a=1&b=2", title: Three}]',
+                            reviewed_by='"Dana Reyes, DPT"', reviewed_on="2026-04-03")
     project = make_project(tmp_path / "p", posts)
     result = build(project)
     assert result.exit_code == 0, result.stderr

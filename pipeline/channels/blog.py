@@ -1,5 +1,5 @@
-"""Blog channel: article pages, paginated index, tag pages, sitemap, robots.txt and static assets
-under output/site/."""
+"""Blog channel: article pages, paginated index, tag pages, sitemap, robots.txt (for a site at its
+domain's root) and static assets under output/site/."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Iterator
 
 from pipeline import cache
+from pipeline.citations import sources
 from pipeline.errors import Finding, Location, PipelineError
 from pipeline.model import Article, Artifact, Site
 from pipeline.ogimage import HEIGHT as CARD_HEIGHT, PIL_VERSION, WIDTH as CARD_WIDTH, image_size, render_card
@@ -124,7 +125,9 @@ def site_pages(site: Site) -> Iterator[tuple[list[tuple[str, str]], object]]:
             yield page(path, tag.name, chunk, pager, number)
 
     listing = _listing_paths(site)
-    text_files = {"sitemap.xml": ("sitemap.xml", "application/xml"), "robots.txt": ("robots.txt", "text/plain")}
+    text_files = {"sitemap.xml": ("sitemap.xml", "application/xml")}
+    if config.base_path == "/":   # crawlers read robots.txt at the domain's root only, never under a path
+        text_files["robots.txt"] = ("robots.txt", "text/plain")
     for path, (template, media_type) in text_files.items():
         def make(path=path, template=template, media_type=media_type):
             body = render_template(env, template, **common, articles=site.articles, pages=listing)
@@ -191,7 +194,8 @@ def _render_page(site, env, common, preview, article, newer, older) -> Artifact:
     config = site.config
     html = render_template(env, "article.html", **common, article=article, newer=newer, older=older,
                            canonical=config.url(article.path), disclaimers=site.rules.disclaimers_for(article, NAME),
-                           structured=structured_data(site, article), preview=preview)
+                           structured=structured_data(site, article), preview=preview,
+                           sources=sources(article.evidence))
     return Artifact(f"site/{article.path}index.html", html.encode("utf-8"), NAME, HTML, (article.slug,))
 
 
@@ -214,11 +218,13 @@ def _listing_paths(site: Site) -> list[str]:
 
 
 def structured_data(site: Site, article: Article) -> dict:
-    """schema.org BlogPosting for the article page."""
+    """schema.org BlogPosting for the article page; a MedicalWebPage, with its citations and
+    who reviewed it when, for an article that cites evidence or names a reviewer."""
     config = site.config
+    medical = bool(article.evidence or article.reviewed_by)
     data = {
         "@context": "https://schema.org",
-        "@type": "BlogPosting",
+        "@type": "MedicalWebPage" if medical else "BlogPosting",
         "headline": article.title,
         "description": article.summary,
         "datePublished": article.date.isoformat(),
@@ -229,12 +235,23 @@ def structured_data(site: Site, article: Article) -> dict:
         "mainEntityOfPage": {"@type": "WebPage", "@id": config.url(article.path)},
         "url": config.url(article.path),
         "inLanguage": config.language,
-        "wordCount": article.word_count,
     }
+    if medical:   # the page itself, so not the main entity of another page; wordCount is an Article's
+        del data["mainEntityOfPage"]
+        data = {"@context": data.pop("@context"), "@type": data.pop("@type"), "@id": data["url"], **data}
+    else:
+        data["wordCount"] = article.word_count
     if article.tags:
         data["keywords"] = [t.name for t in article.tags]
     if article.image:
         data["image"] = article.image if "://" in article.image else site.config.url(article.image)
+    if article.reviewed_by:
+        data["reviewedBy"] = {"@type": "Person", "name": article.reviewed_by}
+        if article.reviewed_on:
+            data["lastReviewed"] = article.reviewed_on.date().isoformat()
+    if article.evidence:
+        data["citation"] = [{"@type": "ScholarlyArticle" if s.kind != "url" else "CreativeWork", "name": s.title,
+                             "url": s.href} for s in sources(article.evidence)]
     return data
 
 

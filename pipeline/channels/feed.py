@@ -4,6 +4,7 @@ Ids are canonical article URLs, so they never change on rebuild; dates come from
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timezone
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 
 
 from pipeline import cache
+from pipeline.citations import sources
 from pipeline.model import Article, Artifact, Site
 from pipeline.textfile import strip_controls
 from pipeline.templating import make_environment, render as render_template
@@ -33,8 +35,9 @@ def key(site: Site) -> str:
 def render(site: Site) -> list[Artifact]:
     env = make_environment(Path(site.root), NAME)
     items = [site.whole(a) for a in site.articles[: site.config.feed_items]]
-    contents = {a.slug: render_template(env, "item.html", content=absolute_links(site, a.html),
-                                        disclaimers=site.rules.disclaimers_for(a, NAME)) for a in items}
+    contents = {a.slug: render_template(env, "item.html", content=absolute_links(site, a.html), article=a,
+                                        sources=sources(a.evidence), disclaimers=site.rules.disclaimers_for(a, NAME))
+                for a in items}
     slugs = tuple(a.slug for a in items)
     rss = _generator(site, items, contents, "feed.xml").rss_str(pretty=True)
     atom = _generator(site, items, contents, "atom.xml").atom_str(pretty=True)
@@ -70,6 +73,7 @@ def _generator(site: Site, items: tuple[Article, ...], contents: dict[str, str],
     fg.updated(site.build_time)
     fg.lastBuildDate(site.build_time)
     fg.generator("clinic-pipeline")
+    fg.load_extension("dc", atom=False, rss=True)   # RSS <author> must be an email address: dc:creator names
     for article in items:
         url = config.url(article.path)
         entry = fg.add_entry(order="append")
@@ -77,12 +81,15 @@ def _generator(site: Site, items: tuple[Article, ...], contents: dict[str, str],
         entry.guid(url, permalink=True)
         entry.title(clean(article.title))
         entry.link(href=url, rel="alternate")
-        entry.author({"name": clean(article.author)})
+        entry.author({"name": clean(article.author)})   # Atom's <author>; RSS has no author without an email
+        entry.dc.dc_creator(clean(article.author))
         entry.published(article.date.astimezone(timezone.utc))
         entry.updated(article.modified.astimezone(timezone.utc))
         entry.pubDate(article.date.astimezone(timezone.utc))
-        entry.summary(clean(article.summary))
-        entry.description(clean(article.summary))
+        entry.summary(clean(article.summary))   # Atom: type="text", shown as written
+        # RSS readers take <description> as HTML: the plain-text summary is escaped as HTML once
+        # before XML escapes it again, so "a < b" or "<b>" show as written.
+        entry.description(html.escape(clean(article.summary), quote=False))
         entry.content(clean(contents[article.slug]), type="html")
         for tag in article.tags:
             entry.category(term=tag.slug, label=clean(tag.name))

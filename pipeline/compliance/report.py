@@ -1,5 +1,6 @@
-"""The compliance report (output/report.html): per article and channel, which disclaimers were
-required and found, the health claims with their evidence, and every finding, accepted ones too."""
+"""The compliance report (output/report.html), a review sheet a clinician signs: per article, its
+status, the health claims with their evidence, each finding once with the outputs it affects and
+the front matter that would clear it, and (folded) every required disclaimer found, per channel."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from markupsafe import Markup
 
 from pipeline import cache
 from pipeline.compliance.checker import Check
+from pipeline.compliance.sheet import sheet, status
 from pipeline.errors import Finding
 from pipeline.model import Artifact, Site
 from pipeline.records import findings_digest
@@ -54,6 +56,7 @@ def render_report(site: Site, findings: list[Finding], made: list, site_checks: 
     sections: list = []
     build_cache = cache.current()
     counts = [len(site_checks), sum(1 for c in site_checks if c.found), 0, 0]
+    claim_rules = {rule.id for rule in site.rules.claims}
     for article, record in zip(site.articles, made):
         counts = [total + own for total, own in zip(counts, record.counts)]
         url = site.config.url(article.path)
@@ -61,11 +64,13 @@ def render_report(site: Site, findings: list[Finding], made: list, site_checks: 
 
         def entry(article=article, record=record, url=url, found_here=found_here) -> dict:
             checks, claims, _ = record.unpack()
+            checks = list(checks) + extra[article.slug]
             channels = defaultdict(list)
-            for check in list(checks) + extra[article.slug]:
+            for check in checks:
                 channels[check.channel].append(check)
             return {"article": article, "url": url, "channels": dict(sorted(channels.items())),
-                    "claims": list(claims), "findings": found_here}
+                    "checks": len(checks), "claims": list(claims), "findings": found_here,
+                    "sheet": sheet(checks, list(claims), found_here, article, claim_rules)}
 
         # Each article's section depends on nothing else: a rebuild renders only the changed ones.
         if records is None:
@@ -92,7 +97,7 @@ def render_report(site: Site, findings: list[Finding], made: list, site_checks: 
                 sections.append((article.source, html))
         # The page is rendered around a numbered marker per section; sections are spliced in as
         # bytes (a report of thousands of articles is never held twice as text).
-        articles.append({"article": article, "html": Markup(f"\x00{len(articles)}\x00")})
+        articles.append({"article": article, "html": Markup(f"\x00{len(articles)}\x00"), "status": status(found_here)})
     sources = {a.source for a in site.articles}
     other = [f for f in findings if f.path not in sources]
     totals = {
