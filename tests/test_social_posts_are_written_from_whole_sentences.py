@@ -54,6 +54,19 @@ TRICKY = {
         1. Side planks
         2. Clamshells
         """, slug="colon"),
+    "lead.md": post(
+        "Gentle Strength After Surgery", "2026-11-30T12:00",
+        """
+        Start small and build. Two short sessions a day beat one long one.
+
+        ## What changes
+
+        Strength returns faster than most expect. After a week of these, most people can:
+
+        - Climb stairs without holding the rail
+        - Stand up from a low chair
+        - Walk to the shop and back
+        """, slug="lead"),
 }
 
 
@@ -161,7 +174,10 @@ def test_no_post_is_cut_or_ends_in_an_ellipsis(every_post):
         last = words.splitlines()[-1]
         assert TERMINAL.search(last) or last.startswith("\u2022 ") or last == title.rstrip(":"), (slug, platform)
         assert not re.search(r"[.!?,;:]\s*[.,;:]", words), (slug, platform, words)   # no doubled punctuation
-        assert not any(line.rstrip().endswith(":") for line in words.splitlines()), (slug, platform)
+        lines = words.splitlines()
+        for index, line in enumerate(lines):   # a colon only where a list of points follows it
+            if line.rstrip().endswith(":"):
+                assert lines[index + 1:index + 2] and lines[index + 1].startswith("\u2022 "), (slug, platform, line)
 
 
 def test_every_posts_words_are_the_title_whole_sentences_and_key_points(every_post):
@@ -169,8 +185,12 @@ def test_every_posts_words_are_the_title_whole_sentences_and_key_points(every_po
         blocks = body_of(item).split("\n\n")
         if blocks[0] == title:
             blocks = blocks[1:]
-        if blocks and blocks[-1].startswith("\u2022 "):
-            bullets = [line[2:] for line in blocks.pop().splitlines()]
+        if blocks and "\n\u2022 " in "\n" + blocks[-1]:
+            lines = blocks.pop().splitlines()
+            if not lines[0].startswith("\u2022 "):   # the sentence that leads into the list
+                lead = lines.pop(0)
+                assert lead.endswith(":") and lead in " ".join(text), (slug, platform, lead)
+            bullets = [line[2:] for line in lines]
             assert platform in ("linkedin", "facebook", "instagram") and 2 <= len(bullets) <= 3, (slug, platform)
             assert all(b in points and len(b) <= 100 for b in bullets), (slug, platform, bullets)
         assert len(blocks) <= 1, (slug, platform, blocks)
@@ -192,6 +212,18 @@ def test_linkedin_and_facebook_carry_the_summary_and_key_points(every_post):
             ) in desk   # its numbered headings, their numbers dropped
     assert "\u2022 Walk briskly for 20 minutes.\n\u2022 Do ten slow sit-to-stands.\n\u2022 Rest a day after a hard " \
         "session.\n\nEducational" in posts[("abbrev", "facebook")]["text"]
+
+
+def test_points_from_a_list_come_with_the_sentence_that_leads_into_them(every_post):
+    posts = {(s, p): item for _, s, p, item, *_ in every_post}
+    dry = posts[("how-dry-needling-works", "linkedin")]["text"]
+    assert "The needle insertion stimulates sensory nerves, which then:\n\u2022 Interrupt pain signals sent to " \
+        "the brain\n" in dry
+    lead = posts[("lead", "facebook")]["text"]
+    assert "\n\nAfter a week of these, most people can:\n\u2022 Climb stairs without holding the rail\n" \
+        "\u2022 Stand up from a low chair\n\u2022 Walk to the shop and back\n\n" in lead
+    abbrev = posts[("abbrev", "facebook")]["text"]   # a list under a heading stands on its own
+    assert "\n\n\u2022 Walk briskly for 20 minutes." in abbrev
 
 
 def test_instagram_is_a_caption_with_at_most_5_hashtags_and_link_in_bio(every_post):

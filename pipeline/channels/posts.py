@@ -27,6 +27,7 @@ STYLES = {"x": "one", "bluesky": "one", "threads": "all", "mastodon": "all",
           "linkedin": "points", "facebook": "points", "instagram": "points"}
 POINT_LENGTH = 100     # characters: a key point is a short line, never a paragraph
 POINTS = (2, 3)        # at least and at most; a single point is no list
+LEAD_LENGTH = 160      # characters: the longest sentence that may lead into the points
 BULLET = "\u2022 "
 _NUMBERED = re.compile(r"^\(?\d{1,2}[.):]\s+")
 _HEADINGS = ("h2", "h3", "h4")
@@ -42,6 +43,8 @@ class Material:
     points: tuple[str, ...]    # key points: whole headings or list items, short
     openers: frozenset = frozenset()   # the sentences that open the summary or the paragraph: the
                                        # only ones a post may start with (the others may lean on them)
+    lead: str = ""             # the sentence that introduces the points' list when it ends in a
+                               # colon ("... which then:"): the items lean on it, so they go with it
 
 
 def material(article, language: str) -> Material:
@@ -63,8 +66,9 @@ def material(article, language: str) -> Material:
                 seen.add(_key(sentence))
                 opening.append(sentence)
     summary = tuple(dict.fromkeys(s for s in summary if _key(s) != _key(title)))
-    points = tuple(p for p in key_points(root) if _key(p) not in seen) if root is not None else ()
-    return Material(title, summary, tuple(opening), points, frozenset(openers))
+    lead, found = key_points(root, language) if root is not None else ("", [])
+    points = tuple(p for p in found if _key(p) not in seen)
+    return Material(title, summary, tuple(opening), points, frozenset(openers), lead=lead if points else "")
 
 
 def _whole(sentences: list[str], authored: bool) -> list[str]:
@@ -84,21 +88,37 @@ def _whole(sentences: list[str], authored: bool) -> list[str]:
     return out
 
 
-def key_points(root) -> list[str]:
-    """Two or three key points: the headings when they are numbered (a list article), else the
-    items of the first list with two that fit, else the headings; each whole and short."""
+def key_points(root, language: str = "en") -> tuple[str, list[str]]:
+    """Two or three key points, with the sentence that leads into them (or ""): the headings when
+    they are numbered (a list article), else the items of the first list with two that fit (a
+    list whose paragraph ends in a colon comes with that sentence, or is passed over when the
+    sentence is too long to carry), else the headings; each whole and short."""
     levels = [[_plain(h) for h in root if h.tag == tag] for tag in _HEADINGS]
     headings = next((level for level in levels if len([h for h in level if _usable(h)]) >= POINTS[0]), [])
     numbered = sum(1 for h in headings if _NUMBERED.match(h)) >= POINTS[0]
     headings = [_NUMBERED.sub("", h) for h in headings]
     if numbered:
-        return _usable_points(headings)
+        return "", _usable_points(headings)
     for element in root:
         if element.tag in ("ul", "ol"):
             items = _usable_points([_item_text(li) for li in element if li.tag == "li"])
-            if len(items) >= POINTS[0]:
-                return items
-    return _usable_points(headings)
+            lead = _lead(element, language)
+            if len(items) >= POINTS[0] and lead is not None:
+                return lead, items
+    return "", _usable_points(headings)
+
+
+def _lead(listing, language: str) -> str | None:
+    """The last sentence of the paragraph just before a list when it ends in a colon, "" when the
+    list stands on its own, None when that sentence is too long to go into a post."""
+    before = listing.getprevious()
+    if before is None or before.tag != "p":
+        return ""
+    sentences = split(_collapse(_plain(before)), language)
+    last = sentences[-1] if sentences else ""
+    if not last.endswith(":"):
+        return ""
+    return last if len(last) <= LEAD_LENGTH else None
 
 
 def _usable_points(texts: list[str]) -> list[str]:
@@ -135,16 +155,16 @@ def _key(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", unicodedata.normalize("NFKC", text).casefold()).split())
 
 
-def body(title: str, sentences: list[str], points: list[str]) -> str:
+def body(title: str, sentences: list[str], points: list[str], lead: str = "") -> str:
     """The post's words: the title on its own line (left out when the first sentence opens with
-    it), the sentences as one paragraph, the points one per line."""
+    it), the sentences as one paragraph, the points one per line after their lead."""
     parts = []
     if title and not (sentences and _key(sentences[0]).startswith(_key(title))):
         parts.append(title)
     if sentences:
         parts.append(" ".join(sentences))
     if points:
-        parts.append("\n".join(BULLET + p for p in points))
+        parts.append("\n".join(([lead] if lead else []) + [BULLET + p for p in points]))
     return "\n\n".join(parts)
 
 
@@ -157,7 +177,7 @@ def write(stuff: Material, platform: Platform, make: Callable[[str], str]) -> st
     openers = [s for s in candidates if s in stuff.openers]
 
     def fits(sentences, points=()):
-        return platform.fits(make(body(stuff.title, list(sentences), list(points))))
+        return platform.fits(make(body(stuff.title, list(sentences), list(points), stuff.lead)))
 
     if style == "one":
         chosen = next(([s] for s in openers if fits([s])), None)
@@ -187,7 +207,7 @@ def write(stuff: Material, platform: Platform, make: Callable[[str], str]) -> st
             if len(points) < POINTS[1] and fits(chosen, points + [point]):
                 points.append(point)
         points = points if len(points) >= POINTS[0] else []
-    return make(body(stuff.title, chosen, points))
+    return make(body(stuff.title, chosen, points, stuff.lead))
 
 
 def _alone(stuff: Material, platform: Platform, make) -> str | None:
