@@ -52,8 +52,8 @@ def cached(context, index: int) -> bool:
     site, blog_context = context[0], context[1]
     article, build_cache = site.articles[index], cache.current()
     return (build_cache.has(blog.NAME, blog.page_key(blog_context, index, article))
-            and build_cache.has(newsletter.NAME, newsletter.article_key(article))
-            and build_cache.has(social.NAME, social.posts_key(article)))
+            and build_cache.has(newsletter.NAME, newsletter.article_key(site, article))
+            and build_cache.has(social.NAME, social.posts_key(site, article)))
 
 
 def make(context, index: int) -> Made:

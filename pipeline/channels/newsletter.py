@@ -97,12 +97,13 @@ def context(site: Site) -> tuple:
 
 def article_outputs(context, article: Article) -> list[Artifact]:
     """The article's email.html, email.txt and message.eml (`article` whole)."""
-    return cache.current().memo(NAME, article_key(article), lambda: _render_fresh(context, article))
+    return cache.current().memo(NAME, article_key(context[0], article), lambda: _render_fresh(context, article))
 
 
-def article_key(article: Article) -> str:
+def article_key(site: Site, article: Article) -> str:
     """What the article's emails depend on (known without its body: see cache.article_digest)."""
-    return cache.digest(cache.current().keys.get(NAME), cache.article_digest(article))
+    return cache.digest(cache.current().keys.get(NAME), cache.article_digest(article),
+                        site.images.digest(article) if site.images is not None else None)
 
 
 def _render_fresh(context, article: Article) -> list[Artifact]:
@@ -191,9 +192,16 @@ def build_message(site: Site, subject: str, html: str, text: str, date: datetime
 
 
 def _image(site: Site, article: Article) -> dict | None:
+    """The lead image: its email file (JPEG or PNG, at most 1200 px: 2x the column) when the site
+    made one, else the image as written."""
     if not article.image:
         return None
-    return {"src": absolute(site.config, article.image), "alt": article.image_alt or "", "width": CONTENT_WIDTH}
+    picture = site.images.lead(article) if site.images is not None else None
+    if picture is None:
+        return {"src": absolute(site.config, article.image), "alt": article.image_alt or "", "width": CONTENT_WIDTH}
+    email = picture.email
+    return {"src": site.config.url(email.path), "alt": article.image_alt or "", "width": CONTENT_WIDTH,
+            "height": round(email.height * CONTENT_WIDTH / email.width)}
 
 
 def _rewrite_links(site: Site, article: Article, campaign: str, html: str):
@@ -206,7 +214,9 @@ def _rewrite_links(site: Site, article: Article, campaign: str, html: str):
         url = absolute(site.config, href, page)
         link.set("href", with_utm(url, "newsletter", "email", campaign) if is_site_url(site.config, url) else url)
     for image in root.iter("img"):
-        image.set("src", absolute(site.config, image.get("src", ""), page))
+        src = image.get("src", "")
+        picture = site.images.body(article, src) if site.images is not None else None
+        image.set("src", site.config.url(picture.email.path) if picture else absolute(site.config, src, page))
         image.set("alt", image.get("alt") or "")
     return root
 

@@ -49,12 +49,13 @@ def context(site: Site) -> tuple:
 
 def compose_posts(context, article: Article) -> tuple[dict, list[Finding]]:
     """The article's post for every platform (`article` whole), and errors for those that cannot fit."""
-    return cache.current().memo(NAME, posts_key(article), lambda: _compose_fresh(context, article))
+    return cache.current().memo(NAME, posts_key(context[0], article), lambda: _compose_fresh(context, article))
 
 
-def posts_key(article: Article) -> str:
+def posts_key(site: Site, article: Article) -> str:
     """What the article's posts depend on (known without its body: see cache.article_digest)."""
-    return cache.digest(cache.current().keys.get(NAME), cache.article_digest(article))
+    return cache.digest(cache.current().keys.get(NAME), cache.article_digest(article),
+                        site.images.digest(article) if site.images is not None else None)
 
 
 def document_artifact(site: Site, article: Article, posts: dict, slots: dict[str, datetime]) -> Artifact:
@@ -165,7 +166,8 @@ def compose(site: Site, env, article: Article, platform: Platform, findings: lis
                                     f"disclaimers and link alone exceed {platform.limit}; shorten the disclaimers' "
                                     f"`short` forms"))
             return None
-    image = site.config.url(preview_path(article))
+    crop = site.images.instagram(article) if platform.name == "instagram" and site.images is not None else None
+    image = site.config.url(crop.path if crop is not None else preview_path(site, article))
     post = {"text": text, "url": link, "length": platform.length(text), "limit": platform.limit,
             "hashtags": ["#" + t for t in tags], "image": image, "scheduled_at": None}
     if shown != link:
