@@ -100,10 +100,10 @@ def test_a_phone_photo_is_published_upright_resized_and_without_gps_or_camera_da
     # the two crops, and a clean copy at the source's own path.
     assert sorted(p.split(".")[0] for p in files) == sorted(
         ["images/knee-480w"] * 2 + ["images/knee-960w"] * 2 + ["images/knee-1200w"] * 2 +
-        ["images/knee-1200x630", "images/knee-1080x1350", "images/knee"])
+        ["images/knee-og", "images/knee-instagram", "images/knee"])
     for path, data in files.items():
         image = assert_clean(path, data).convert("RGB")
-        if "x" not in path.rsplit("-", 1)[-1].split(".")[0]:   # not a crop: the whole photo, upright
+        if "-og." not in path and "-instagram." not in path:   # not a crop: the whole photo, upright
             assert image.height > image.width, path
             # Stored top-left (red) is shown top-right once turned 90 degrees clockwise.
             assert image.getpixel((image.width * 3 // 4, image.height // 4))[0] > 200, path

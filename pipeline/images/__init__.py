@@ -64,9 +64,8 @@ class Picture:
     email: Derived
     clean: Derived | None   # at `path` itself; None when its format cannot be written back
 
-    def crop(self, size: tuple[int, int], focus) -> Derived:
-        return _derived(self.path, self.sha256, cropped(self.source, *size, focus, self.source.fallback),
-                        f"{size[0]}x{size[1]}")
+    def crop(self, size: tuple[int, int], focus, label: str) -> Derived:
+        return _derived(self.path, self.sha256, cropped(self.source, *size, focus, self.source.fallback), label)
 
 
 def _derived(path: str, sha256: str, variant: Variant, label: str) -> Derived:
@@ -113,11 +112,11 @@ class Images:
     def preview(self, article: Article) -> Derived | None:
         """The article's og:image: a crop of its lead image (None: it has none the site made)."""
         picture = self.lead(article)
-        return picture.crop(PREVIEW, article.image_focus) if picture is not None else None
+        return picture.crop(PREVIEW, article.image_focus, "og") if picture is not None else None
 
     def instagram(self, article: Article) -> Derived | None:
         picture = self.lead(article)
-        return picture.crop(INSTAGRAM, article.image_focus) if picture is not None else None
+        return picture.crop(INSTAGRAM, article.image_focus, "instagram") if picture is not None else None
 
     def digest(self, article: Article) -> str:
         """Everything about the article's images that its outputs show (their published files)."""
