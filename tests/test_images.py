@@ -331,3 +331,21 @@ def test_a_phone_375px_wide_at_2x_loads_the_960px_candidate_not_the_original(tmp
     assert current.startswith("https://clinic.example/blog/images/knee-960w.") and current.endswith(".webp")
     assert shown[1] < 375   # the 960 px file shown in the phone's column
     assert "images/knee.jpg" not in loaded and not any("1600w" in path for path in loaded)
+
+
+def test_the_hootsuite_export_says_which_image_file_to_attach_to_which_row(tmp_path):
+    project = make_project(tmp_path / "site", {
+        "knee.md": post("Knee Basics", "2026-11-24T11:50", "Knees.", image="images/knee.jpg", image_alt="A knee"),
+        "hip.md": post("Hip Basics", "2026-11-24T11:55", "Hips.")},
+        files={"content/static/images/knee.jpg": phone_photo(1300, 900, orientation=1)})
+    assert build(project).exit_code == 0
+    social = project / "output" / "social"
+    listing = (social / "hootsuite-media.txt").read_text("utf-8").splitlines()
+    knee = json.loads((social / "knee-basics.json").read_text())["posts"]
+    for name, row, slug in (("instagram", 1, "knee-basics"), ("x", 1, "knee-basics"), ("x", 2, "hip-basics")):
+        image = json.loads((social / f"{slug}.json").read_text())["posts"][name]["image"]
+        [line] = [line for line in listing if line.startswith(f"hootsuite-{name}.csv row {row} (")]
+        path = line.rsplit(": ", 1)[1]
+        assert image == "https://clinic.example/blog/" + path[len("site/"):]
+        assert (project / "output" / path).is_file()
+    assert "-instagram." in knee["instagram"]["image"] and "-og." in knee["x"]["image"]
