@@ -27,7 +27,8 @@ def picture_html(picture: Picture, base: str, alt: str, *, lead: bool, attribute
     img = {"src": base + fallback.path, "srcset": srcset(picture.fallback), "sizes": SIZES,
            "width": str(fallback.width), "height": str(fallback.height)}
     img.update(extra)
-    img.update({"fetchpriority": "high"} if lead else {"loading": "lazy", "decoding": "async"})
+    if not lead:   # the lead image is in the first screen: loaded at once
+        img.update({"loading": "lazy", "decoding": "async"})
     shown = " ".join(f'{name}="{esc(value)}"' for name, value in img.items())
     return (f'<picture><source type="image/webp" srcset="{esc(srcset(picture.web))}" sizes="{SIZES}">'
             f'<img {shown}></picture>')
