@@ -136,7 +136,9 @@ def derive(data: bytes, variants: list[Variant]) -> list[bytes]:
         image.load()
         icc = image.info.get("icc_profile")
         upright = ImageOps.exif_transpose(image) if orientation != 1 else image
-        if upright.mode not in ("RGB", "RGBA", "CMYK", "L", "LA", "I;16"):
+        if upright.mode.startswith(("I", "F")):   # 16-bit and float greys: to 8 bits
+            upright = upright.point(lambda v: v / 256).convert("L")
+        if upright.mode not in ("RGB", "RGBA", "CMYK", "L", "LA"):
             upright = upright.convert("RGBA" if "transparency" in upright.info or upright.mode.endswith("A")
                                       else "RGB")
         return [_encode(_to_srgb(_resample(upright, v), icc), v.format) for v in variants]
@@ -146,8 +148,6 @@ def _resample(image, variant: Variant):
     from PIL import Image
     w, h = image.size
     box = (variant.box[0] * w, variant.box[1] * h, variant.box[2] * w, variant.box[3] * h)
-    if image.mode == "I;16":
-        image = image.point(lambda v: v / 256).convert("L")
     return image.resize((variant.width, variant.height), Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
 
 
