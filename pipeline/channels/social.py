@@ -128,7 +128,7 @@ def media_list(site: Site, rows: dict[str, list[dict]]) -> bytes:
     a link, no media."""
     fmt = FORMATS[site.config.social.datetime_format]
     lines = ["Hootsuite's bulk upload carries no images. After uploading each CSV, open each post in the",
-             "Planner and attach the file named here (made for that platform; under output/site/).", ""]
+             "Planner and attach the file named here (made for that platform; paths are inside output/).", ""]
     for name in site.config.social.platforms:
         for number, row in enumerate(rows.get(name, [])[:MAX_ROWS], start=1):
             image = row.get("image") or ""
