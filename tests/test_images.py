@@ -349,3 +349,17 @@ def test_the_hootsuite_export_says_which_image_file_to_attach_to_which_row(tmp_p
         assert image == "https://clinic.example/blog/" + path[len("site/"):]
         assert (project / "output" / path).is_file()
     assert "-instagram." in knee["instagram"]["image"] and "-og." in knee["x"]["image"]
+
+
+def test_an_svg_drawing_is_published_as_it_is_in_the_body_and_refused_as_lead_image(tmp_path):
+    drawing = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
+    project = site_with(tmp_path, {"images/knee.svg": drawing}, body="![Diagram](/blog/images/knee.svg)")
+    assert build(project).exit_code == 0
+    assert (project / "output" / "site" / "images" / "knee.svg").read_bytes() == drawing
+    page = (project / "output" / "site" / "knee-basics" / "index.html").read_text("utf-8")
+    assert '<img alt="Diagram" src="/blog/images/knee.svg">' in page
+    lead = site_with(tmp_path / "lead", {"images/knee.svg": drawing}, image="images/knee.svg", image_alt="A knee")
+    result = build(lead)
+    assert result.exit_code == 1
+    assert ("content/posts/knee.md:4:8: error: image: content/static/images/knee.svg is an SVG drawing, which link "
+            "previews and email programs do not show; use a JPEG or PNG as lead image") in result.stderr

@@ -182,7 +182,14 @@ def prepare_images(site: Site, statics: list[Artifact], folder: Path | None) -> 
     kept = []
     for artifact in statics:
         path = artifact.path[len("site/"):]
-        if artifact.path.startswith("site/static/") or not (path.lower().endswith(IMAGE_SUFFIXES) or path in uses):
+        if path.lower().endswith(".svg"):   # a drawing, published as it is: pages show it at any size
+            for article, href in uses.get(path, []):
+                if href is None:
+                    images.findings.append(_at(site, article, None, f"content/static/{path} is an SVG drawing, "
+                                               f"which link previews and email programs do not show; use a JPEG "
+                                               f"or PNG as lead image (the drawing can go in the body)", "error"))
+        if artifact.path.startswith("site/static/") or path.lower().endswith(".svg") or \
+                not (path.lower().endswith(IMAGE_SUFFIXES) or path in uses):
             kept.append(artifact)
             continue
         if _add(images, site, path, artifact, uses.get(path, [])):
