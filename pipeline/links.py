@@ -83,8 +83,9 @@ def _problem(href: str, article: Article, config: SiteConfig, pages: set[str]) -
                          f"it leads nowhere; the site has that {exists} at {written!r}: write that")
     near = similar_file(rel, pages)
     if near:
+        instead = posixpath.join(posixpath.dirname(href), posixpath.basename(near))
         return "error", (f"broken link {href!r}: the site has no file at that address, but has "
-                         f"content/static/{near}; write {posixpath.join(posixpath.dirname(href), near.rsplit('/', 1)[-1])!r}")
+                         f"content/static/{near}; write {instead!r}")
     return "error", (f"broken link {href!r}: the site has no page at that address; check it (drafts and "
                      f"future articles are not published)")
 
