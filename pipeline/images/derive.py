@@ -141,7 +141,11 @@ def derive(data: bytes, variants: list[Variant]) -> list[bytes]:
         if upright.mode not in ("RGB", "RGBA", "CMYK", "L", "LA"):
             upright = upright.convert("RGBA" if "transparency" in upright.info or upright.mode.endswith("A")
                                       else "RGB")
-        return [_encode(_to_srgb(_resample(upright, v), icc), v.format) for v in variants]
+        made: dict = {}   # (size, box) -> the pixels, resampled and in sRGB: shared by both formats of a width
+        for v in variants:
+            if (v.width, v.height, v.box) not in made:
+                made[v.width, v.height, v.box] = _to_srgb(_resample(upright, v), icc)
+        return [_encode(made[v.width, v.height, v.box].copy(), v.format) for v in variants]
 
 
 def _resample(image, variant: Variant):
