@@ -88,13 +88,13 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="bench-images-")) / "site"
     try:
         size = make_project(root, args.posts)
-        print(f"{args.posts} articles, {size / 1e6:.0f} MB of 4000x3000 JPEG sources, {os.cpu_count()} cores")
+        print(f"{args.posts} articles, {size / 1e6:.0f} MB of 4000x3000 JPEG sources, {os.cpu_count()} cores", flush=True)
         for label, extra in (("cold build", ()), ("no-change rebuild", ()), ("one article changed", ())):
             if label == "one article changed":
                 post = root / "content" / "posts" / "post-000.md"
                 post.write_text(post.read_text().replace("step 0.", "step zero."))
             seconds, note = timed(root, *extra)
-            print(f"{label}: {seconds:.2f} s  {note}")
+            print(f"{label}: {seconds:.2f} s  {note}", flush=True)
         output = root / "output" / "site" / "images"
         files = list(output.iterdir())
         print(f"published: {len(files)} image files, {sum(f.stat().st_size for f in files) / 1e6:.1f} MB")
