@@ -194,8 +194,10 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
     dates: list[datetime] = []
     site = load_site(root, options, findings, dates, records)
     # Images before the channels: their pages show each image's files and sizes.
+    # (A build with drafts or future articles, the preview's, leaves the store's other files be.)
     images, statics, derived = prepare_images(site, blog.static_files(root),
-                                              root / ".pipeline" / "images" if options.cache else None)
+                                              root / ".pipeline" / "images" if options.cache else None,
+                                              prune=not (options.drafts or options.future))
     site = replace(site, images=images)
     findings.extend(images.findings)
     sink = _Sink(site, records, writing=out is not None, checking=checking)

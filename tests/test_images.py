@@ -363,3 +363,17 @@ def test_an_svg_drawing_is_published_as_it_is_in_the_body_and_refused_as_lead_im
     assert result.exit_code == 1
     assert ("content/posts/knee.md:4:8: error: image: content/static/images/knee.svg is an SVG drawing, which link "
             "previews and email programs do not show; use a JPEG or PNG as lead image") in result.stderr
+
+
+def test_the_store_keeps_only_the_files_of_the_images_the_site_publishes(tmp_path):
+    project = site_with(tmp_path, {"images/knee.jpg": phone_photo(1300, 900, orientation=1)}, image="images/knee.jpg",
+                        image_alt="A knee")
+    assert build(project).exit_code == 0
+    store = project / ".pipeline" / "images"
+    first = {p.name for p in store.iterdir()}
+    assert len(first) == 9
+    (project / "content" / "static" / "images" / "knee.jpg").write_bytes(phone_photo(1300, 900, orientation=3))
+    result = build(project)
+    assert "images: 9 files made, 0 reused" in result.stderr
+    second = {p.name for p in store.iterdir()}
+    assert len(second) == 9 and not first & second

@@ -163,10 +163,10 @@ def site_path(href: str, article: Article, base_path: str) -> str | None:
     return target[len(base) + 1:]
 
 
-def prepare_images(site: Site, statics: list[Artifact], folder: Path | None) -> tuple:
+def prepare_images(site: Site, statics: list[Artifact], folder: Path | None, prune: bool = False) -> tuple:
     """(images, kept, published): the site's images, the static artifacts left to publish as
     they are (the raw image files taken out) and every derived file to publish, each made where
-    the store (in `folder`) lacks it, in parallel."""
+    the store (in `folder`) lacks it, in parallel. `prune`: the store then keeps only these."""
     base = site.config.base_path
     images = Images(base, store=ImageStore(folder))
     files = {a.path[len("site/"):]: a for a in statics if a.path.startswith("site/")
@@ -199,6 +199,8 @@ def prepare_images(site: Site, statics: list[Artifact], folder: Path | None) -> 
         crops += [d for d in (images.preview(article), images.instagram(article)) if d is not None]
     published = images.derived(crops)
     _make_missing(images, published)
+    if prune:
+        images.store.prune({item.key for item in published})
     return images, kept, published
 
 

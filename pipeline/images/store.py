@@ -66,3 +66,12 @@ class ImageStore:
             except OSError:
                 pass
         self.names[key] = name
+
+    def prune(self, keep: set[str]) -> None:
+        """Delete the stored files of every other key (a photo replaced or no longer published).
+        A file deleted under another build that listed it is a miss there: made again."""
+        for key in [key for key in self.names if key not in keep]:
+            try:
+                os.unlink(self.folder / self.names.pop(key))
+            except OSError:
+                pass
