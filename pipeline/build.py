@@ -19,6 +19,7 @@ from pipeline.compliance.rules import load_rules
 from pipeline.config import load_config
 from pipeline.errors import Finding, FindingList, PipelineError
 from pipeline.later import Later, take_notes, wait
+from pipeline.images import prepare_images
 from pipeline.links import check_links
 from pipeline.memory import give_back, no_collection, quieter_collector
 from pipeline.model import Artifact, Site, SiteConfig, Tag
@@ -152,7 +153,7 @@ def run(root: Path, options: Options = Options(), out: Path | None = None, later
         finally:
             if last is not None:
                 last.close()
-    return replace(result, notes=earlier + build_cache.notes + records.notes, reused=build_cache.hits + records.hits,
+    return replace(result, notes=earlier + build_cache.notes + records.notes + result.notes, reused=build_cache.hits + records.hits,
                    computed=build_cache.misses)
 
 
@@ -193,6 +194,13 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
     report(STAGES[0], 0, len(STAGES))
     dates: list[datetime] = []
     site = load_site(root, options, findings, dates, records)
+    # Images before the channels: their pages show each image's files and sizes.
+    # (A build with drafts or future articles, the preview's, leaves the store's other files be.)
+    images, statics, derived = prepare_images(site, blog.static_files(root),
+                                              root / ".pipeline" / "images" if options.cache else None,
+                                              prune=not (options.drafts or options.future))
+    site = replace(site, images=images)
+    findings.extend(images.findings)
     sink = _Sink(site, records, writing=out is not None, checking=checking)
     # The publishing clock's events (every article's date, post slots and first week: 0.1 s at
     # 5,000 articles) depend on nothing else: made in a forked process while this one builds.
@@ -204,7 +212,6 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
                        fork=jobs() > 1)
     try:
         report(STAGES[1], 1, len(STAGES))
-        statics = blog.static_files(root)
         context = units.context(site, statics, sink.lookup)
         keys = units.keys(context)
         records.read_units()
@@ -221,13 +228,14 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
         report(STAGES[2], 2, len(STAGES))
         sink.planned(blog.pages_from(site, ahead.result()))
         sink.planned(blog.static_outputs(statics))
+        sink.planned(images.outputs(derived))
         sink.planned([([(path, feed.key(site)) for path in feed.PATHS], lambda: feed.render(site))])
         social_outputs, past, schedule_notes = social.site_outputs(site, [(a, r.posts_digest, r.platforms, lambda r=r: r.unpack()[2])
                                                           for a, r in zip(site.articles, made)])
         sink.planned(social_outputs, check=False)  # their posts were checked with their article
         sink.findings += past
         if options.digest_since is not None:
-            sink.planned([([], lambda: digest(site, options.digest_since, options.digest_until, statics))])
+            sink.planned([([], lambda: digest(site, options.digest_since, options.digest_until))])
         sink.site_results()
         give_back()
         report(STAGES[3], 3, len(STAGES))
@@ -261,9 +269,10 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
         if sink.staging is not None:
             sink.staging.abort()
         raise
-    return BuildResult(site, sink.artifacts, ordered, clock_events=clock.result(), schedule=schedule_notes,
-                       changes=changes,
-                       written=written, written_folders=folders, repeated=tuple(sink.repeated))
+    distinct = len({item.key for item in derived})
+    made = [f"images: {images.made} files made, {max(0, distinct - images.made)} reused"] if derived else []
+    return BuildResult(site, sink.artifacts, ordered, made, clock_events=clock.result(), schedule=schedule_notes,
+                       changes=changes, written=written, written_folders=folders, repeated=tuple(sink.repeated))
 
 
 class _Sink:
@@ -429,12 +438,12 @@ def clock_events(site: Site, dates: list[datetime]) -> tuple[float, ...]:
     return tuple(sorted(events))
 
 
-def digest(site: Site, since: datetime, until: datetime | None, statics: list[Artifact] = ()) -> list:
+def digest(site: Site, since: datetime, until: datetime | None) -> list:
     tz = site.config.tz
     since = since if since.tzinfo else since.replace(tzinfo=tz)
     until = site.now if until is None else (until if until.tzinfo else until.replace(tzinfo=tz))
     until = min(until, site.now)
-    return newsletter.render_digest(site, since, until, until.astimezone(tz).date().isoformat(), statics)
+    return newsletter.render_digest(site, since, until, until.astimezone(tz).date().isoformat())
 
 
 def _strict(finding: Finding) -> Finding:

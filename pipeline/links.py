@@ -25,8 +25,11 @@ def check_links(site: Site, paths: list[str]) -> list[Finding]:
         if article.image and "://" not in article.image and article.image not in pages:
             article = site.whole(article)
             location = article.front.location(("image",))
-            findings.append(Finding(location, f"image: no file content/static/{article.image}; add the "
-                                    f"picture there or fix the path", source=article.front.source(location)))
+            near = similar_file(article.image, pages)
+            hint = f"the site has content/static/{near}: write image: {near}" if near else \
+                "add the picture there or fix the path"
+            findings.append(Finding(location, f"image: no file content/static/{article.image}; {hint}",
+                                    source=article.front.source(location)))
         for href in dict.fromkeys(article.links):
             problem = _problem(href, article, config, pages)
             if problem:
@@ -78,8 +81,27 @@ def _problem(href: str, article: Article, config: SiteConfig, pages: set[str]) -
     if exists:
         return "error", (f"broken link {href!r}: read from the article's page ({config.base_path}{article.path}) "
                          f"it leads nowhere; the site has that {exists} at {written!r}: write that")
+    near = similar_file(rel, pages)
+    if near:
+        instead = posixpath.join(posixpath.dirname(href), posixpath.basename(near))
+        return "error", (f"broken link {href!r}: the site has no file at that address, but has "
+                         f"content/static/{near}; write {instead!r}")
     return "error", (f"broken link {href!r}: the site has no page at that address; check it (drafts and "
                      f"future articles are not published)")
+
+
+def similar_file(rel: str, pages: set[str]) -> str | None:
+    """A file of the site whose path differs from `rel` only in letter case or extension
+    (images/Ankle.jpg for images/ankle.JPG or images/ankle.png), as a web server is strict
+    about both and a laptop's file system often about neither."""
+    if not rel or "." not in posixpath.basename(rel):
+        return None
+    stem = posixpath.splitext(rel)[0].casefold()
+    same_case = [p for p in pages if p.casefold() == rel.casefold()]
+    if same_case:
+        return sorted(same_case)[0]
+    other = [p for p in pages if "." in posixpath.basename(p) and posixpath.splitext(p)[0].casefold() == stem]
+    return sorted(other)[0] if other else None
 
 
 def _from_root(href: str, config: SiteConfig, pages: set[str]) -> tuple[str, str | None]:

@@ -157,6 +157,7 @@ class Article:
     newsletter_subject: str | None = None
     newsletter_preheader: str | None = None
     social: tuple[tuple[str, str], ...] = ()   # platform -> the author's own post text
+    image_focus: tuple[float, float] | None = None   # where crops of the lead image centre (fractions)
 
     @property
     def path(self) -> str:
@@ -230,6 +231,7 @@ class Site:
     build_time: datetime      # from SOURCE_DATE_EPOCH or the newest article; never the wall clock
     now: datetime             # the publishing clock: --now, or the wall clock
     hydrator: object = field(default=None, repr=False, compare=False)  # sources.Hydrator
+    images: object = field(default=None, repr=False, compare=False)    # pipeline.images.Images
 
     def whole(self, article: Article) -> Article:
         """The article with its body (articles are loaded without it: model.light)."""

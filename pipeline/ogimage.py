@@ -89,11 +89,3 @@ def render_card(title: str, organization: str, site_title: str) -> bytes:
     image.save(out, format="PNG", compress_level=6, compress_type=zlib.Z_RLE)  # flat colours: RLE is 3x faster
     return out.getvalue()
 
-
-def image_size(data: bytes) -> tuple[int, int] | None:
-    from PIL import Image
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            return image.size
-    except Exception:  # noqa: BLE001 - any unreadable image simply has no known size
-        return None

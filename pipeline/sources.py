@@ -49,6 +49,14 @@ def _image(value) -> str:
     raise Invalid(f"expected an https:// URL or a path inside the site such as images/knee.jpg, got {value!r}")
 
 
+def _focus(value) -> list:
+    if not isinstance(value, list) or len(value) != 2 or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1 for v in value):
+        raise Invalid(f"expected two fractions of the image's width and height from 0 to 1, such as "
+                      f"[0.5, 0.3], got {value!r}")
+    return [float(v) for v in value]
+
+
 def _citation(value) -> str:
     value = text(500).check(value)
     if re.fullmatch(r"(doi:\s?)?10\.\d{4,9}/\S+|(PMID:?\s?)?\d{1,9}|https?://\S+", value, re.IGNORECASE):
@@ -95,6 +103,8 @@ ARTICLE = Schema((
     Field("updated", DATE, "When the article last changed meaningfully."),
     Field("image", Kind("an image", _image), "Lead image: https URL or a path under content/static/."),
     Field("image_alt", text(300), "Description of the image for screen readers; required with image."),
+    Field("image_focus", Kind("a focus point", _focus), "Where crops of the lead image centre: [x, y], fractions "
+          "of its width and height; default [0.5, 0.5].", example="image_focus: [0.5, 0.3]"),
     Field("evidence", ListOf(EVIDENCE), "Sources that substantiate the article's health claims.", default=[]),
     Field("reviewed_by", text(120), "The licensed clinician who reviewed the claims."),
     Field("reviewed_on", DATE, "When the review happened."),
@@ -478,6 +488,7 @@ def _article(p: _Parsed, config: SiteConfig, renderer: MarkdownRenderer, by_sour
         newsletter_subject=(p.fields["newsletter"] or {}).get("subject"),
         newsletter_preheader=(p.fields["newsletter"] or {}).get("preheader"),
         social=tuple((k, v) for k, v in (p.fields["social"] or {}).items() if v),
+        image_focus=tuple(p.fields["image_focus"]) if p.fields["image_focus"] else None,
     )
 
 

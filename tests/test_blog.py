@@ -181,12 +181,22 @@ def test_build_with_no_articles_writes_an_empty_blog(tmp_path):
 
 
 def test_static_files_from_content_are_published(tmp_path):
+    """Files as they are; images made again, without their metadata (see test_images)."""
+    import io
+
+    from PIL import Image
+
+    photo = io.BytesIO()
+    Image.new("RGB", (300, 200), (200, 30, 30)).save(photo, "JPEG")
     project = make_project(tmp_path / "p", {"a.md": post("A", image="images/knee.jpg", image_alt="A knee")},
-                           files={"content/static/images/knee.jpg": b"\xff\xd8fakejpeg"})
+                           files={"content/static/images/knee.jpg": photo.getvalue(),
+                                  "content/static/files/handout.pdf": b"%PDF-1.4 handout"})
     assert build(project).exit_code == 0
-    assert (project / "output/site/images/knee.jpg").read_bytes() == b"\xff\xd8fakejpeg"
+    assert (project / "output/site/files/handout.pdf").read_bytes() == b"%PDF-1.4 handout"
+    with Image.open(project / "output/site/images/knee.jpg") as published:
+        assert (published.format, published.size) == ("JPEG", (300, 200))
     doc = page(project, "a/index.html")
-    assert doc.xpath("//img[@class='lead-image']/@src") == ["/blog/images/knee.jpg"]
+    assert doc.xpath("//img[@class='lead-image']/@src")[0].startswith("/blog/images/knee-300w.")
     assert doc.xpath("//img[@class='lead-image']/@alt") == ["A knee"]
 
 

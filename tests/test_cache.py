@@ -16,6 +16,16 @@ from conftest import SITE_YAML, cli, make_project, post, tree
 NOW = "2026-11-24T12:00"
 
 
+def _tiny_png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), (200, 30, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
 def build_into(project, out, *extra):
     result = cli(project, "build", "--now", NOW, "--out", str(out), "--verbose", *extra)
     assert result.exit_code == 0, result.stderr
@@ -700,7 +710,7 @@ def test_source_records_are_read_back_as_they_were_made(tmp_path):
                         social="{x: Our own words.}"),
         "zoned.md": post("Zoned", "2026-06-01T08:00", "Local time in the site's zone."),
         "draft.md": post("Draft", "2026-06-02", "Not yet.", draft="true"),
-    }, files={"content/static/img/knee.png": b"\x89PNG\r\n\x1a\n"})
+    }, files={"content/static/img/knee.png": _tiny_png()})
     build_into(project, project / "output")
     read = Records(project / ".pipeline", cache.code_digest())
     read.close()

@@ -6,11 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
+from dataclasses import replace
+
 from pipeline import cache
 from pipeline.citations import sources
+from pipeline.images.markup import body_pictures, lead_picture
 from pipeline.errors import Finding, Location, PipelineError
 from pipeline.model import Article, Artifact, Site
-from pipeline.ogimage import HEIGHT as CARD_HEIGHT, PIL_VERSION, WIDTH as CARD_WIDTH, image_size, render_card
+from pipeline.ogimage import HEIGHT as CARD_HEIGHT, PIL_VERSION, WIDTH as CARD_WIDTH, render_card
 from pipeline.templating import make_environment, render as render_template
 
 NAME = "blog"
@@ -33,25 +36,19 @@ def _common(site: Site) -> tuple:
 def context(site: Site, statics: list[Artifact]) -> tuple:
     """What every article page needs, made once (worker processes inherit it)."""
     env, common = _common(site)
-    sizes = {a.path[len("site/"):]: a.content for a in statics}
-    # The tags, and each static file's bytes (a preview image's), hashed once for every article.
-    return site, env, common, sizes, cache.digest(_tag_counts(site)), \
-        {path: cache.digest(content) for path, content in sizes.items()}
+    return site, env, common, None, cache.digest(_tag_counts(site)), None   # the tags hashed once
 
 
 def unit_inputs(context, index: int, digests: list[str] | None = None) -> list:
     """What an article's page shows besides the article: its neighbours (whole: a template may
-    show any of their fields), the tags and the bytes of its preview image. `digests`: every
-    article's cache.article_digest, when the caller has them."""
-    site, _, _, _, tags_key, previews = context
+    show any of their fields), the tags and its images' files. `digests`: every article's
+    cache.article_digest, when the caller has them."""
+    site, _, _, _, tags_key, _ = context
     articles = site.articles
     digest_at = digests.__getitem__ if digests is not None else (lambda i: cache.article_digest(articles[i]))
     newer = digest_at(index - 1) if index > 0 else None
     older = digest_at(index + 1) if index + 1 < len(articles) else None
-    return [[newer, older], tags_key, previews.get(preview_path(articles[index])) or _NO_PREVIEW]
-
-
-_NO_PREVIEW = cache.digest(b"")   # an article whose preview is not a static file (its card is keyed on its own)
+    return [[newer, older], tags_key, site.images.digest(articles[index]) if site.images is not None else None]
 
 
 def _tag_counts(site: Site) -> list:
@@ -141,23 +138,22 @@ def card_path(article: Article) -> str:
     return f"og/{article.slug}.png"
 
 
-def preview_path(article: Article) -> str:
-    """Site path of the article's link-preview image: its own image when that is part of the site."""
-    if article.image and "://" not in article.image:
-        return article.image
-    return card_path(article)
+def preview_path(site: Site, article: Article) -> str:
+    """Site path of the article's link-preview image: a crop of its lead image when the site has
+    that image, else the card drawn for it."""
+    crop = site.images.preview(article) if site.images is not None else None
+    return crop.path if crop is not None else card_path(article)
 
 
-def link_preview(site: Site, article: Article, static: dict[str, bytes]) -> tuple[dict, str | None]:
-    """og:image and twitter:image for the article: its own image when it lives in content/static
-    (so its size is known), else a 1200x630 card drawn for it: then also the card's site path."""
+def link_preview(site: Site, article: Article) -> tuple[dict, str | None]:
+    """og:image and twitter:image for the article: a 1200x630 crop of its lead image, or a card
+    drawn for it (then also the card's site path)."""
     config = site.config
-    path = preview_path(article)
-    if path != card_path(article):
-        size = image_size(static.get(path, b""))
-        if size is not None:
-            return {"url": config.url(path), "width": size[0], "height": size[1], "alt": article.image_alt}, None
-        path = card_path(article)
+    crop = site.images.preview(article) if site.images is not None else None
+    if crop is not None:
+        return {"url": config.url(crop.path), "width": crop.width, "height": crop.height,
+                "alt": article.image_alt}, None
+    path = card_path(article)
     alt = f"{article.title} — {config.organization.name}"
     return {"url": config.url(path), "width": CARD_WIDTH, "height": CARD_HEIGHT, "alt": alt}, path
 
@@ -174,11 +170,11 @@ def card(site: Site, article: Article, path: str) -> Artifact:
 def article_outputs(context, index: int, article: Article) -> list[Artifact]:
     """One article's page and, when it needs one, its preview card (run in a worker process);
     `article` is site.articles[index] whole."""
-    site, env, common, sizes, _, _ = context
+    site, env, common, _, _, _ = context
     articles = site.articles
     newer = articles[index - 1] if index > 0 else None
     older = articles[index + 1] if index + 1 < len(articles) else None
-    preview, card_at = link_preview(site, article, sizes)
+    preview, card_at = link_preview(site, article)
     page = cache.current().memo(NAME, page_key(context, index, article),
                                 lambda: _render_page(site, env, common, preview, article, newer, older))
     return [page] if card_at is None else [card(site, article, card_at), page]
@@ -192,7 +188,11 @@ def page_key(context, index: int, article: Article) -> str:
 
 def _render_page(site, env, common, preview, article, newer, older) -> Artifact:
     config = site.config
-    html = render_template(env, "article.html", **common, article=article, newer=newer, older=older,
+    lead = None
+    if site.images is not None:   # its images as srcset pictures of the files made for them
+        lead = lead_picture(site.images, article, config.base_path)
+        article = replace(article, html=body_pictures(site.images, article, config.base_path))
+    html = render_template(env, "article.html", **common, article=article, lead_image=lead, newer=newer, older=older,
                            canonical=config.url(article.path), disclaimers=site.rules.disclaimers_for(article, NAME),
                            structured=structured_data(site, article), preview=preview,
                            sources=sources(article.evidence))

@@ -17,7 +17,6 @@ import css_inline
 import lxml.html
 
 from pipeline import cache
-from pipeline.ogimage import image_size
 from pipeline.errors import Finding, Location, PipelineError
 from pipeline.model import Article, Artifact, Site
 from pipeline.plaintext import html_to_text, wrap
@@ -91,79 +90,57 @@ _POLICY = _Policy(header_factory=_HEADERS)
 _SMTP = _Policy(header_factory=_HEADERS, linesep="\r\n")
 
 
-def context(site: Site, statics: list[Artifact] = ()) -> tuple:
-    """What every article's emails need, made once (worker processes inherit it). `statics`: the
-    site's static files (blog.static_files), whose images' sizes the emails state."""
-    images = {a.path[len("site/"):]: a for a in statics}
-    return (site, make_environment(Path(site.root), NAME), make_environment(Path(site.root), NAME, autoescape=False),
-            images)
+def context(site: Site) -> tuple:
+    """What every article's emails need, made once (worker processes inherit it)."""
+    return site, make_environment(Path(site.root), NAME), make_environment(Path(site.root), NAME, autoescape=False)
 
 
 def article_outputs(context, article: Article) -> list[Artifact]:
     """The article's email.html, email.txt and message.eml (`article` whole)."""
-    return cache.current().memo(NAME, article_key(context, article), lambda: _render_fresh(context, article))
+    return cache.current().memo(NAME, article_key(context[0], article), lambda: _render_fresh(context, article))
 
 
-def article_key(context, article: Article) -> str:
-    """What the article's emails depend on (known without its body: see cache.article_digest),
-    with the bytes of the site's images it shows (their sizes are in the email)."""
-    site, images = context[0], context[3]
-    shown = sorted({path for path in _local_images(site, article) if path in images})
+def article_key(site: Site, article: Article) -> str:
+    """What the article's emails depend on (known without its body: see cache.article_digest)."""
     return cache.digest(cache.current().keys.get(NAME), cache.article_digest(article),
-                        [(path, images[path].sha256) for path in shown])
-
-
-def _local_images(site: Site, article: Article):
-    """Site paths of the images the article may show that could be static files of the site."""
-    page = site.config.url(article.path)
-    urls = [absolute(site.config, article.image)] if article.image else []   # site-relative (see sources)
-    for url in urls + [absolute(site.config, target, page) for target in article.links]:
-        path = _site_path(site, url)
-        if path:
-            yield path
-
-
-def _site_path(site: Site, url: str) -> str | None:
-    base = site.config.base_url
-    return url[len(base):].split("?", 1)[0].split("#", 1)[0] if url.startswith(base) else None
+                        site.images.digest(article) if site.images is not None else None)
 
 
 def _render_fresh(context, article: Article) -> list[Artifact]:
-    site, env, text_env, images = context
-    issue = _issue(site, images, [article], article.slug, subject=article.newsletter_subject or article.title,
+    site, env, text_env = context
+    issue = _issue(site, [article], article.slug, subject=article.newsletter_subject or article.title,
                    preheader=article.newsletter_preheader or trim(article.summary, PREHEADER_LIMIT))
     return _artifacts(site, env, text_env, f"newsletter/{article.slug}", issue, (article.slug,), article.date,
                       article.source)
 
 
-def render_digest(site: Site, since: datetime, until: datetime, label: str,
-                  statics: list[Artifact] = ()) -> list[Artifact]:
+def render_digest(site: Site, since: datetime, until: datetime, label: str) -> list[Artifact]:
     """One email presenting every published article dated in [since, until]."""
-    _, env, text_env, images = context(site, statics)
+    _, env, text_env = context(site)
     chosen = [site.whole(a) for a in site.articles if since <= a.date <= until]
     campaign = f"digest-{label}"
     titles = ", ".join(a.title for a in chosen[:3]) + (" and more" if len(chosen) > 3 else "")
     subject = f"{site.config.title}: {len(chosen)} new article{'s' if len(chosen) != 1 else ''}"
-    issue = _issue(site, images, chosen, campaign, subject=subject,
+    issue = _issue(site, chosen, campaign, subject=subject,
                    preheader=trim(titles or "No new articles this time.", PREHEADER_LIMIT), digest=True)
     when = until if not chosen else max(a.date for a in chosen)
     return _artifacts(site, env, text_env, f"newsletter/{campaign}", issue, tuple(a.slug for a in chosen), when,
                       "content/posts")
 
 
-def _issue(site: Site, images: dict, articles: list[Article], campaign: str, *, subject: str, preheader: str,
+def _issue(site: Site, articles: list[Article], campaign: str, *, subject: str, preheader: str,
            digest: bool = False) -> dict:
     config = site.config
     entries = []
     for article in articles:
         page = config.url(article.path)
-        text, html = body_versions(site, article, campaign, images)
+        text, html = body_versions(site, article, campaign)
         entries.append({
             "article": article,
             "url": with_utm(page, "newsletter", "email", campaign),
             "html": html,
             "text": html_to_text(text),
-            "image": _image(site, article, images),
+            "image": _image(site, article),
             "disclaimers": site.rules.disclaimers_for(article, NAME),
         })
     disclaimers = []
@@ -219,29 +196,23 @@ def build_message(site: Site, subject: str, html: str, text: str, date: datetime
     return message.as_bytes(policy=_SMTP)
 
 
-def _image(site: Site, article: Article, images: dict) -> dict | None:
+def _image(site: Site, article: Article) -> dict | None:
+    """The lead image: its email file (JPEG or PNG, at most 1200 px: 2x the column) when the site
+    made one, else the image as written."""
     if not article.image:
         return None
-    src = absolute(site.config, article.image)
-    return {"src": src, "alt": article.image_alt or "", "width": CONTENT_WIDTH, "height": _height(site, src, images)}
+    picture = site.images.lead(article) if site.images is not None else None
+    if picture is None:
+        return {"src": absolute(site.config, article.image), "alt": article.image_alt or "", "width": CONTENT_WIDTH,
+                "height": None}   # a remote image's size is unknown: it keeps its proportions by height:auto
+    email = picture.email
+    return {"src": site.config.url(email.path), "alt": article.image_alt or "", "width": CONTENT_WIDTH,
+            "height": _column_height(email)}
 
 
-def _height(site: Site, src: str, images: dict) -> int | None:
-    """The image's height at the column's width, when it is one of the site's static files (its
-    size is known); None for any other image, which keeps its proportions by `height:auto`."""
-    path = _site_path(site, src)
-    artifact = images.get(path) if path else None
-    if artifact is None:
-        return None
-    if artifact.sha256 not in _SIZES:
-        _SIZES[artifact.sha256] = image_size(artifact.content)
-    size = _SIZES[artifact.sha256]
-    if not size or not size[0]:
-        return None
-    return max(1, round(size[1] * CONTENT_WIDTH / size[0]))
-
-
-_SIZES: dict[str, tuple[int, int] | None] = {}   # an image's (width, height) by the sha256 of its bytes
+def _column_height(image) -> int:
+    """The height of a derived image shown at the column's width."""
+    return max(1, round(image.height * CONTENT_WIDTH / image.width))
 
 
 def _rewrite_links(site: Site, article: Article, campaign: str, html: str):
@@ -254,22 +225,23 @@ def _rewrite_links(site: Site, article: Article, campaign: str, html: str):
         url = absolute(site.config, href, page)
         link.set("href", with_utm(url, "newsletter", "email", campaign) if is_site_url(site.config, url) else url)
     for image in root.iter("img"):
-        image.set("src", absolute(site.config, image.get("src", ""), page))
+        src = image.get("src", "")
+        picture = site.images.body(article, src) if site.images is not None else None
+        image.set("src", site.config.url(picture.email.path) if picture else absolute(site.config, src, page))
         image.set("alt", image.get("alt") or "")
+        if picture is not None:   # the site's own image: its height at the column's width is known
+            image.set("height", str(_column_height(picture.email)))
     return root
 
 
-def body_versions(site: Site, article: Article, campaign: str, images: dict | None = None) -> tuple[str, str]:
+def body_versions(site: Site, article: Article, campaign: str) -> tuple[str, str]:
     """The article body for email, as HTML for the text part (absolute links, UTM on links back
     to the site) and for the HTML part (the same, with images sized to the column: their height
-    too when they are the site's static files, see _height). The body is parsed once for both."""
+    too when they are the site's own images). The body is parsed once for both."""
     root = _rewrite_links(site, article, campaign, article.html)
     text = _serialise(root)
     for image in root.iter("img"):
         image.set("width", str(CONTENT_WIDTH))
-        height = _height(site, image.get("src", ""), images or {})
-        if height is not None:
-            image.set("height", str(height))
         image.set("style", f"display:block;width:100%;max-width:{CONTENT_WIDTH}px;height:auto;border:0;")
     return text, _serialise(root)
 

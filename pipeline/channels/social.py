@@ -49,12 +49,13 @@ def context(site: Site) -> tuple:
 
 def compose_posts(context, article: Article) -> tuple[dict, list[Finding]]:
     """The article's post for every platform (`article` whole), and errors for those that cannot fit."""
-    return cache.current().memo(NAME, posts_key(article), lambda: _compose_fresh(context, article))
+    return cache.current().memo(NAME, posts_key(context[0], article), lambda: _compose_fresh(context, article))
 
 
-def posts_key(article: Article) -> str:
+def posts_key(site: Site, article: Article) -> str:
     """What the article's posts depend on (known without its body: see cache.article_digest)."""
-    return cache.digest(cache.current().keys.get(NAME), cache.article_digest(article))
+    return cache.digest(cache.current().keys.get(NAME), cache.article_digest(article),
+                        site.images.digest(article) if site.images is not None else None)
 
 
 def document_artifact(site: Site, article: Article, posts: dict, slots: dict[str, datetime]) -> Artifact:
@@ -93,9 +94,10 @@ def site_outputs(site: Site, per_article: list[tuple[Article, str, tuple[str, ..
             upcoming.append((article, basis, mine, load))
     # A post is made from its article alone (see compose_posts), so the article's digest stands for it.
     key = cache.digest(base, "exports", site.now.isoformat() if upcoming else None,
-                       [(cache.article_digest(article), sorted((name, when.isoformat()) for name, when in mine.items()))
+                       [(cache.article_digest(article), sorted((name, when.isoformat()) for name, when in mine.items()),
+                         site.images.digest(article) if site.images is not None else None)
                         for article, _, mine, _ in upcoming])
-    paths = [f"social/hootsuite-{name}.csv" for name in config.platforms] + ["social/calendar.ics"]
+    paths = [f"social/hootsuite-{name}.csv" for name in config.platforms] + ["social/calendar.ics", MEDIA_LIST]
     planned.append(([(path, key) for path in paths], lambda: exports(site, upcoming)))
     return planned, findings, summary(site, made)
 
@@ -109,14 +111,33 @@ def exports(site: Site, upcoming: list) -> list[Artifact]:
         for name, when in mine.items():
             post = posts[name]
             rows.setdefault(name, []).append({"when": when, "article": article.slug, "title": article.title,
-                                              "text": post["text"], "url": post["url"],
+                                              "text": post["text"], "url": post["url"], "image": post.get("image"),
                                               "shown": display_link(post["url"]) if "facets" in post else None})
     for name in rows:
         rows[name].sort(key=lambda r: r["when"])
     made = [Artifact(f"social/hootsuite-{name}.csv", hootsuite_csv(site, rows.get(name, [])), NAME, "text/csv",
                      tuple(r["article"] for r in rows.get(name, [])), for_readers=False)
             for name in site.config.social.platforms]
-    return made + [Artifact("social/calendar.ics", calendar(site, rows), NAME, "text/calendar", for_readers=False)]
+    return made + [Artifact("social/calendar.ics", calendar(site, rows), NAME, "text/calendar", for_readers=False),
+                   Artifact(MEDIA_LIST, media_list(site, rows), NAME, "text/plain", for_readers=False)]
+
+
+MEDIA_LIST = "social/hootsuite-media.txt"
+
+
+def media_list(site: Site, rows: dict[str, list[dict]]) -> bytes:
+    """Which image to attach to which row of each Hootsuite CSV: its bulk upload carries text and
+    a link, no media."""
+    fmt = FORMATS[site.config.social.datetime_format]
+    lines = ["Hootsuite's bulk upload carries no images. After uploading each CSV, open each post in the",
+             "Planner and attach the file named here (made for that platform; paths are inside output/).", ""]
+    for name in site.config.social.platforms:
+        for number, row in enumerate(rows.get(name, [])[:MAX_ROWS], start=1):
+            image = row.get("image") or ""
+            path = image[len(site.config.base_url):] if image.startswith(site.config.base_url) else image
+            lines.append(f"hootsuite-{name}.csv row {number} ({row['when'].strftime(fmt)}, {row['title']}): "
+                         f"site/{path}")
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def _compose_fresh(context, article: Article) -> tuple[dict, list[Finding]]:
@@ -173,7 +194,8 @@ def compose(site: Site, env, article: Article, platform: Platform, findings: lis
                                     f"social.{platform.name} in the front matter, or shorten the disclaimers' "
                                     f"`short` forms"))
             return None
-    image = site.config.url(preview_path(article))
+    crop = site.images.instagram(article) if platform.name == "instagram" and site.images is not None else None
+    image = site.config.url(crop.path if crop is not None else preview_path(site, article))
     post = {"text": text, "url": link, "length": platform.length(text), "limit": platform.limit,
             "hashtags": ["#" + t for t in tags], "image": image, "scheduled_at": None}
     if shown != link:
