@@ -212,7 +212,7 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
                        fork=jobs() > 1)
     try:
         report(STAGES[1], 1, len(STAGES))
-        context = units.context(site, statics, sink.lookup)
+        context = units.context(site, sink.lookup)
         keys = units.keys(context)
         records.read_units()
         if out is not None:

@@ -30,36 +30,47 @@ class Made:
     cache_keys: tuple[str, ...] = ()   # the build cache entries it used (kept while its record is)
 
 
-def context(site: Site, statics: list[Artifact], lookup: tuple | None = None) -> tuple:
-    """Made once in the parent; worker processes inherit it. `lookup`: artifact_lookup(site),
-    when the caller has it (two dicts over every article: 0.01-0.02 s at 5,000)."""
-    return (site, blog.context(site, statics), newsletter.context(site), social.context(site),
-            (site, lookup if lookup is not None else artifact_lookup(site)))
+@dataclass(frozen=True)
+class ArticleContext:
+    """What rendering and checking any article's own outputs needs, made once in the parent;
+    worker processes inherit it."""
+
+    site: Site
+    blog: blog.PageContext
+    newsletter: newsletter.EmailContext
+    social: social.PostContext
+    check: tuple   # (site, artifact_lookup(site)): see compliance.checker.check_artifact
 
 
-def keys(context) -> list[str]:
+def context(site: Site, lookup: tuple | None = None) -> ArticleContext:
+    """`lookup`: artifact_lookup(site), when the caller has it (two dicts over every article)."""
+    return ArticleContext(site, blog.context(site), newsletter.context(site), social.context(site),
+                          (site, lookup if lookup is not None else artifact_lookup(site)))
+
+
+def keys(context: ArticleContext) -> list[str]:
     """Per article of the site, everything its own outputs depend on, computed without reading it
     (every build keys all of them: one pass, each article's digest taken once)."""
-    site, blog_context = context[0], context[1]
+    site, blog_context = context.site, context.blog
     base = [cache.current().keys.get(kind) for kind in KINDS]
     digests = [cache.article_digest(article) for article in site.articles]
     return [cache.digest(base, own, blog.unit_inputs(blog_context, index, digests))
             for index, own in enumerate(digests)]
 
 
-def cached(context, index: int) -> bool:
+def cached(context: ArticleContext, index: int) -> bool:
     """Are the article's page, emails and posts in the build cache? (Known without reading it.)"""
-    site, blog_context = context[0], context[1]
+    site, blog_context = context.site, context.blog
     article, build_cache = site.articles[index], cache.current()
     return (build_cache.has(blog.NAME, blog.page_key(blog_context, index, article))
             and build_cache.has(newsletter.NAME, newsletter.article_key(site, article))
             and build_cache.has(social.NAME, social.posts_key(site, article)))
 
 
-def make(context, index: int) -> Made:
+def make(context: ArticleContext, index: int) -> Made:
     """Render and check one article's outputs (run in a worker process). Problems come back as
     findings, so every article's result arrives in order."""
-    site, blog_context, news_context, social_context, check_context = context
+    site = context.site
     used = cache.current().used
     start = len(used)
     try:
@@ -68,15 +79,15 @@ def make(context, index: int) -> Made:
             # renders them for every article): a worker makes them, so the article is not read here.
             raise cache.Miss(blog.NAME)
         article = site.whole(site.articles[index])
-        artifacts = blog.article_outputs(blog_context, index, article) + newsletter.article_outputs(
-            news_context, article)
-        posts, findings = social.compose_posts(social_context, article)
+        artifacts = blog.article_outputs(context.blog, index, article) + newsletter.article_outputs(
+            context.newsletter, article)
+        posts, findings = social.compose_posts(context.social, article)
         findings = list(findings)
         checks = []
         # The social JSON's posts are checked here; the site stage only adds their time slots.
         for artifact in artifacts + [social.document_artifact(site, article, posts, {})]:
             if artifact.for_readers:
-                found, checked = check_artifact(check_context, artifact)
+                found, checked = check_artifact(context.check, artifact)
                 findings += found
                 checks += checked
         found, claims = check_source(site, article)

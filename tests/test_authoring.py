@@ -94,7 +94,7 @@ def test_the_server_rebuilds_only_what_an_edit_changed_and_holds_no_page_in_memo
 
         def make(context, index):
             if not cache.current().probing:   # (each window is first asked of the build cache)
-                rendered.append(context[0].articles[index].slug)
+                rendered.append(context.site.articles[index].slug)
             return real(context, index)
 
         units.make = make

@@ -238,7 +238,7 @@ def test_only_the_changed_article_is_rendered_again(warm, monkeypatch):
     real = units.make
 
     def spy(context, index):
-        made.append(context[0].articles[index].source)
+        made.append(context.site.articles[index].source)
         return real(context, index)
 
     monkeypatch.setattr(units, "make", spy)
@@ -915,7 +915,7 @@ def test_a_preview_with_drafts_does_not_undo_the_cache_and_records_of_the_publis
 
     def make(context, index):
         if not cache.current().probing:
-            rendered.append(context[0].articles[index].slug)
+            rendered.append(context.site.articles[index].slug)
         return real(context, index)
 
     units.make = make

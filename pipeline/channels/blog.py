@@ -3,10 +3,11 @@ domain's root) and static assets under output/site/."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
-from dataclasses import replace
+from jinja2 import Environment
 
 from pipeline import cache
 from pipeline.citations import sources
@@ -33,17 +34,26 @@ def _common(site: Site) -> tuple:
                                                      "sitewide_disclaimers": site.rules.sitewide(NAME)}
 
 
-def context(site: Site, statics: list[Artifact]) -> tuple:
-    """What every article page needs, made once (worker processes inherit it)."""
+@dataclass(frozen=True)
+class PageContext:
+    """What every article page is rendered with, made once (worker processes inherit it)."""
+
+    site: Site
+    env: Environment
+    common: dict      # what every blog page's template is given (see _common)
+    tags_key: str     # the digest of the tags and their counts, which every page shows
+
+
+def context(site: Site) -> PageContext:
     env, common = _common(site)
-    return site, env, common, None, cache.digest(_tag_counts(site)), None   # the tags hashed once
+    return PageContext(site, env, common, cache.digest(_tag_counts(site)))
 
 
-def unit_inputs(context, index: int, digests: list[str] | None = None) -> list:
+def unit_inputs(context: PageContext, index: int, digests: list[str] | None = None) -> list:
     """What an article's page shows besides the article: its neighbours (whole: a template may
     show any of their fields), the tags and its images' files. `digests`: every article's
     cache.article_digest, when the caller has them."""
-    site, _, _, _, tags_key, _ = context
+    site, tags_key = context.site, context.tags_key
     articles = site.articles
     digest_at = digests.__getitem__ if digests is not None else (lambda i: cache.article_digest(articles[i]))
     newer = digest_at(index - 1) if index > 0 else None
@@ -167,10 +177,10 @@ def card(site: Site, article: Article, path: str) -> Artifact:
     return Artifact(f"site/{path}", png, NAME, "image/png", for_readers=False)
 
 
-def article_outputs(context, index: int, article: Article) -> list[Artifact]:
+def article_outputs(context: PageContext, index: int, article: Article) -> list[Artifact]:
     """One article's page and, when it needs one, its preview card (run in a worker process);
     `article` is site.articles[index] whole."""
-    site, env, common, _, _, _ = context
+    site, env, common = context.site, context.env, context.common
     articles = site.articles
     newer = articles[index - 1] if index > 0 else None
     older = articles[index + 1] if index + 1 < len(articles) else None
@@ -180,7 +190,7 @@ def article_outputs(context, index: int, article: Article) -> list[Artifact]:
     return [page] if card_at is None else [card(site, article, card_at), page]
 
 
-def page_key(context, index: int, article: Article) -> str:
+def page_key(context: PageContext, index: int, article: Article) -> str:
     """What the article's page depends on (known without its body: see cache.article_digest)."""
     return cache.digest(cache.current().keys.get(page_kind("article.html")), cache.article_digest(article),
                         unit_inputs(context, index))

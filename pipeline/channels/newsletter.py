@@ -5,8 +5,9 @@ unsubscribe headers). A digest presents every article of a date window in one em
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
+from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from email.policy import EmailPolicy
 from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import css_inline
 import lxml.html
+from jinja2 import Environment
 
 from pipeline import cache
 from pipeline.errors import Finding, Location, PipelineError
@@ -90,14 +92,23 @@ _POLICY = _Policy(header_factory=_HEADERS)
 _SMTP = _Policy(header_factory=_HEADERS, linesep="\r\n")
 
 
-def context(site: Site) -> tuple:
-    """What every article's emails need, made once (worker processes inherit it)."""
-    return site, make_environment(Path(site.root), NAME), make_environment(Path(site.root), NAME, autoescape=False)
+@dataclass(frozen=True)
+class EmailContext:
+    """What every article's emails are rendered with, made once (worker processes inherit it)."""
+
+    site: Site
+    env: Environment        # email.html: HTML, autoescaped
+    text_env: Environment   # email.txt: plain text
 
 
-def article_outputs(context, article: Article) -> list[Artifact]:
+def context(site: Site) -> EmailContext:
+    return EmailContext(site, make_environment(Path(site.root), NAME),
+                        make_environment(Path(site.root), NAME, autoescape=False))
+
+
+def article_outputs(context: EmailContext, article: Article) -> list[Artifact]:
     """The article's email.html, email.txt and message.eml (`article` whole)."""
-    return cache.current().memo(NAME, article_key(context[0], article), lambda: _render_fresh(context, article))
+    return cache.current().memo(NAME, article_key(context.site, article), lambda: _render_fresh(context, article))
 
 
 def article_key(site: Site, article: Article) -> str:
@@ -106,8 +117,8 @@ def article_key(site: Site, article: Article) -> str:
                         site.images.digest(article) if site.images is not None else None)
 
 
-def _render_fresh(context, article: Article) -> list[Artifact]:
-    site, env, text_env = context
+def _render_fresh(context: EmailContext, article: Article) -> list[Artifact]:
+    site, env, text_env = context.site, context.env, context.text_env
     issue = _issue(site, [article], article.slug, subject=article.newsletter_subject or article.title,
                    preheader=article.newsletter_preheader or trim(article.summary, PREHEADER_LIMIT))
     return _artifacts(site, env, text_env, f"newsletter/{article.slug}", issue, (article.slug,), article.date,
@@ -116,7 +127,8 @@ def _render_fresh(context, article: Article) -> list[Artifact]:
 
 def render_digest(site: Site, since: datetime, until: datetime, label: str) -> list[Artifact]:
     """One email presenting every published article dated in [since, until]."""
-    _, env, text_env = context(site)
+    made = context(site)
+    env, text_env = made.env, made.text_env
     chosen = [site.whole(a) for a in site.articles if since <= a.date <= until]
     campaign = f"digest-{label}"
     titles = ", ".join(a.title for a in chosen[:3]) + (" and more" if len(chosen) > 3 else "")

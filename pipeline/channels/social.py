@@ -12,8 +12,11 @@ import csv
 import io
 import json
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from jinja2 import Environment
 
 from pipeline import cache
 from pipeline.channels import posts as words   # (a local `posts` is the posts made)
@@ -42,14 +45,23 @@ def hashtags_for(site: Site, article: Article, limit: int) -> list[str]:
     return tags[:limit]
 
 
-def context(site: Site) -> tuple:
+@dataclass(frozen=True)
+class PostContext:
     """What composing every article's posts needs, made once (worker processes inherit it)."""
-    return site, make_environment(Path(site.root), NAME, autoescape=False), platforms(site.config.social.mastodon_limit)
+
+    site: Site
+    env: Environment                 # templates/social, plain text
+    platforms: dict[str, Platform]   # by name: each platform's limits and how it counts
 
 
-def compose_posts(context, article: Article) -> tuple[dict, list[Finding]]:
+def context(site: Site) -> PostContext:
+    return PostContext(site, make_environment(Path(site.root), NAME, autoescape=False),
+                       platforms(site.config.social.mastodon_limit))
+
+
+def compose_posts(context: PostContext, article: Article) -> tuple[dict, list[Finding]]:
     """The article's post for every platform (`article` whole), and errors for those that cannot fit."""
-    return cache.current().memo(NAME, posts_key(context[0], article), lambda: _compose_fresh(context, article))
+    return cache.current().memo(NAME, posts_key(context.site, article), lambda: _compose_fresh(context, article))
 
 
 def posts_key(site: Site, article: Article) -> str:
@@ -140,8 +152,8 @@ def media_list(site: Site, rows: dict[str, list[dict]]) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def _compose_fresh(context, article: Article) -> tuple[dict, list[Finding]]:
-    site, env, known = context
+def _compose_fresh(context: PostContext, article: Article) -> tuple[dict, list[Finding]]:
+    site, env, known = context.site, context.env, context.platforms
     findings: list[Finding] = []
     posts = {}
     made: list = []   # the article's posts.Material, made once (for the first platform without an override)
