@@ -22,8 +22,9 @@ from pipeline.later import Later, take_notes, wait
 from pipeline.images import prepare_images
 from pipeline.links import check_links
 from pipeline.memory import give_back, no_collection, quieter_collector
-from pipeline.model import Artifact, Site, SiteConfig, Tag
+from pipeline.model import Artifact, Reads, Site, SiteConfig, Tag
 from pipeline.options import Options
+from pipeline.pages_ahead import pages_ahead, pages_from
 from pipeline.parallel import Background, imap_ordered, jobs, map_ordered, set_jobs
 from pipeline.records import Artifacts, OutputRecord, Records, UnitRecord, output
 from pipeline.sources import load_articles
@@ -171,7 +172,8 @@ def base_keys(root: Path, code: str) -> dict[str, str]:
     """What every cached result of a kind depends on besides its article."""
     settings = [(root / name).read_bytes() if (root / name).is_file() else b"" for name in
                 ("content/site.yaml", "content/compliance.yaml")]
-    keys = {"check": cache.digest("check", code, *settings), "markdown": cache.digest("markdown", code, settings[0])}
+    keys = {"check": cache.digest("check", code, *settings), "markdown": cache.digest("markdown", code, settings[0]),
+            blog.CARD: cache.digest(blog.CARD, code)}
     for name in [channel.NAME for channel in CHANNELS if channel is not blog]:
         keys[name] = cache.digest(name, code, *settings, cache.folder_digest(root / "templates" / name))
     # The blog's pages and the report's page and sections each by the templates they can use
@@ -200,6 +202,7 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
                                               root / ".pipeline" / "images" if options.cache else None,
                                               prune=not (options.drafts or options.future))
     site = replace(site, images=images)
+    cache.use_site(site)
     findings.extend(images.findings)
     sink = _Sink(site, records, writing=out is not None, checking=checking)
     # The publishing clock's events (every article's date, post slots and first week: 0.1 s at
@@ -208,7 +211,7 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
     # Likewise the blog's listing pages, sitemap and robots.txt: keyed, and those whose keys
     # moved rendered, while this process renders the articles (0.2 s at 5,000 articles).
     known = records.outputs
-    ahead = Background(lambda: blog.pages_ahead(site, {path: record.key for path, record in known.items()}),
+    ahead = Background(lambda: pages_ahead(site, {path: record.key for path, record in known.items()}),
                        fork=jobs() > 1)
     try:
         report(STAGES[1], 1, len(STAGES))
@@ -226,10 +229,10 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
         made = sink.articles(context, keys)
         give_back()
         report(STAGES[2], 2, len(STAGES))
-        sink.planned(blog.pages_from(site, ahead.result()))
+        sink.planned(pages_from(site, ahead.result()))
         sink.planned(blog.static_outputs(statics))
         sink.planned(images.outputs(derived))
-        sink.planned([([(path, feed.key(site)) for path in feed.PATHS], lambda: feed.render(site))])
+        sink.planned([([(path, feed.reads(site)) for path in feed.PATHS], lambda: feed.render(site))])
         social_outputs, past, schedule_notes = social.site_outputs(site, [(a, r.posts_digest, r.platforms, lambda r=r: r.unpack()[2])
                                                           for a, r in zip(site.articles, made)])
         sink.planned(social_outputs, check=False)  # their posts were checked with their article
@@ -345,10 +348,12 @@ class _Sink:
         return made
 
     def planned(self, groups, check: bool = True) -> None:
-        """Site-wide outputs: ([(path, key)], make) pairs; adopted when every path's record has
-        that key and its bytes are on disk, else made and checked (key None: always made).
-        Findings and checks are kept in the order of the groups, however each was had."""
-        for pairs, make in groups:
+        """Site-wide outputs: ([(path, what it shows)], make) pairs, what it shows declared
+        (model.Reads) or already a key; adopted when every path's record has that key and its
+        bytes are on disk, else made and checked. Findings and checks are kept in the order of
+        the groups, however each was had."""
+        for declared, make in groups:
+            pairs = [(path, cache.key(shown) if isinstance(shown, Reads) else shown) for path, shown in declared]
             slot: list = []
             self._slots.append(slot)
             old = [self.records.outputs.get(path) for path, _ in pairs]

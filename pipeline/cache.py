@@ -100,6 +100,7 @@ class BuildCache:
         self._pid = None
         self.hits = self.misses = 0
         self.keys: dict[str, str] = {}   # base key per kind of result, set by the build
+        self.site_keys: dict = {}        # what the keys of one site's outputs share (see use_site)
         self.code = ""                   # cache.code_digest(), set by the build
         self.probing = False             # memo() raises Miss instead of computing
         self._broken = False             # the file on disk could not be read: replaced on write
@@ -290,6 +291,38 @@ def _read_only(path: Path) -> sqlite3.Connection:
         connection.close()
         raise
     return connection
+
+
+def key(reads) -> str:
+    """The key of an output, from what its channel declares it shows (model.Reads)."""
+    build_cache = current()
+    return digest(build_cache.keys.get(reads.kind), [article_digest(a) for a in reads.articles], reads.values,
+                  build_cache.site_keys["tags"] if reads.tags else None,
+                  neighbours(build_cache.site_keys["articles"], reads.neighbours)
+                  if reads.neighbours is not None else None)
+
+
+def neighbours(articles, index: int, digests: list[str] | None = None) -> list:
+    """The digests of the articles before and after articles[index] (None at either end)."""
+    digest_at = digests.__getitem__ if digests is not None else (lambda i: article_digest(articles[i]))
+    return [digest_at(index - 1) if index > 0 else None, digest_at(index + 1) if index + 1 < len(articles) else None]
+
+
+def use_site(site) -> None:
+    """What keys of this build's outputs share (its articles, for neighbours; its tags, hashed
+    once), set once the site is loaded and before any worker is forked."""
+    current().site_keys.update(articles=site.articles, tags=digest(
+        [(tag.slug, tag.name, len(tagged)) for tag, tagged in site.tags]))
+
+
+def memo_reads(reads, compute):
+    """The value an output made from what it declares it reads: from the cache when an earlier
+    build made it from the same, else computed (and stored)."""
+    return current().memo(reads.kind, key(reads), compute)
+
+
+def has_reads(reads) -> bool:
+    return current().has(reads.kind, key(reads))
 
 
 _CURRENT = {"cache": BuildCache(None)}

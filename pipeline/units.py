@@ -50,21 +50,26 @@ def context(site: Site, lookup: tuple | None = None) -> ArticleContext:
 
 def keys(context: ArticleContext) -> list[str]:
     """Per article of the site, everything its own outputs depend on, computed without reading it
-    (every build keys all of them: one pass, each article's digest taken once)."""
-    site, blog_context = context.site, context.blog
+    (every build keys all of them: one pass, each article's digest taken once): the article,
+    the articles before and after it (its page shows them), the tags and its images' files."""
+    site = context.site
     base = [cache.current().keys.get(kind) for kind in KINDS]
+    tags = cache.current().site_keys["tags"]
     digests = [cache.article_digest(article) for article in site.articles]
-    return [cache.digest(base, own, blog.unit_inputs(blog_context, index, digests))
+    return [cache.digest(base, own, [cache.neighbours(site.articles, index, digests), tags,
+                                     site.images.digest(site.articles[index]) if site.images is not None else None])
             for index, own in enumerate(digests)]
+
+
+def _declared(context: ArticleContext, index: int, article) -> list:
+    """What each of the article's own outputs shows, as its channel declares it."""
+    site = context.site
+    return [blog.page_reads(site, index, article), newsletter.reads(site, article), social.posts_reads(site, article)]
 
 
 def cached(context: ArticleContext, index: int) -> bool:
     """Are the article's page, emails and posts in the build cache? (Known without reading it.)"""
-    site, blog_context = context.site, context.blog
-    article, build_cache = site.articles[index], cache.current()
-    return (build_cache.has(blog.NAME, blog.page_key(blog_context, index, article))
-            and build_cache.has(newsletter.NAME, newsletter.article_key(site, article))
-            and build_cache.has(social.NAME, social.posts_key(site, article)))
+    return all(cache.has_reads(reads) for reads in _declared(context, index, context.site.articles[index]))
 
 
 def make(context: ArticleContext, index: int) -> Made:
@@ -79,9 +84,15 @@ def make(context: ArticleContext, index: int) -> Made:
             # renders them for every article): a worker makes them, so the article is not read here.
             raise cache.Miss(blog.NAME)
         article = site.whole(site.articles[index])
-        artifacts = blog.article_outputs(context.blog, index, article) + newsletter.article_outputs(
-            context.newsletter, article)
-        posts, findings = social.compose_posts(context.social, article)
+        page, emails, posts = _declared(context, index, article)
+        preview, card_at = blog.link_preview(site, article)
+        artifacts = []
+        if card_at is not None:
+            png = cache.memo_reads(blog.card_reads(site, article), lambda: blog.draw_card(site, article))
+            artifacts.append(blog.card_artifact(card_at, png))
+        artifacts.append(cache.memo_reads(page, lambda: blog.render_page(context.blog, index, article, preview)))
+        artifacts += cache.memo_reads(emails, lambda: newsletter.article_outputs(context.newsletter, article))
+        posts, findings = cache.memo_reads(posts, lambda: social.compose_posts(context.social, article))
         findings = list(findings)
         checks = []
         # The social JSON's posts are checked here; the site stage only adds their time slots.

@@ -130,9 +130,9 @@ def test_site_pages_rendered_ahead_by_a_forked_process_equal_those_rendered_here
     """Listing pages, sitemap and robots.txt are keyed and rendered in a forked process while the
     articles are; what it did not render (past its budget, or adopted pages whose bytes are gone)
     is rendered here. Either way: the bytes of a one-process build."""
-    from pipeline.channels import blog
+    from pipeline import pages_ahead
 
-    monkeypatch.setattr(blog, "RENDER_AHEAD", budget)
+    monkeypatch.setattr(pages_ahead, "RENDER_AHEAD", budget)
     posts = {f"p{i:02}.md": post(f"Article {i}", f"2026-03-{1 + i:02}", f"Body {i}.", tags=f"[knee, topic {i % 3}]")
              for i in range(25)}
     project = make_project(tmp_path / "p", posts)

@@ -9,11 +9,10 @@ from typing import Iterator
 
 from jinja2 import Environment
 
-from pipeline import cache
 from pipeline.citations import sources
 from pipeline.images.markup import body_pictures, lead_picture
 from pipeline.errors import Finding, Location, PipelineError
-from pipeline.model import Article, Artifact, Site
+from pipeline.model import Article, Artifact, Reads, Site
 from pipeline.ogimage import HEIGHT as CARD_HEIGHT, PIL_VERSION, WIDTH as CARD_WIDTH, render_card
 from pipeline.templating import make_environment, render as render_template
 
@@ -41,89 +40,32 @@ class PageContext:
     site: Site
     env: Environment
     common: dict      # what every blog page's template is given (see _common)
-    tags_key: str     # the digest of the tags and their counts, which every page shows
 
 
 def context(site: Site) -> PageContext:
-    env, common = _common(site)
-    return PageContext(site, env, common, cache.digest(_tag_counts(site)))
+    return PageContext(site, *_common(site))
 
 
-def unit_inputs(context: PageContext, index: int, digests: list[str] | None = None) -> list:
-    """What an article's page shows besides the article: its neighbours (whole: a template may
-    show any of their fields), the tags and its images' files. `digests`: every article's
-    cache.article_digest, when the caller has them."""
-    site, tags_key = context.site, context.tags_key
-    articles = site.articles
-    digest_at = digests.__getitem__ if digests is not None else (lambda i: cache.article_digest(articles[i]))
-    newer = digest_at(index - 1) if index > 0 else None
-    older = digest_at(index + 1) if index + 1 < len(articles) else None
-    return [[newer, older], tags_key, site.images.digest(articles[index]) if site.images is not None else None]
-
-
-def _tag_counts(site: Site) -> list:
-    return [(tag.slug, tag.name, len(tagged)) for tag, tagged in site.tags]
-
-
-def static_outputs(statics: list[Artifact]) -> Iterator[tuple[list[tuple[str, str]], object]]:
-    """The static files as site-wide outputs (see site_pages), each keyed by its bytes."""
+def static_outputs(statics: list[Artifact]) -> Iterator[tuple[list[tuple[str, Reads]], object]]:
+    """The static files as site-wide outputs (see site_pages): each shows its bytes."""
     for artifact in statics:
-        yield [(artifact.path, artifact.sha256)], (lambda artifact=artifact: [artifact])
+        yield [(artifact.path, Reads("static", values=(artifact.sha256,)))], (lambda artifact=artifact: [artifact])
 
 
-RENDER_AHEAD = 8_000_000   # bytes of pages that pages_ahead renders at most (what it hands back is held)
-
-
-def pages_ahead(site: Site, known: dict[str, str]) -> list:
-    """site_pages as (pairs, rendered), made ahead (in a forked process while the articles are
-    rendered): `rendered` holds the fields of the artifacts of a page whose key is not the one the
-    last build recorded (`known`: path -> key), up to RENDER_AHEAD bytes; else None. Plain values,
-    to be handed back; see pages_from."""
-    result, spent = [], 0
-    for pairs, make in site_pages(site):
-        rendered = None
-        if spent < RENDER_AHEAD and not all(known.get(path) == key for path, key in pairs):
-            artifacts = make()
-            rendered = [(a.path, a.content, a.channel, a.media_type, a.articles, a.for_readers) for a in artifacts]
-            spent += sum(len(a.content) for a in artifacts)
-        result.append((pairs, rendered))
-    return result
-
-
-def pages_from(site: Site, ahead: list) -> Iterator[tuple[list[tuple[str, str]], object]]:
-    """The groups of site_pages from pages_ahead: a page rendered ahead is taken as it is; one
-    that was not (its bytes were known, or the budget was spent) is rendered when asked for
-    (site_pages is gone through again, once, if any is)."""
-    again: list = []
-
-    def made_here(index: int) -> list[Artifact]:
-        if not again:
-            again.append([make for _, make in site_pages(site)])
-        return again[0][index]()
-
-    for index, (pairs, rendered) in enumerate(ahead):
-        if rendered is not None:
-            yield pairs, (lambda rendered=rendered: [Artifact(*fields) for fields in rendered])
-        else:
-            yield pairs, (lambda index=index: made_here(index))
-
-
-def site_pages(site: Site) -> Iterator[tuple[list[tuple[str, str]], object]]:
-    """The listing pages, sitemap and robots.txt as (path, key) pairs with a function that renders
-    them (the key is everything the page shows)."""
+def site_pages(site: Site) -> Iterator[tuple[list[tuple[str, Reads]], object]]:
+    """The listing pages, sitemap and robots.txt as (path, what it shows) pairs with a function
+    that renders them."""
     env, common = _common(site)
     config = site.config
-    keys = cache.current().keys
-    tags_key = cache.digest(_tag_counts(site))   # every page shows the tags: hashed once
 
     def page(path: str, heading, chunk, pager, number):
         def make():
             html = render_template(env, "list.html", **common, heading=heading, articles=chunk, pager=pager,
                                    canonical=config.url(path), page_number=number)
             return [Artifact(f"site/{path}index.html", html.encode("utf-8"), NAME, HTML)]
-        shown = [cache.article_digest(a) for a in chunk]   # a template may show any field of them
-        key = cache.digest(keys.get(page_kind("list.html")), path, heading, shown, pager, number, tags_key)
-        return [(f"site/{path}index.html", key)], make
+        # a template may show any field of the articles it lists
+        reads = Reads(page_kind("list.html"), tuple(chunk), (path, heading, pager, number), tags=True)
+        return [(f"site/{path}index.html", reads)], make
 
     for number, chunk, path, pager in paginate(site.articles, config.posts_per_page, ""):
         yield page(path, None, chunk, pager, number)
@@ -139,9 +81,7 @@ def site_pages(site: Site) -> Iterator[tuple[list[tuple[str, str]], object]]:
         def make(path=path, template=template, media_type=media_type):
             body = render_template(env, template, **common, articles=site.articles, pages=listing)
             return [Artifact(f"site/{path}", body.encode("utf-8"), NAME, media_type, for_readers=False)]
-        key = cache.digest(keys.get(page_kind(template)), path, [cache.article_digest(a) for a in site.articles],
-                           listing)
-        yield [(f"site/{path}", key)], make
+        yield [(f"site/{path}", Reads(page_kind(template), site.articles, (path, listing)))], make
 
 
 def card_path(article: Article) -> str:
@@ -168,35 +108,37 @@ def link_preview(site: Site, article: Article) -> tuple[dict, str | None]:
     return {"url": config.url(path), "width": CARD_WIDTH, "height": CARD_HEIGHT, "alt": alt}, path
 
 
-def card(site: Site, article: Article, path: str) -> Artifact:
-    """The article's link-preview card (site/<path>). Drawn from the title and two settings alone,
-    so it is cached on those: editing a template or an article's body draws no card again."""
-    title, organization, site_title = article.title, site.config.organization.name, site.config.title
-    key = cache.digest("card", cache.current().code, PIL_VERSION, title, organization, site_title)
-    png = cache.current().memo("card", key, lambda: render_card(title, organization, site_title))
+CARD = "card"
+
+
+def card_reads(site: Site, article: Article) -> Reads:
+    """A link-preview card shows the title and two settings alone: editing a template or an
+    article's body draws no card again."""
+    return Reads(CARD, values=(PIL_VERSION, article.title, site.config.organization.name, site.config.title))
+
+
+def draw_card(site: Site, article: Article) -> bytes:
+    """The PNG of the article's link-preview card."""
+    return render_card(article.title, site.config.organization.name, site.config.title)
+
+
+def card_artifact(path: str, png: bytes) -> Artifact:
     return Artifact(f"site/{path}", png, NAME, "image/png", for_readers=False)
 
 
-def article_outputs(context: PageContext, index: int, article: Article) -> list[Artifact]:
-    """One article's page and, when it needs one, its preview card (run in a worker process);
-    `article` is site.articles[index] whole."""
+def page_reads(site: Site, index: int, article: Article) -> Reads:
+    """An article's page shows the article, the articles before and after it (a template may
+    show any of their fields), the tags and its images' files (known without its body)."""
+    images = site.images.digest(article) if site.images is not None else None
+    return Reads(page_kind("article.html"), (article,), (images,), tags=True, neighbours=index)
+
+
+def render_page(context: PageContext, index: int, article: Article, preview: dict) -> Artifact:
+    """One article's page (`article` is site.articles[index] whole); `preview`: link_preview's."""
     site, env, common = context.site, context.env, context.common
     articles = site.articles
     newer = articles[index - 1] if index > 0 else None
     older = articles[index + 1] if index + 1 < len(articles) else None
-    preview, card_at = link_preview(site, article)
-    page = cache.current().memo(NAME, page_key(context, index, article),
-                                lambda: _render_page(site, env, common, preview, article, newer, older))
-    return [page] if card_at is None else [card(site, article, card_at), page]
-
-
-def page_key(context: PageContext, index: int, article: Article) -> str:
-    """What the article's page depends on (known without its body: see cache.article_digest)."""
-    return cache.digest(cache.current().keys.get(page_kind("article.html")), cache.article_digest(article),
-                        unit_inputs(context, index))
-
-
-def _render_page(site, env, common, preview, article, newer, older) -> Artifact:
     config = site.config
     lead = None
     if site.images is not None:   # its images as srcset pictures of the files made for them

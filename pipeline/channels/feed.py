@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 
-from pipeline import cache
 from pipeline.citations import sources
-from pipeline.model import Article, Artifact, Site
+from pipeline.model import Article, Artifact, Reads, Site
 from pipeline.textfile import strip_controls
 from pipeline.templating import make_environment, render as render_template
 
@@ -25,11 +24,11 @@ PATHS = ("site/feed.xml", "site/atom.xml")
 _ROOT_RELATIVE = re.compile(r'(\s(?:href|src)=")/(?!/)')
 
 
-def key(site: Site) -> str:
-    """Everything the feeds show."""
+def reads(site: Site) -> Reads:
+    """Everything the feeds show: the newest articles, their disclaimers and the build's time."""
     items = site.articles[: site.config.feed_items]
-    return cache.digest(cache.current().keys.get(NAME), site.build_time,
-                        [(cache.article_digest(a), [d.id for d in site.rules.disclaimers_for(a, NAME)]) for a in items])
+    return Reads(NAME, tuple(items), (site.build_time, [[d.id for d in site.rules.disclaimers_for(a, NAME)]
+                                                        for a in items]))
 
 
 def render(site: Site) -> list[Artifact]:

@@ -18,9 +18,8 @@ import css_inline
 import lxml.html
 from jinja2 import Environment
 
-from pipeline import cache
 from pipeline.errors import Finding, Location, PipelineError
-from pipeline.model import Article, Artifact, Site
+from pipeline.model import Article, Artifact, Reads, Site
 from pipeline.plaintext import html_to_text, wrap
 from pipeline.sources import trim
 from pipeline.templating import make_environment, render as render_template
@@ -106,18 +105,13 @@ def context(site: Site) -> EmailContext:
                         make_environment(Path(site.root), NAME, autoescape=False))
 
 
+def reads(site: Site, article: Article) -> Reads:
+    """What the article's emails show: the article and its images' files (known without its body)."""
+    return Reads(NAME, (article,), (site.images.digest(article) if site.images is not None else None,))
+
+
 def article_outputs(context: EmailContext, article: Article) -> list[Artifact]:
     """The article's email.html, email.txt and message.eml (`article` whole)."""
-    return cache.current().memo(NAME, article_key(context.site, article), lambda: _render_fresh(context, article))
-
-
-def article_key(site: Site, article: Article) -> str:
-    """What the article's emails depend on (known without its body: see cache.article_digest)."""
-    return cache.digest(cache.current().keys.get(NAME), cache.article_digest(article),
-                        site.images.digest(article) if site.images is not None else None)
-
-
-def _render_fresh(context: EmailContext, article: Article) -> list[Artifact]:
     site, env, text_env = context.site, context.env, context.text_env
     issue = _issue(site, [article], article.slug, subject=article.newsletter_subject or article.title,
                    preheader=article.newsletter_preheader or trim(article.summary, PREHEADER_LIMIT))

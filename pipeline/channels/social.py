@@ -18,14 +18,13 @@ from pathlib import Path
 
 from jinja2 import Environment
 
-from pipeline import cache
 from pipeline.channels import posts as words   # (a local `posts` is the posts made)
 from pipeline.channels.blog import preview_path
 from pipeline.channels.schedule import MAX_ROWS, clock_events, schedule, summary  # noqa: F401 (clock_events: build)
 from pipeline.compliance.exports import FORMATS, past_posts
 from pipeline.errors import Finding, Location
 from pipeline.lengths import Platform, platforms
-from pipeline.model import Article, Artifact, Site
+from pipeline.model import Article, Artifact, Reads, Site
 from pipeline.templating import make_environment, render as render_template
 from pipeline.urls import with_utm
 
@@ -59,15 +58,9 @@ def context(site: Site) -> PostContext:
                        platforms(site.config.social.mastodon_limit))
 
 
-def compose_posts(context: PostContext, article: Article) -> tuple[dict, list[Finding]]:
-    """The article's post for every platform (`article` whole), and errors for those that cannot fit."""
-    return cache.current().memo(NAME, posts_key(context.site, article), lambda: _compose_fresh(context, article))
-
-
-def posts_key(site: Site, article: Article) -> str:
-    """What the article's posts depend on (known without its body: see cache.article_digest)."""
-    return cache.digest(cache.current().keys.get(NAME), cache.article_digest(article),
-                        site.images.digest(article) if site.images is not None else None)
+def posts_reads(site: Site, article: Article) -> Reads:
+    """What the article's posts show: the article and its images' files (known without its body)."""
+    return Reads(NAME, (article,), (site.images.digest(article) if site.images is not None else None,))
 
 
 def document_artifact(site: Site, article: Article, posts: dict, slots: dict[str, datetime]) -> Artifact:
@@ -92,25 +85,24 @@ def site_outputs(site: Site, per_article: list[tuple[Article, str, tuple[str, ..
     made = schedule(site, [(article, posted) for article, _, posted, _ in per_article])
     times = made.times
     planned, findings = [], []
-    base = cache.current().keys.get(NAME)
     upcoming = []   # (article, its posts' digest, platform -> slot, load) of every article with a post in the exports
     for article, basis, posted, load in per_article:
         mine = {name: times[(article.slug, name)] for name in posted if (article.slug, name) in times}
         path = f"social/{article.slug}.json"
         shown = [(name, mine[name].isoformat() if name in mine else None) for name in config.platforms
                  if name in posted]
-        planned.append(([(path, cache.digest(base, cache.article_digest(article), basis, shown))],
+        planned.append(([(path, Reads(NAME, (article,), (basis, shown)))],
                         lambda a=article, load=load, mine=mine: [document_artifact(site, a, load(), mine)]))
         findings += past_posts(site, article, path, {name: when for name, when in shown})
         if mine:
             upcoming.append((article, basis, mine, load))
     # A post is made from its article alone (see compose_posts), so the article's digest stands for it.
-    key = cache.digest(base, "exports", site.now.isoformat() if upcoming else None,
-                       [(cache.article_digest(article), sorted((name, when.isoformat()) for name, when in mine.items()),
-                         site.images.digest(article) if site.images is not None else None)
-                        for article, _, mine, _ in upcoming])
+    shown = Reads(NAME, tuple(article for article, _, _, _ in upcoming), (
+        "exports", site.now.isoformat() if upcoming else None,
+        [(sorted((name, when.isoformat()) for name, when in mine.items()),
+          site.images.digest(article) if site.images is not None else None) for article, _, mine, _ in upcoming]))
     paths = [f"social/hootsuite-{name}.csv" for name in config.platforms] + ["social/calendar.ics", MEDIA_LIST]
-    planned.append(([(path, key) for path in paths], lambda: exports(site, upcoming)))
+    planned.append(([(path, shown) for path in paths], lambda: exports(site, upcoming)))
     return planned, findings, summary(site, made)
 
 
@@ -152,7 +144,8 @@ def media_list(site: Site, rows: dict[str, list[dict]]) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def _compose_fresh(context: PostContext, article: Article) -> tuple[dict, list[Finding]]:
+def compose_posts(context: PostContext, article: Article) -> tuple[dict, list[Finding]]:
+    """The article's post for every platform (`article` whole), and errors for those that cannot fit."""
     site, env, known = context.site, context.env, context.platforms
     findings: list[Finding] = []
     posts = {}

@@ -1,0 +1,46 @@
+"""The blog's site-wide pages rendered ahead: keyed, and those whose keys moved since the last
+build rendered, in a forked process while the parent renders the articles (see build._run)."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from pipeline import cache
+from pipeline.channels import blog
+from pipeline.model import Artifact, Site
+
+RENDER_AHEAD = 8_000_000   # bytes of pages rendered ahead at most (what is handed back is held)
+
+
+def pages_ahead(site: Site, known: dict[str, str]) -> list:
+    """blog.site_pages as ([(path, key)], rendered): `rendered` holds the fields of the artifacts
+    of a page whose key is not the one the last build recorded (`known`: path -> key), up to
+    RENDER_AHEAD bytes; else None. Plain values, to be handed back; see pages_from."""
+    result, spent = [], 0
+    for declared, make in blog.site_pages(site):
+        pairs = [(path, cache.key(reads)) for path, reads in declared]
+        rendered = None
+        if spent < RENDER_AHEAD and not all(known.get(path) == key for path, key in pairs):
+            artifacts = make()
+            rendered = [(a.path, a.content, a.channel, a.media_type, a.articles, a.for_readers) for a in artifacts]
+            spent += sum(len(a.content) for a in artifacts)
+        result.append((pairs, rendered))
+    return result
+
+
+def pages_from(site: Site, ahead: list) -> Iterator[tuple[list[tuple[str, str]], object]]:
+    """The groups of blog.site_pages from pages_ahead: a page rendered ahead is taken as it is;
+    one that was not (its bytes were known, or the budget was spent) is rendered when asked for
+    (site_pages is gone through again, once, if any is)."""
+    again: list = []
+
+    def made_here(index: int) -> list[Artifact]:
+        if not again:
+            again.append([make for _, make in blog.site_pages(site)])
+        return again[0][index]()
+
+    for index, (pairs, rendered) in enumerate(ahead):
+        if rendered is not None:
+            yield pairs, (lambda rendered=rendered: [Artifact(*fields) for fields in rendered])
+        else:
+            yield pairs, (lambda index=index: made_here(index))
