@@ -1,0 +1,64 @@
+"""Inputs that used to cost quadratic time, crash with a traceback or change a header: each is
+refused at its line, or built in bounded time and memory."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import NOW, REPO, SITE_YAML, build, make_project, post
+
+
+@pytest.mark.parametrize("encoding,name", [("utf-16", "UTF-16"), ("utf-16-be", "UTF-16"), ("utf-32", "UTF-32"),
+                                           ("utf-32-be", "UTF-32")])
+def test_a_utf16_or_utf32_file_is_named_by_its_byte_order_mark(tmp_path, encoding, name):
+    bom = {"utf-16-be": b"\xfe\xff", "utf-32-be": b"\x00\x00\xfe\xff"}.get(encoding, b"")
+    data = bom + post("Knee Basics").encode(encoding)
+    project = make_project(tmp_path / "p", files={"content/posts/a.md": data})
+    result = build(project)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert f"content/posts/a.md:1:1: error: the file is {name}" in result.stderr
+    assert "Latin-1" not in result.stderr
+
+
+def test_a_utf16_site_yaml_is_named(tmp_path):
+    project = make_project(tmp_path / "p", {"a.md": post()})
+    (project / "content/site.yaml").write_bytes(SITE_YAML.encode("utf-16"))
+    result = build(project)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert "content/site.yaml:1:1: error: the file is UTF-16" in result.stderr
+
+
+@pytest.mark.parametrize("slug", ["con", "nul", "aux", "prn", "com1", "com9", "lpt1", "lpt9"])
+def test_a_windows_device_name_is_refused_as_a_slug(tmp_path, slug):
+    project = make_project(tmp_path / "p", {"a.md": post("A", slug=slug)})
+    result = build(project)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert f"content/posts/a.md:4:7: error: slug: '{slug}' is a device name on Windows" in result.stderr
+
+
+@pytest.mark.parametrize("title", ["CON", "Nul", "Com1"])
+def test_a_title_that_makes_a_device_name_is_refused(tmp_path, title):
+    result = build(make_project(tmp_path / "p", {"a.md": post(title)}))
+    assert result.exit_code == 1
+    assert f"content/posts/a.md:2:8: error: slug: '{title.lower()}' is a device name on Windows" in result.stderr
+
+
+def test_a_tag_that_makes_a_device_name_is_refused(tmp_path):
+    result = build(make_project(tmp_path / "p", {"a.md": post("A", tags="[knee, AUX]")}))
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert "content/posts/a.md:4:" in result.stderr and "'aux' is a device name on Windows" in result.stderr
+
+
+def test_a_device_like_slug_with_more_letters_is_kept(tmp_path):
+    project = make_project(tmp_path / "p", {"a.md": post("A", slug="console"), "b.md": post("B", slug="com10")})
+    assert build(project).exit_code == 0
+    assert (project / "output/site/console/index.html").exists()
+    assert (project / "output/site/com10/index.html").exists()
