@@ -452,10 +452,19 @@ def _article(p: _Parsed, config: SiteConfig, renderer: MarkdownRenderer, by_sour
         findings.add(Location(p.rel, min(p.split.body_line, len(p.split.lines)) or None),
                      "the article has no text after its front matter: its page, newsletter and posts show only "
                      "the title; write the article below the closing ---", severity=WARNING)
-    for offset, col, tag in removed:
-        findings.add(Location(p.rel, p.split.body_line + offset, col), f"raw HTML {tag[:40]!r} is left out of the "
-                     f"output; write it in Markdown instead", severity=WARNING,
+    # One warning per line (its first tag, and how many more): each warning holds its line, so one
+    # per tag would hold a long line once per tag on it.
+    at = 0
+    while at < len(removed):
+        offset, col, tag = removed[at]
+        more = at
+        while more + 1 < len(removed) and removed[more + 1][0] == offset:
+            more += 1
+        also = f" (and {more - at} more raw HTML tag{'s' if more - at > 1 else ''} on this line)" if more > at else ""
+        findings.add(Location(p.rel, p.split.body_line + offset, col), f"raw HTML {tag[:40]!r}{also} is left out "
+                     f"of the output; write it in Markdown instead", severity=WARNING,
                      source=p.split.lines[p.split.body_line + offset - 1])
+        at = more + 1
     build_cache = cache.current()
     key = cache.digest(build_cache.keys.get("markdown"), config.base_path, body,
                        sources_key if (".md" in body or "&" in body) else None, here.as_posix())

@@ -62,3 +62,42 @@ def test_a_device_like_slug_with_more_letters_is_kept(tmp_path):
     assert build(project).exit_code == 0
     assert (project / "output/site/console/index.html").exists()
     assert (project / "output/site/com10/index.html").exists()
+
+
+def _build_in_child(project: Path) -> tuple[subprocess.CompletedProcess, float]:
+    """Build in a fresh process; returns it and that process's peak memory in MB."""
+    script = textwrap.dedent(f"""
+        import json, resource, sys
+        from pathlib import Path
+        from click.testing import CliRunner
+        from pipeline.cli import main
+        from pipeline.later import wait
+        result = CliRunner().invoke(main, ["--project", {str(project)!r}, "build", "--now", {NOW!r}])
+        wait(Path({str(project)!r}))
+        sys.stderr.write(result.stderr)
+        print(json.dumps([result.exit_code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
+    code, peak = json.loads(done.stdout.strip().splitlines()[-1])
+    assert code == 0, done.stderr[-2000:]
+    return done, peak
+
+
+def test_raw_html_on_one_long_line_takes_bounded_time_and_memory(tmp_path):
+    """20,000 tags on one 180 KB line: once 135 s and gigabytes (each tag's warning held the line)."""
+    body = "Intro.\n\n" + "<b>x</b> " * 20000
+    project = make_project(tmp_path / "p", {"a.md": post("A", body=body)})
+    done, peak = _build_in_child(project)
+    assert peak < 200, f"{peak:.0f} MB"
+    assert done.stderr.count("warning: raw HTML") == 1
+    assert "content/posts/a.md:8:1: warning: raw HTML '<b>' (and 39999 more raw HTML tags on this line)" in done.stderr
+    page = (project / "output/site/a/index.html").read_text()
+    assert "<b>" not in page.split("<article", 1)[1] and page.count("x x x") > 100
+
+
+def test_raw_html_on_many_lines_warns_once_per_tag_line(tmp_path):
+    body = "Intro.\n\n<b>bold</b> and\n\ntext <i>more</i>\n"
+    result = build(make_project(tmp_path / "p", {"a.md": post("A", body=body)}))
+    assert result.exit_code == 0
+    assert "a.md:8:1: warning: raw HTML '<b>' (and 1 more raw HTML tag on this line)" in result.stderr
+    assert "a.md:10:6: warning: raw HTML '<i>' (and 1 more raw HTML tag on this line)" in result.stderr
