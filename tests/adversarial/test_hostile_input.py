@@ -101,3 +101,56 @@ def test_raw_html_on_many_lines_warns_once_per_tag_line(tmp_path):
     assert result.exit_code == 0
     assert "a.md:8:1: warning: raw HTML '<b>' (and 1 more raw HTML tag on this line)" in result.stderr
     assert "a.md:10:6: warning: raw HTML '<i>' (and 1 more raw HTML tag on this line)" in result.stderr
+
+
+def _message(project: Path) -> email.message.EmailMessage:
+    [eml] = (project / "output/newsletter").rglob("message.eml")
+    return email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+
+
+@pytest.mark.parametrize("sender,name", [
+    ("Next Level PT: Newsletter <news@clinic.example>", "Next Level PT: Newsletter"),
+    ("Clinic Bcc: x@y.z <news@clinic.example>", "Clinic Bcc: x@y.z"),
+    ("Smith, Jones & Co <news@clinic.example>", "Smith, Jones & Co"),
+    ('"Clinic; News" <news@clinic.example>', "Clinic; News"),
+])
+def test_a_display_name_with_specials_is_quoted_and_keeps_the_address(tmp_path, sender, name):
+    site = SITE_YAML.replace("from: Test Clinic <news@clinic.example>", f"from: '{sender}'")
+    project = make_project(tmp_path / "p", {"a.md": post()}, site=site)
+    result = build(project)
+    assert result.exit_code == 0, result.stderr
+    message = _message(project)
+    [mailbox] = message["From"].addresses
+    assert (mailbox.display_name, mailbox.addr_spec) == (name, "news@clinic.example")
+    assert message["Message-ID"].endswith("@clinic.example>")
+    [reply] = message["Reply-To"].addresses
+    assert reply.addr_spec == "desk@clinic.example"
+
+
+@pytest.mark.parametrize("sender", ["x@y.z, news@clinic.example", "A <a@clinic.example>, B <b@clinic.example>",
+                                    "News <news@clinic.example> <x@y.z>", "News"])
+def test_a_from_that_is_not_one_mailbox_is_refused_at_its_line(tmp_path, sender):
+    site = SITE_YAML.replace("from: Test Clinic <news@clinic.example>", f"from: '{sender}'")
+    result = build(make_project(tmp_path / "p", {"a.md": post()}, site=site))
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert "content/site.yaml:11:" in result.stderr and "expected one address" in result.stderr
+
+
+@pytest.mark.parametrize("url", ["https://clinic.example/u>,<https://evil.example/x", "https://clinic.example/u,x",
+                                 "https://clinic.example/u x", 'https://clinic.example/"x', "http://clinic.example/u",
+                                 "https://user@evil.example/u"])
+def test_an_unsubscribe_url_must_be_one_https_url(tmp_path, url):
+    site = SITE_YAML.replace("unsubscribe_url: https://clinic.example/unsubscribe", f"unsubscribe_url: '{url}'")
+    result = build(make_project(tmp_path / "p", {"a.md": post()}, site=site))
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert "content/site.yaml:13:" in result.stderr and "expected an https:// URL" in result.stderr and "(one URL:" in result.stderr
+
+
+@pytest.mark.parametrize("url", ["https://clinic.example/unsubscribe?list=1&u=*|EMAIL|*", "*|UNSUB|*",
+                                 "{{ unsubscribe_url }}", "https://clinic.example:8443/u#top"])
+def test_a_valid_unsubscribe_url_gives_one_list_unsubscribe_address(tmp_path, url):
+    site = SITE_YAML.replace("unsubscribe_url: https://clinic.example/unsubscribe", f"unsubscribe_url: '{url}'")
+    project = make_project(tmp_path / "p", {"a.md": post()}, site=site)
+    result = build(project)
+    assert result.exit_code == 0, result.stderr
+    assert str(_message(project)["List-Unsubscribe"]) == f"<{url}>"
