@@ -154,3 +154,26 @@ def test_a_valid_unsubscribe_url_gives_one_list_unsubscribe_address(tmp_path, ur
     result = build(project)
     assert result.exit_code == 0, result.stderr
     assert str(_message(project)["List-Unsubscribe"]) == f"<{url}>"
+
+
+@pytest.mark.parametrize("value", ["[" * 1000 + "]" * 1000, "[" * 1000, "{a: " * 500 + "1" + "}" * 500],
+                         ids=["lists", "unclosed", "maps"])
+def test_deeply_nested_front_matter_is_an_error_at_its_line(tmp_path, value):
+    result = build(make_project(tmp_path / "p", {"a.md": post("A", tags=value)}))
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert "content/posts/a.md:4:" in result.stderr and "nested more than 32 levels deep" in result.stderr
+
+
+def test_deeply_nested_site_yaml_is_an_error_at_its_line(tmp_path):
+    nested = "".join(f"{'  ' * level}k{level}:\n" for level in range(3000)) + "  " * 3000 + "x: 1\n"
+    site = SITE_YAML + "social:\n  offsets:\n" + textwrap.indent(nested, "    ")
+    result = build(make_project(tmp_path / "p", {"a.md": post()}, site=site))
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert "content/site.yaml:" in result.stderr and "nested more than 32 levels deep" in result.stderr
+    line = int(result.stderr.split("content/site.yaml:", 1)[1].split(":", 1)[0])
+    assert line == 16 + 30   # k0 is on line 16; the value of k29, a map 33 levels deep, starts at k30
+
+
+def test_nesting_within_the_limit_reads_as_before(tmp_path):
+    result = build(make_project(tmp_path / "p", {"a.md": post("A", tags="[[[[knee]]]]")}))
+    assert result.exit_code == 1 and "nested more than" not in result.stderr and "tags" in result.stderr
