@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -177,3 +178,23 @@ def test_deeply_nested_site_yaml_is_an_error_at_its_line(tmp_path):
 def test_nesting_within_the_limit_reads_as_before(tmp_path):
     result = build(make_project(tmp_path / "p", {"a.md": post("A", tags="[[[[knee]]]]")}))
     assert result.exit_code == 1 and "nested more than" not in result.stderr and "tags" in result.stderr
+
+
+def test_a_static_folder_that_links_outside_the_project_is_refused(tmp_path):
+    secrets = tmp_path / "elsewhere"
+    secrets.mkdir()
+    (secrets / "passwd").write_text("root:x:0:0")
+    project = make_project(tmp_path / "p", {"a.md": post("A")})
+    os.symlink(secrets, project / "content/static")
+    result = build(project)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert "content/static: error: this folder is a link to" in result.stderr and "outside the project" in result.stderr
+    assert not (project / "output").exists()
+
+
+def test_a_static_folder_linked_within_the_project_is_published(tmp_path):
+    project = make_project(tmp_path / "p", {"a.md": post("A")}, files={"shared/logo.txt": "logo"})
+    os.symlink(project / "shared", project / "content/static")
+    result = build(project)
+    assert result.exit_code == 0, result.stderr
+    assert (project / "output/site/logo.txt").read_text() == "logo"
