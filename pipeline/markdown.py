@@ -4,6 +4,7 @@ Also yields the reader's plain text, the first paragraph and every link target."
 
 from __future__ import annotations
 
+import ctypes
 import signal
 import threading
 from contextlib import contextmanager
@@ -42,24 +43,61 @@ class MarkupTooComplex(Exception):
     """The Markdown cannot be converted in bounded time or depth."""
 
 
+def _too_slow(seconds: float) -> MarkupTooComplex:
+    return MarkupTooComplex(f"converting it took longer than {seconds:g} s; look for long runs of unbalanced "
+                            f"brackets such as '[x](' or deeply nested markup")
+
+
+class _Expired(BaseException):
+    """Raised inside the converting thread when its time is up (see _deadline); a BaseException,
+    so that no `except Exception` in a Markdown extension swallows it."""
+
+
 @contextmanager
 def _deadline(seconds: float):
-    """Raise MarkupTooComplex after `seconds` (main thread only; elsewhere no limit applies)."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
+    """Raise MarkupTooComplex when the block runs longer than `seconds`, in any thread: on the main
+    thread by a timer signal; on any other (the preview server rebuilds on one), a timer thread
+    has the interpreter raise _Expired in the converting thread at its next bytecode (Python-
+    Markdown's slow cases are Python loops, each step short)."""
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+        def expired(signum, frame):
+            raise _too_slow(seconds)
+
+        previous = signal.signal(signal.SIGALRM, expired)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
         return
+    target = threading.get_ident()
+    lock = threading.Lock()
+    state = {"done": False, "fired": False}
 
-    def expired(signum, frame):
-        raise MarkupTooComplex(f"converting it took longer than {seconds:.0f} s; look for long runs of "
-                               f"unbalanced brackets such as '[x](' or deeply nested markup")
+    def fire():
+        with lock:
+            if not state["done"]:
+                state["fired"] = True
+                _set_async_exc(target, _Expired)
 
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
     try:
         yield
+    except _Expired:
+        raise _too_slow(seconds) from None
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        with lock:
+            state["done"] = True
+            timer.cancel()
+            if state["fired"]:
+                _set_async_exc(target, None)   # not yet raised: never raised outside this block
+
+
+def _set_async_exc(thread_id: int, exc) -> None:
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(exc) if exc else None)
 
 
 @dataclass(frozen=True)
@@ -101,7 +139,9 @@ class _CollectExtension(Extension):
 class MarkdownRenderer:
     """Reusable converter (one Python-Markdown instance, reset between articles)."""
 
-    def __init__(self):
+    def __init__(self, time_limit: float = TIME_LIMIT):
+        """`time_limit`: seconds one article's conversion may take, in whatever thread it runs."""
+        self.time_limit = time_limit
         self.state: dict = {}
         self._md = None   # made on first use: a rebuild that converts nothing never pays for it
 
@@ -124,11 +164,11 @@ class MarkdownRenderer:
 
     def render(self, source: str, resolve: Callable[[str], str] | None = None) -> Rendered:
         """Convert `source`; raises MarkupTooComplex for input that nests too deeply or would take
-        longer than TIME_LIMIT seconds (Python-Markdown is quadratic on some unbalanced brackets)."""
+        longer than its time limit (Python-Markdown is quadratic on some unbalanced brackets)."""
         self.state.update(links=[], resolve=resolve)
         self.md.reset()
         try:
-            with _deadline(TIME_LIMIT):
+            with _deadline(self.time_limit):
                 converted = self.md.convert(source)
         except RecursionError:
             raise MarkupTooComplex("lists, quotes or emphasis are nested too deeply to convert") from None
