@@ -22,6 +22,7 @@ from pipeline.later import Later
 from pipeline.memory import fewer_malloc_arenas
 from pipeline.parallel import Background
 from pipeline.errors import Finding, Location, PipelineError
+from pipeline.fserrors import advice
 from pipeline.model import Artifact
 
 WRITERS = 8          # threads writing files
@@ -662,7 +663,7 @@ class Staging:
     def _fail(self, exc: OSError):
         self.abort()
         raise PipelineError(Finding(Location(str(self.out)), f"could not write the build ({exc.strerror or exc}); "
-                                    "the previous output is unchanged")) from None
+                                    f"the previous output is unchanged; {advice(exc)}")) from None
 
 
 def _put(target: str, content: bytes | None, source: str | None, digest: str, mirror: str | None = None,
