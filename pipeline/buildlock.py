@@ -2,7 +2,8 @@
 before it tidies what a killed build left (writer.recover deletes staging folders) until its
 output is swapped in. A second build started meanwhile waits for it, so its tidying never
 deletes the first one's staging folder. Re-entrant within a process (a build may look at its
-output twice); released when the last holder lets go, or when the process ends."""
+output twice); released when the last holder lets go, or when the process ends. A POSIX record
+lock (lockf), not flock: a process forked meanwhile (a worker, the saver) does not hold it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 try:
     import fcntl
-except ImportError:   # no flock here (Windows): builds are not serialised
+except ImportError:   # no POSIX locks here (Windows): builds are not serialised
     fcntl = None
 
 _HELD: dict[str, list] = {}   # lock path -> [fd, holders]
@@ -37,11 +38,11 @@ def acquire(root: Path) -> str | None:
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except (BlockingIOError, PermissionError):
             print("note: another build of this project is running; waiting for it to finish", file=sys.stderr,
                   flush=True)
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            fcntl.lockf(fd, fcntl.LOCK_EX)
     except BaseException:
         os.close(fd)
         raise
@@ -56,4 +57,4 @@ def release(key: str | None) -> None:
     held[1] -= 1
     if held[1] == 0:
         del _HELD[key]
-        os.close(held[0])   # (closing the last descriptor releases the flock)
+        os.close(held[0])   # (releases the lock)
