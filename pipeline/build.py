@@ -26,7 +26,7 @@ from pipeline.model import Artifact, Reads, Site, SiteConfig, Tag
 from pipeline.options import Options
 from pipeline.pages_ahead import pages_ahead, pages_from
 from pipeline.parallel import Background, imap_ordered, jobs, map_ordered, set_jobs
-from pipeline.records import Artifacts, OutputRecord, Records, UnitRecord, output
+from pipeline.records import Artifacts, Damaged, OutputRecord, Records, UnitRecord, output
 from pipeline.sources import load_articles
 from pipeline.templating import page_digests
 from pipeline.writer import Changes, LastOutput, PathCheck, Staging
@@ -137,7 +137,11 @@ def run(root: Path, options: Options = Options(), out: Path | None = None, later
             give_back()   # what reading the records freed
             saves = later if later is not None else Later(root, detached=False)
             try:
-                result = _run(root, options, out, records, last, saves, checking)
+                try:
+                    result = _run(root, options, out, records, last, saves, checking)
+                except Damaged as exc:   # (its staging folder is gone: the build starts again)
+                    records.discard(exc)
+                    result = _run(root, options, out, records, last, saves, checking)
             except BaseException:
                 records.close()
                 build_cache.save()   # what it computed, for the build that follows

@@ -20,8 +20,21 @@ from typing import Callable
 import pipeline
 from pipeline.model import is_light
 
-FORMAT = "1"
+FORMAT = "2"
 MISSING = object()
+
+
+def seal(data: bytes) -> bytes:
+    """`data` behind a 16-byte BLAKE2b checksum of it, as stored (see unseal)."""
+    return hashlib.blake2b(data, digest_size=16).digest() + data
+
+
+def unseal(stored: bytes) -> bytes:
+    """The data `stored` by seal; ValueError when a byte of it or of its checksum changed."""
+    if not isinstance(stored, bytes) or len(stored) < 16 or \
+            hashlib.blake2b(stored[16:], digest_size=16).digest() != stored[:16]:
+        raise ValueError("checksum mismatch")
+    return stored[16:]
 
 
 class Miss(Exception):
@@ -128,29 +141,39 @@ class BuildCache:
         return self._connection
 
     def get(self, kind: str, key: str):
+        """The stored value, or MISSING; an entry whose checksum fails is a miss (with a note)."""
         name = f"{kind}:{key}"
         self.used.append(name)
         connection = self._open()
         if connection is not None:
             try:
                 row = connection.execute("SELECT value FROM entries WHERE key = ?", (name,)).fetchone()
-                if row is not None:
+            except sqlite3.Error:
+                row = None
+            if row is not None:
+                value = self._load(name, row[0])
+                if value is not MISSING:
                     self.hits += 1
-                    return pickle.loads(row[0])
-            except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a wrong result
-                pass
+                    return value
         data = self._from_fallback(name)
         if data is not None:
-            try:
-                value = pickle.loads(data)
-            except Exception:  # noqa: BLE001 - as above
-                pass
-            else:
+            value = self._load(name, data, quiet=True)
+            if value is not MISSING:
                 self.hits += 1
                 self.pending.append((name, data))   # this build's cache keeps it
                 return value
         self.misses += 1
         return MISSING
+
+    def _load(self, name: str, stored: bytes, quiet: bool = False):
+        """The value of a stored entry, or MISSING (noted unless `quiet`) when it is damaged."""
+        try:
+            return pickle.loads(unseal(stored))
+        except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a wrong result
+            if not quiet:
+                self.notes.append(f"the build cache entry {name.split(':', 1)[0]} {name.split(':', 1)[1][:12]} "
+                                  f"was damaged; it is ignored and made again")
+            return MISSING
 
     def _from_fallback(self, name: str, column: str = "value"):
         """The stored value of entry `name` in the fallback cache (`column` "1": 1), if it has
@@ -184,7 +207,7 @@ class BuildCache:
         return self._from_fallback(f"{kind}:{key}", "1") is not None
 
     def put(self, kind: str, key: str, value) -> None:
-        self.pending.append((f"{kind}:{key}", pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)))
+        self.pending.append((f"{kind}:{key}", seal(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))))
 
     def memo(self, kind: str, key: str, compute):
         value = self.get(kind, key)
@@ -201,19 +224,20 @@ class BuildCache:
         """In a freshly forked worker: forget what the parent had pending (it is not ours to send)."""
         if self._owner != os.getpid():
             self._owner = os.getpid()
-            self.pending, self.used, self.hits, self.misses = [], [], 0, 0
+            self.pending, self.used, self.hits, self.misses, self.notes = [], [], 0, 0, []
 
-    def take(self) -> tuple[list, list, int, int]:
-        """What this process computed and used since the last call (sent back from workers)."""
-        taken = (self.pending, self.used, self.hits, self.misses)
-        self.pending, self.used, self.hits, self.misses = [], [], 0, 0
+    def take(self) -> tuple[list, list, int, int, list]:
+        """What this process computed, used and noted since the last call (sent back from workers)."""
+        taken = (self.pending, self.used, self.hits, self.misses, self.notes)
+        self.pending, self.used, self.hits, self.misses, self.notes = [], [], 0, 0, []
         return taken
 
-    def merge(self, pending: list, used: list, hits: int, misses: int) -> None:
+    def merge(self, pending: list, used: list, hits: int, misses: int, notes: list = ()) -> None:
         self.pending += pending
         self.used += used
         self.hits += hits
         self.misses += misses
+        self.notes += [note for note in notes if note not in self.notes]
 
     def flush(self) -> None:
         """Store what was computed so far (parent process, between parallel stages), so that a

@@ -16,6 +16,7 @@ import click
 
 from pipeline import __version__, uptodate
 from pipeline.errors import Finding, PipelineError
+from pipeline.fserrors import advice
 from pipeline.later import Later
 from pipeline.options import Options
 from pipeline.schema import Invalid, parse_datetime
@@ -153,7 +154,30 @@ def _now(ctx, param, value):
     return parsed if isinstance(parsed, datetime) else datetime(parsed.year, parsed.month, parsed.day)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group: a file-system error (a read-only or immutable folder, a full disk, a
+    file where a folder must be) ends any command with one line naming the path and what to do,
+    and exit 1; --debug shows the traceback instead."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            if isinstance(exc, BrokenPipeError) or (ctx.obj is not None and ctx.obj.debug):
+                raise
+            root = ctx.obj.root if ctx.obj is not None else Path(".")
+            click.echo(f"error: {file_system_error(exc, root)}", err=True)
+            sys.exit(1)
+
+
+def file_system_error(exc: OSError, root: Path) -> str:
+    """'path: what happened; what to do' for an OSError (paths shown relative to the project)."""
+    paths = [_display(Path(os.fsdecode(name)), root) for name in (exc.filename, exc.filename2) if name is not None]
+    where = " -> ".join(paths) + ": " if paths else ""
+    return f"{where}{exc.strerror or exc}; {advice(exc)}"
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True,
               help="The project folder (holds content/ and templates/).")
 @click.option("--debug", is_flag=True, help="Show a traceback for problems in your files too.")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from email.utils import parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,8 +29,10 @@ def _base_url(value) -> str:
 def _unsubscribe(value) -> str:
     value = text().check(value)
     merge_tag = re.fullmatch(r"\*\|[A-Z_]+\|\*|\{\{\s*[\w.]+\s*\}\}|%[\w.]+%|\[[\w.]+\]", value)
-    if not merge_tag and not re.fullmatch(r"https://\S+", value):
-        raise Invalid(f"expected an https:// URL or an email-service merge tag such as *|UNSUB|*, got {value!r}")
+    # One URL: List-Unsubscribe holds it between < and >, after which a comma starts another.
+    if not merge_tag and not re.fullmatch(r"https://[^\s/?#<>,\"\\@]+(?:[/?#][^\s<>,\"\\]*)?", value):
+        raise Invalid(f"expected an https:// URL or an email-service merge tag such as *|UNSUB|*, got {value!r} "
+                      f"(one URL: no spaces, quotes, <, >, commas or user@ part)")
     return value
 
 
@@ -42,13 +43,31 @@ def _mailto(value) -> str:
     return value
 
 
+_ADDRESS = r'[^@\s<>(),;:"\[\]\\]+@[^@\s<>(),;:"\[\]\\]+\.[^@\s<>(),;:"\[\]\\]+'
+_MAILBOX = re.compile(rf'(?:(?P<name>[^<>]*?)\s*<(?P<angle>{_ADDRESS})>|(?P<bare>{_ADDRESS}))')
+
+
+def mailbox_parts(value: str) -> tuple[str, str]:
+    """(display name, address) of 'Name <address>' or 'address', as written: the name is all
+    before '<' (colons, commas and all; the email package quotes it as RFC 5322 requires), one
+    pair of surrounding double quotes removed. ValueError when it is not one such mailbox."""
+    match = _MAILBOX.fullmatch(value.strip())
+    if match is None:
+        raise ValueError(value)
+    name = (match["name"] or "").strip()
+    if len(name) >= 2 and name[0] == name[-1] == '"':
+        name = re.sub(r'\\(.)', r"\1", name[1:-1])
+    return name, match["angle"] or match["bare"]
+
+
 def _mailbox(value) -> str:
     value = text().check(value)
     if "\n" in value or "\r" in value:
         raise Invalid("must be on one line")
-    name, address = parseaddr(value)
-    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", address):
-        raise Invalid(f"expected an address like 'Next Level PT <news@clinic.example>', got {value!r}")
+    try:
+        mailbox_parts(value)
+    except ValueError:
+        raise Invalid(f"expected one address like 'Next Level PT <news@clinic.example>', got {value!r}") from None
     return value
 
 

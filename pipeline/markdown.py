@@ -4,11 +4,13 @@ Also yields the reader's plain text, the first paragraph and every link target."
 
 from __future__ import annotations
 
+import ctypes
 import signal
 import threading
 from contextlib import contextmanager
 import re
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 from xml.etree.ElementTree import Element
 
@@ -16,6 +18,7 @@ import lxml.html
 import markdown
 import nh3
 from markdown.extensions import Extension
+from markdown.inlinepatterns import LinkInlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
 from pipeline.text import readable_text
@@ -42,24 +45,61 @@ class MarkupTooComplex(Exception):
     """The Markdown cannot be converted in bounded time or depth."""
 
 
+def _too_slow(seconds: float) -> MarkupTooComplex:
+    return MarkupTooComplex(f"converting it took longer than {seconds:g} s; look for long runs of unbalanced "
+                            f"brackets such as '[x](' or deeply nested markup")
+
+
+class _Expired(BaseException):
+    """Raised inside the converting thread when its time is up (see _deadline); a BaseException,
+    so that no `except Exception` in a Markdown extension swallows it."""
+
+
 @contextmanager
 def _deadline(seconds: float):
-    """Raise MarkupTooComplex after `seconds` (main thread only; elsewhere no limit applies)."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
+    """Raise MarkupTooComplex when the block runs longer than `seconds`, in any thread: on the main
+    thread by a timer signal; on any other (the preview server rebuilds on one), a timer thread
+    has the interpreter raise _Expired in the converting thread at its next bytecode (Python-
+    Markdown's slow cases are Python loops, each step short)."""
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+        def expired(signum, frame):
+            raise _too_slow(seconds)
+
+        previous = signal.signal(signal.SIGALRM, expired)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
         return
+    target = threading.get_ident()
+    lock = threading.Lock()
+    state = {"done": False, "fired": False}
 
-    def expired(signum, frame):
-        raise MarkupTooComplex(f"converting it took longer than {seconds:.0f} s; look for long runs of "
-                               f"unbalanced brackets such as '[x](' or deeply nested markup")
+    def fire():
+        with lock:
+            if not state["done"]:
+                state["fired"] = True
+                _set_async_exc(target, _Expired)
 
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
     try:
         yield
+    except _Expired:
+        raise _too_slow(seconds) from None
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        with lock:
+            state["done"] = True
+            timer.cancel()
+            if state["fired"]:
+                _set_async_exc(target, None)   # not yet raised: never raised outside this block
+
+
+def _set_async_exc(thread_id: int, exc) -> None:
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(exc) if exc else None)
 
 
 @dataclass(frozen=True)
@@ -101,7 +141,9 @@ class _CollectExtension(Extension):
 class MarkdownRenderer:
     """Reusable converter (one Python-Markdown instance, reset between articles)."""
 
-    def __init__(self):
+    def __init__(self, time_limit: float = TIME_LIMIT):
+        """`time_limit`: seconds one article's conversion may take, in whatever thread it runs."""
+        self.time_limit = time_limit
         self.state: dict = {}
         self._md = None   # made on first use: a rebuild that converts nothing never pays for it
 
@@ -120,15 +162,18 @@ class MarkdownRenderer:
         # Raw HTML in an article is shown as text, never passed through as markup.
         md.preprocessors.deregister("html_block")
         md.inlinePatterns.deregister("html")
+        for processor in md.inlinePatterns:
+            if isinstance(processor, LinkInlineProcessor):
+                processor.getText = partial(_link_text, processor.getText)
         return md
 
     def render(self, source: str, resolve: Callable[[str], str] | None = None) -> Rendered:
         """Convert `source`; raises MarkupTooComplex for input that nests too deeply or would take
-        longer than TIME_LIMIT seconds (Python-Markdown is quadratic on some unbalanced brackets)."""
+        longer than its time limit (Python-Markdown is quadratic on some unbalanced brackets)."""
         self.state.update(links=[], resolve=resolve)
         self.md.reset()
         try:
-            with _deadline(TIME_LIMIT):
+            with _deadline(self.time_limit):
                 converted = self.md.convert(source)
         except RecursionError:
             raise MarkupTooComplex("lists, quotes or emphasis are nested too deeply to convert") from None
@@ -139,6 +184,26 @@ class MarkdownRenderer:
         first = next((el for el in fragment if el.tag == "p"), None)
         return Rendered(html, readable_text(fragment), readable_text(first) if first is not None else "",
                         tuple(self.state["links"]))
+
+
+_NEAR = 4096   # characters scanned for a link's closing bracket before the whole text is
+
+
+def _link_text(whole, data: str, index: int) -> tuple[str, int, bool]:
+    """LinkInlineProcessor.getText (the text between a link's '[', just before `index`, and its
+    closing ']'), found by scanning forward from `index` with str.find and str.count (bounded
+    work per link); past _NEAR characters, `whole` (Python-Markdown's own, which maps the end of
+    every bracket in `data` at once: each link made changes `data`, so a paragraph of n links
+    made n such maps, 10 s for 2,000 links on one line)."""
+    depth, at, limit = 1, index, min(len(data), index + _NEAR)
+    while True:
+        close = data.find("]", at, limit)
+        if close < 0:
+            return whole(data, index)
+        depth += data.count("[", at, close) - 1
+        if depth == 0:
+            return data[index:close], close + 1, True
+        at = close + 1
 
 
 def sanitise(html: str) -> str:

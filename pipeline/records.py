@@ -19,7 +19,10 @@ Records live in one SQLite file. The source, unit and output records, which ever
 are kept in pickled sets (see SET_SIZE); an article's disclaimer checks and claims and its report
 section, each a row of its own, stay on disk unless that article is rendered or reported again.
 A build writes only the sets and rows that changed, in one transaction after a successful build.
-A damaged or foreign file is ignored with a note and rebuilt."""
+Every stored value is kept behind a checksum (cache.seal) and checked before use. A damaged or
+foreign file is ignored with a note and rebuilt; a row found damaged while a build runs (an
+article's details or report section) raises Damaged, and the build starts again without
+records (see build.run)."""
 
 from __future__ import annotations
 
@@ -33,12 +36,12 @@ from functools import partial
 from pathlib import Path
 from typing import Callable
 
-from pipeline.cache import digest
+from pipeline.cache import digest, seal, unseal
 from pipeline.errors import Finding
 from pipeline.memory import no_collection
 from pipeline.model import Article, Artifact, remade
 
-FORMAT = "17"
+FORMAT = "18"
 _TABLES = {
     "sources": "number INTEGER PRIMARY KEY, data BLOB",   # sets of records (see SET_SIZE)
     "units": "number INTEGER PRIMARY KEY, data BLOB",
@@ -47,6 +50,10 @@ _TABLES = {
     "sections": "name TEXT PRIMARY KEY, key TEXT, html BLOB",
     "layout": "name TEXT PRIMARY KEY, sha TEXT, data BLOB",   # report.html: its page's digest, where each section is
 }
+
+class Damaged(Exception):
+    """A row of the records failed its checksum while the build was using them."""
+
 
 @dataclass(frozen=True)
 class SourceRecord:
@@ -194,7 +201,7 @@ def _read_sets(connection: sqlite3.Connection, table: str, kind: type, members: 
     """The records of a table; `members` receives the names in each set, in order."""
     records: dict = {}
     for number, data in connection.execute(f"SELECT number, data FROM {table} ORDER BY number"):
-        found = pickle.loads(data)
+        found = pickle.loads(unseal(data))
         if type(found) is not dict or not set(map(type, found.values())) <= {kind} or number != len(members):
             raise ValueError(f"not build records ({table}, set {number})")
         records.update(found)
@@ -212,7 +219,7 @@ def _write_sets(connection: sqlite3.Connection, table: str, old: dict, new: dict
     dumps = partial(pickle.dumps, protocol=pickle.HIGHEST_PROTOCOL)
     connection.execute(f"DELETE FROM {table} WHERE number >= ?", (len(sets),))
     connection.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", (
-        (number, dumps({name: _stored(new[name]) for name in group})) for number, group in enumerate(sets)
+        (number, seal(dumps({name: _stored(new[name]) for name in group}))) for number, group in enumerate(sets)
         if number >= len(members) or members[number] != group or any(old.get(name) is not new[name] for name in group)))
 
 
@@ -251,6 +258,8 @@ class Records:
 
     def _ignore(self, exc: Exception) -> None:
         self.close()
+        self.new_sources, self.new_units, self.new_outputs, self.new_sections = {}, {}, {}, {}
+        self.layout, self.layout_sha, self.layout_page = {}, "", ""
         self.sources, self._units, self.outputs, self.section_keys = {}, {}, {}, {}
         self.members = {table: [] for table in self.members}
         self._damaged = True
@@ -268,7 +277,7 @@ class Records:
         self.outputs = _read_sets(connection, "outputs", OutputRecord, self.members["outputs"])
         self.section_keys = dict(connection.execute("SELECT name, key FROM sections"))
         for sha, data in connection.execute("SELECT sha, data FROM layout WHERE name = 'report.html'"):
-            self.layout_sha, (self.layout_page, self.layout) = sha, marshal.loads(data)
+            self.layout_sha, (self.layout_page, self.layout) = sha, marshal.loads(unseal(data))
         self._units = None   # read when first used (see units)
 
     @property
@@ -305,10 +314,18 @@ class Records:
         return self._row("SELECT html FROM sections WHERE name = ?", name)
 
     def _row(self, query: str, name: str) -> bytes:
-        row = self._connection.execute(query, (name,)).fetchone() if self._connection is not None else None
-        if row is None:
-            raise RuntimeError(f"build record for {name} vanished (pipeline bug)")
-        return row[0]
+        try:
+            row = self._connection.execute(query, (name,)).fetchone() if self._connection is not None else None
+            if row is None:
+                raise ValueError("missing")
+            return unseal(row[0])
+        except (ValueError, sqlite3.Error) as exc:
+            raise Damaged(f"the row for {name}: {exc}") from None
+
+    def discard(self, exc: Damaged) -> None:
+        """Use no record from here on (the build starts again, see build.run); the file is
+        replaced when this build's records are saved."""
+        self._ignore(exc)
 
     def close(self) -> None:
         if self._connection is not None:
@@ -360,10 +377,10 @@ class Records:
             gone = [(name,) for name in old.keys() - new.keys()] if known else []
             connection.executemany(f"DELETE FROM {table} WHERE name = ?", gone)
         connection.executemany("INSERT OR REPLACE INTO details VALUES (?, ?)", (
-            (name, record.details) for name, record in new_units.items() if units.get(name) is not record))
+            (name, seal(record.details)) for name, record in new_units.items() if units.get(name) is not record))
         connection.execute("DELETE FROM layout")
         if self.new_layout is not None and self.new_layout_sha:
             connection.execute("INSERT INTO layout VALUES ('report.html', ?, ?)",
-                               (self.new_layout_sha, marshal.dumps((self.new_layout_page, self.new_layout))))
+                               (self.new_layout_sha, seal(marshal.dumps((self.new_layout_page, self.new_layout)))))
         connection.executemany("INSERT OR REPLACE INTO sections VALUES (?, ?, ?)", (
-            (name, key, html) for name, (key, html) in self.new_sections.items() if html is not None))
+            (name, key, seal(html)) for name, (key, html) in self.new_sections.items() if html is not None))

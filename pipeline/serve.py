@@ -121,9 +121,18 @@ class PreviewServer:
 
             def do_GET(self):  # noqa: N802 - http.server's naming
                 try:
-                    server.respond(self, unquote(urlsplit(self.path).path))
+                    refused = _refused(self.headers.get("Host"), self.path)
+                    if refused is not None:
+                        return _send(self, refused[0], refused[1].encode(), "text/plain")
+                    try:
+                        server.respond(self, unquote(urlsplit(self.path).path))
+                    except (OSError, ValueError) as exc:   # a name no file can have (too long, ...)
+                        if isinstance(exc, BrokenPipeError):
+                            raise
+                        return _send(self, HTTPStatus.NOT_FOUND, b"Not found", "text/plain")
                 except BrokenPipeError:
                     pass
+                return None
 
         return Handler
 
@@ -222,6 +231,29 @@ class PreviewServer:
             headers=[(k, str(v)) for k, v in message.items()], text_part=text_part.replace("\r\n", "\n"),
             posts=list(posts.items()))
         return _send(request, HTTPStatus.OK, _inject(page.encode()), "text/html")
+
+
+MAX_TARGET = 2048   # characters of a request's path and query
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+def _refused(host: str | None, target: str) -> tuple[HTTPStatus, str] | None:
+    """Why a request is not answered (status, text), or None. Only a Host of this machine is
+    served: a page on another site, its name pointed at 127.0.0.1 (DNS rebinding), could
+    otherwise read drafts and sources through the visitor's browser."""
+    if host is None:
+        return HTTPStatus.BAD_REQUEST, "Bad request: no Host header"
+    name, _, port = host.strip().lower().rpartition(":") if not host.strip().endswith("]") else (host.strip(), "", "")
+    if not name:   # no port given
+        name, port = port, ""
+    if name not in LOCAL_HOSTS or (port and not port.isdigit()):
+        return HTTPStatus.MISDIRECTED_REQUEST, "Misdirected request: the preview answers only to localhost and 127.0.0.1"
+    if len(target) > MAX_TARGET:
+        return HTTPStatus.BAD_REQUEST, f"Bad request: the address is longer than {MAX_TARGET} characters"
+    path = unquote(urlsplit(target).path)
+    if not target.startswith("/") or any(ord(c) < 32 or ord(c) == 127 for c in target + path):
+        return HTTPStatus.BAD_REQUEST, "Bad request: malformed path"
+    return None
 
 
 def _inject(data: bytes) -> bytes:

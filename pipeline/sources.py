@@ -22,7 +22,7 @@ from pipeline.model import PLATFORMS, Acceptance, Article, Evidence, SiteConfig,
 from pipeline.records import SourceRecord
 from pipeline.schema import (BOOLEAN, DATE, Field, Invalid, Kind, ListOf, Schema, Validator, line, matching,
                              text)
-from pipeline.slugs import RESERVED, slugify
+from pipeline.slugs import device_name, reserved_reason, slugify
 from pipeline.textfile import decode_text
 from pipeline.yamldoc import YamlDoc, parse_yaml
 
@@ -354,9 +354,9 @@ def _parse(rel: str, data: bytes, config: SiteConfig, findings: FindingList) -> 
     if not slug:
         validator.fail(("title",), "cannot make a URL name from this title; add a `slug:` line such as "
                        "slug: knee-pain-basics")
-    elif slug in RESERVED:
+    elif reserved_reason(slug):
         key = "slug" if clean["slug"] else "title"
-        validator.fail((key,), f"slug: '{slug}' is a name the site uses itself; choose another slug")
+        validator.fail((key,), f"slug: {reserved_reason(slug)}; choose another slug")
     if len(findings.items) > before and findings.has_errors:
         return None
     tz = config.tz
@@ -410,11 +410,13 @@ def _canonical_tags(published: list[_Parsed], findings: FindingList, full) -> di
     for p in published:
         for index, name in enumerate(p.fields["tags"]):
             slug = slugify(name)
-            if not slug:
+            if not slug or device_name(slug):
                 doc = full(p).doc
                 location = doc.location(("tags", index))
-                findings.add(location, f"tags[{index}]: cannot make a URL name from tag {name!r}; use letters "
-                             f"or digits", source=doc.source(location))
+                why = "use letters or digits" if not slug else \
+                    f"'{slug}' is a device name on Windows, where a folder of that name cannot be checked out; rename the tag"
+                findings.add(location, f"tags[{index}]: cannot make a URL name from tag {name!r}; {why}",
+                             source=doc.source(location))
                 continue
             spellings[slug][name] += 1   # (setdefault made a Counter for every tag of every article)
     return {slug: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] for slug, c in spellings.items()}
@@ -460,10 +462,19 @@ def _article(p: _Parsed, config: SiteConfig, renderer: MarkdownRenderer, by_sour
         findings.add(Location(p.rel, min(p.split.body_line, len(p.split.lines)) or None),
                      "the article has no text after its front matter: its page, newsletter and posts show only "
                      "the title; write the article below the closing ---", severity=WARNING)
-    for offset, col, tag in removed:
-        findings.add(Location(p.rel, p.split.body_line + offset, col), f"raw HTML {tag[:40]!r} is left out of the "
-                     f"output; write it in Markdown instead", severity=WARNING,
+    # One warning per line (its first tag, and how many more): each warning holds its line, so one
+    # per tag would hold a long line once per tag on it.
+    at = 0
+    while at < len(removed):
+        offset, col, tag = removed[at]
+        more = at
+        while more + 1 < len(removed) and removed[more + 1][0] == offset:
+            more += 1
+        also = f" (and {more - at} more raw HTML tag{'s' if more - at > 1 else ''} on this line)" if more > at else ""
+        findings.add(Location(p.rel, p.split.body_line + offset, col), f"raw HTML {tag[:40]!r}{also} is left out "
+                     f"of the output; write it in Markdown instead", severity=WARNING,
                      source=p.split.lines[p.split.body_line + offset - 1])
+        at = more + 1
     build_cache = cache.current()
     key = cache.digest(build_cache.keys.get("markdown"), config.base_path, body,
                        sources_key if (".md" in body or "&" in body) else None, here.as_posix())
@@ -472,7 +483,7 @@ def _article(p: _Parsed, config: SiteConfig, renderer: MarkdownRenderer, by_sour
     seen_tags: dict[str, Tag] = {}
     for name in p.fields["tags"]:
         slug = slugify(name)
-        if slug and slug not in seen_tags:
+        if slug in tag_names and slug not in seen_tags:   # (a tag refused by tag_names is reported)
             seen_tags[slug] = Tag(tag_names[slug], slug)
     return Article(
         source=p.rel, slug=p.slug, title=p.fields["title"], date=p.date, updated=p.updated,

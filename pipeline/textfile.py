@@ -18,8 +18,19 @@ def read_text(path: Path, rel: str, findings: FindingList) -> str | None:
     return decode_text(data, rel, findings)
 
 
+# Byte-order marks of the encodings other than UTF-8 an editor may save in; UTF-32's first, as
+# UTF-32-LE's mark begins with UTF-16-LE's.
+_OTHER_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+               (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
+
+
 def decode_text(data: bytes, rel: str, findings: FindingList) -> str | None:
     """read_text for bytes already read."""
+    for bom, name in _OTHER_BOMS:
+        if data.startswith(bom):
+            findings.add(Location(rel, 1, 1), f"the file is {name} (it starts with a {name} byte-order mark), not "
+                         f"UTF-8; save it as UTF-8 in your editor")
+            return None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from pipeline import trees
+from pipeline import buildlock, trees
 from pipeline.later import Later
 from pipeline.memory import fewer_malloc_arenas
 from pipeline.parallel import Background
 from pipeline.errors import Finding, Location, PipelineError
+from pipeline.fserrors import advice
 from pipeline.model import Artifact
 
 WRITERS = 8          # threads writing files
@@ -310,13 +311,18 @@ class LastOutput:
     def __init__(self, out: Path, root: Path, background: bool = False):
         check_output_dir(out, root)
         self.out = out = out.resolve()
-        recover(out)
-        self.current, self.spare_entries, self.stamps = _read_manifest(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        self.now = trees.fs_now(os.fspath(out.parent))
-        # The survey as what differs from the manifest (see _survey_parts), made in a forked
-        # process when `background`, else here when asked for.
-        self._background = Background(self._parts, fork=background)
+        self._lock = buildlock.acquire(root)   # held until close(): no other build's recover() runs meanwhile
+        try:
+            recover(out)
+            self.current, self.spare_entries, self.stamps = _read_manifest(out)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            self.now = trees.fs_now(os.fspath(out.parent))
+            # The survey as what differs from the manifest (see _survey_parts), made in a forked
+            # process when `background`, else here when asked for.
+            self._background = Background(self._parts, fork=background)
+        except BaseException:
+            buildlock.release(self._lock)
+            raise
 
     @property
     def forked(self) -> bool:
@@ -352,8 +358,11 @@ class LastOutput:
         return old, _survey(spare, spare_entries, self.stamps.get("spare"), self.now, vouched)
 
     def close(self) -> None:
-        """Stop and reap the forked process if its answer is not wanted (a build that failed)."""
+        """Stop and reap the forked process if its answer is not wanted (a build that failed);
+        let go of the build lock."""
         self._background.close()
+        lock, self._lock = self._lock, None
+        buildlock.release(lock)
 
 
 def _survey_parts(found: trees.Survey, entries: dict, stamps: dict | None) -> tuple:
@@ -654,7 +663,7 @@ class Staging:
     def _fail(self, exc: OSError):
         self.abort()
         raise PipelineError(Finding(Location(str(self.out)), f"could not write the build ({exc.strerror or exc}); "
-                                    "the previous output is unchanged")) from None
+                                    f"the previous output is unchanged; {advice(exc)}")) from None
 
 
 def _put(target: str, content: bytes | None, source: str | None, digest: str, mirror: str | None = None,

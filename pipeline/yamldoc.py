@@ -27,6 +27,7 @@ _SCALARS = {
     _TAG + "int": _CONSTRUCTOR.construct_yaml_int,
     _TAG + "float": _CONSTRUCTOR.construct_yaml_float,
 }
+MAX_DEPTH = 32   # lists and maps inside each other; no setting or front matter field needs more
 INVALID = type("Invalid", (), {"__repr__": lambda self: "<invalid>"})()  # a value already reported
 Path = tuple  # a key path into the document: ("organization", "name"), ("tags", 0)
 
@@ -96,6 +97,10 @@ def parse_yaml(text: str, path: str, findings: FindingList, *, lines: tuple[str,
         location = empty.mark_location(mark) if mark else Location(path)
         findings.add(location, _syntax_message(exc), source=empty.source(location))
         return None
+    except RecursionError:   # (PyYAML's own composer recurses once per level)
+        location = _too_deep(text, empty)
+        findings.add(location, _DEEP, source=empty.source(location))
+        return None
     doc = YamlDoc(path, None, {}, all_lines, line_offset)
     if root is None:
         return doc
@@ -116,6 +121,25 @@ def _compose(text: str):
 
 
 FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+_DEEP = (f"lists and maps are nested more than {MAX_DEPTH} levels deep here; check for a run of unclosed "
+         f"'[' or '{{', or write the value flat")
+
+
+def _too_deep(text: str, doc: YamlDoc) -> Location:
+    """Where the first list or map more than MAX_DEPTH levels deep starts (read event by event,
+    without recursion); the file's start if the text cannot be read so far."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=FAST_LOADER or yaml.SafeLoader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return doc.mark_location(event.start_mark)
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return Location(doc.path, doc.line_offset + 1, 1)
 
 
 def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
@@ -144,6 +168,9 @@ class _Builder:
                 self.alias_reported = True
             return INVALID
         self.seen.add(id(node))
+        if len(keys) >= MAX_DEPTH and not isinstance(node, ScalarNode):
+            self.fail(node, _DEEP)
+            return INVALID
         self.doc.nodes[keys] = node
         if isinstance(node, ScalarNode):
             return self.scalar(node)

@@ -143,7 +143,8 @@ def test_raw_html_and_script_links_never_reach_any_output(tmp_path):
     for feed in ("feed.xml", "atom.xml"):
         for entry in feedparser.parse((project / "output/site" / feed).read_bytes()).entries:
             assert_no_active_content(entry.content[0].value, feed)
-    assert "content/posts/a.md:6:7: warning: raw HTML '<script>' is left out of the output" in result.stderr
+    assert ("content/posts/a.md:6:7: warning: raw HTML '<script>' (and 2 more raw HTML tags on this line) is left "
+            "out of the output") in result.stderr
     assert "content/posts/a.md:8:9: warning: link 'javascript:alert(3)' uses a javascript: address" in result.stderr
 
 

@@ -13,6 +13,8 @@ import pytest
 
 from conftest import SITE_YAML, cli, make_project, post, tree
 
+from pipeline.cache import unseal
+
 NOW = "2026-11-24T12:00"
 
 
@@ -53,7 +55,7 @@ def record_sets(database, table):
 
 def sets_of(database, table):
     """Each set of records of a table, by its number."""
-    return {number: pickle.loads(data) for number, data in sql(database, f"SELECT number, data FROM {table}")}
+    return {number: pickle.loads(unseal(data)) for number, data in sql(database, f"SELECT number, data FROM {table}")}
 
 
 def set_of(database, table, name):
@@ -763,7 +765,7 @@ def test_unit_and_output_records_are_read_back_with_every_field_they_were_writte
         details = dict(sql(path, "SELECT name, data FROM details"))
         for name, record in records.units.items():
             assert {**vars(record), "details": b""} == vars(units[name]) and units[name].details == b""
-            assert record.unpack() == pickle.loads(zlib.decompress(details[name]))
+            assert record.unpack() == pickle.loads(zlib.decompress(unseal(details[name])))
         findings = [f for record in records.units.values() for f in record.findings]
         checks = [c for record in records.outputs.values() for c in record.checks]
         assert findings and all(type(f) is Finding for f in findings)

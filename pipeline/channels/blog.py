@@ -216,6 +216,11 @@ def static_files(root: Path) -> list[Artifact]:
                            (root / "content" / "static", "site/")):
         if not folder.is_dir():
             continue
+        base = folder.resolve()
+        if not (base.is_relative_to(root.resolve()) or base.is_relative_to(folder.parent.resolve())):
+            outside.append(Finding(Location(folder.relative_to(root).as_posix()), "this folder is a link to "
+                                   f"{base}, outside the project; make it a real folder and copy the files in"))
+            continue
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             rel = path.relative_to(folder).as_posix()
             if not path.resolve().is_relative_to(folder.resolve()):

@@ -11,13 +11,14 @@ from functools import lru_cache
 from email.policy import EmailPolicy
 from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime
 from pathlib import Path
 
 import css_inline
 import lxml.html
 from jinja2 import Environment
 
+from pipeline.config import mailbox_parts
 from pipeline.errors import Finding, Location, PipelineError
 from pipeline.model import Article, Artifact, Reads, Site
 from pipeline.plaintext import html_to_text, wrap
@@ -181,14 +182,15 @@ def _artifacts(site, env, text_env, folder: str, issue: dict, slugs: tuple[str, 
 def build_message(site: Site, subject: str, html: str, text: str, date: datetime, key: str, source: str) -> bytes:
     """multipart/alternative (text first, HTML last), UTF-8, with a deterministic Message-ID."""
     news = site.config.newsletter
-    name, address = parseaddr(news.sender)
+    name, address = mailbox_parts(news.sender)   # (parseaddr reads 'Name:' as a group)
     domain = address.rsplit("@", 1)[1]
     digest = hashlib.sha256((html + "\0" + text).encode("utf-8")).hexdigest()[:16]
     unsubscribe = [f"<{news.unsubscribe_url}>"] + ([f"<{news.unsubscribe_mailto}>"] if news.unsubscribe_mailto else [])
     message = EmailMessage(policy=_POLICY)
     try:
         message["From"] = Address(display_name=name, addr_spec=address) if name else address
-        message["Reply-To"] = news.reply_to
+        reply_name, reply_address = mailbox_parts(news.reply_to)
+        message["Reply-To"] = Address(display_name=reply_name, addr_spec=reply_address)
         message["Subject"] = subject
         message["Date"] = format_datetime(date)
         message["Message-ID"] = f"<newsletter.{key}.{digest}@{domain}>"
