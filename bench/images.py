@@ -71,7 +71,7 @@ def timed(root: Path, *args: str) -> tuple[float, str]:
     start = time.perf_counter()
     result = subprocess.run([sys.executable, "-m", "pipeline", "--project", str(root), "build", "--now", NOW, *args],
                             capture_output=True, text=True, env=env)
-    wait = f"from pathlib import Path; from pipeline.later import wait; wait(Path({str(root)!r}))"
+    wait = f"from pathlib import Path; from pipeline.incremental.saves import wait; wait(Path({str(root)!r}))"
     subprocess.run([sys.executable, "-c", wait], env=env, check=True)   # the saves the next build reads
     elapsed = time.perf_counter() - start
     if result.returncode != 0:

@@ -12,7 +12,7 @@ build, another changed article (the steady state), and an edited article templat
 is rendered again, with the last build's records and output on disk). Times include process
 start; peak memory is the largest process's over all scenarios. A script, not a timed test.
 A command returns once its output is in place and saves what the next build reads in a detached
-process (pipeline/later.py): each scenario's time includes waiting for the saves of the one
+process (pipeline/incremental/saves.py): each scenario's time includes waiting for the saves of the one
 before, as an author's next build would.
 """
 
@@ -37,7 +37,7 @@ WORK = HERE / ".work"
 PEERS = HERE / ".peers"
 
 sys.path.insert(0, str(REPO))
-from pipeline.later import wait  # noqa: E402
+from pipeline.incremental.saves import wait  # noqa: E402
 
 
 def timed(command: list[str], cwd: Path, env: dict | None = None) -> tuple[float, float]:
@@ -69,7 +69,7 @@ def ours(posts: int) -> Path:
         shutil.copytree(source / "posts", project / "content" / "posts")
     # Settings, rules and templates always as in this checkout, so the corpus is built by today's code;
     # with their mtimes (copy2), else a build started within a second of the copy would rightly not
-    # trust them (see pipeline/uptodate.py) and the no-change rebuild would not be measured.
+    # trust them (see pipeline/incremental/uptodate.py) and the no-change rebuild would not be measured.
     shutil.copy2(REPO / "content" / "site.yaml", project / "content" / "site.yaml")
     shutil.copy2(REPO / "content" / "compliance.yaml", project / "content" / "compliance.yaml")
     shutil.rmtree(project / "templates", ignore_errors=True)
@@ -80,7 +80,7 @@ def ours(posts: int) -> Path:
 
 def settle(project: Path) -> None:
     """Wait until every input is more than a second old: a build does not trust a file modified
-    within a second before it started (see pipeline/uptodate.py), so a cold build started right
+    within a second before it started (see pipeline/incremental/uptodate.py), so a cold build started right
     after the corpus was made (or the checkout cloned) saves no up-to-date stamp, and the no-change
     rebuild after it would time a whole incremental build instead."""
     newest = max(path.stat().st_mtime for folder in ("content", "templates")
@@ -91,7 +91,7 @@ def settle(project: Path) -> None:
 def touch_one(posts_dir: Path, run: int) -> None:
     """Edit one article, then wait as an author does between saving and building: a file saved
     within a second before a build is not trusted by the next one, so a build started at once
-    saves no up-to-date stamp (see pipeline/uptodate.py) and would time less than an author sees."""
+    saves no up-to-date stamp (see pipeline/incremental/uptodate.py) and would time less than an author sees."""
     first = sorted(posts_dir.glob("*.md"))[0]
     first.write_text(first.read_text("utf-8") + f"\nEdited in run {run}.\n", "utf-8")
     time.sleep(1.5)
@@ -121,7 +121,7 @@ def bench_ours(posts: int, runs: int, now: str) -> dict:
     results = {"cold": [], "no change": [], "first change": [], "one change": [], "template edit": []}
     peak = 0.0
     for run in range(runs):
-        wait(project)   # the last run's saves (see pipeline/later.py) end before their folders go
+        wait(project)   # the last run's saves (see pipeline/incremental/saves.py) end before their folders go
         for generated in ("output", ".pipeline", ".output-spare"):
             shutil.rmtree(project / generated, ignore_errors=True)
         (project / ".output-manifest.marshal").unlink(missing_ok=True)

@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
-from pipeline import cache
-from pipeline import units
+from pipeline.incremental import cache
+from pipeline import article_stage
 from pipeline.channels import CHANNELS, blog, feed, newsletter, social
 from pipeline.compliance.checker import Check, artifact_lookup, check_made
 from pipeline.compliance.exports import RECENT, check_exports
@@ -18,15 +18,15 @@ from pipeline.compliance.report import NAME as REPORT, PAGES as REPORT_PAGES, re
 from pipeline.compliance.rules import load_rules
 from pipeline.config import load_config
 from pipeline.errors import Finding, FindingList, PipelineError
-from pipeline.later import Later, take_notes, wait
+from pipeline.incremental.saves import Later, take_notes, wait
 from pipeline.images import prepare_images
 from pipeline.links import check_links
-from pipeline.memory import give_back, no_collection, quieter_collector
+from pipeline.incremental.memory import give_back, no_collection, quieter_collector
 from pipeline.model import Artifact, Reads, Site, SiteConfig, Tag
 from pipeline.options import Options
-from pipeline.pages_ahead import pages_ahead, pages_from
+from pipeline.incremental.pages_ahead import pages_ahead, pages_from
 from pipeline.parallel import Background, imap_ordered, jobs, map_ordered, set_jobs
-from pipeline.records import Artifacts, Damaged, OutputRecord, Records, UnitRecord, output
+from pipeline.incremental.records import Artifacts, Damaged, OutputRecord, Records, UnitRecord, output
 from pipeline.sources import load_articles
 from pipeline.templating import page_digests
 from pipeline.writer import Changes, LastOutput, PathCheck, Staging
@@ -47,7 +47,7 @@ class BuildResult:
                                              # stat as left: path -> [sha256, size, mtime_ns, ctime_ns,
                                              # inode] (updated by the saves: see writer._catch_up)
     written_folders: dict | None = None      # and every folder ("" the tree) -> (mtime_ns, ctime_ns), or
-                                             # None where the writer did not stamp it (see pipeline.trees)
+                                             # None where the writer did not stamp it (see pipeline.incremental.survey)
     repeated: tuple = ()                     # those of `findings` taken from the last build's records (of
                                              # articles it did not render again), as opposed to made by it
 
@@ -219,8 +219,8 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
                        fork=jobs() > 1)
     try:
         report(STAGES[1], 1, len(STAGES))
-        context = units.context(site, sink.lookup)
-        keys = units.keys(context)
+        context = article_stage.context(site, sink.lookup)
+        keys = article_stage.keys(context)
         records.read_units()
         if out is not None:
             # Only now: the staging folder needs the survey of the output trees (a forked process
@@ -315,7 +315,7 @@ class _Sink:
 
     def articles(self, context, keys: list[str]) -> list[UnitRecord]:
         """Every article's own outputs, in the order of site.articles; their records. `keys`:
-        units.keys(context)."""
+        article_stage.keys(context)."""
         site, records = self.site, self.records
         made: list = [None] * len(site.articles)
         todo = []
@@ -331,7 +331,7 @@ class _Sink:
                     records.units[article.source] = None   # renders them all: 40 MB at 5,000)
                     cache.current().dropped += record.cache_keys   # and the cache keeps them only if used
         failed = []
-        for index, result in zip(todo, imap_ordered(units.make, todo, context, window=UNIT_WINDOW)):
+        for index, result in zip(todo, imap_ordered(article_stage.make, todo, context, window=UNIT_WINDOW)):
             if result.failed:
                 failed += result.findings
                 continue

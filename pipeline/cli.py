@@ -14,10 +14,11 @@ from pathlib import Path
 
 import click
 
-from pipeline import __version__, uptodate
+from pipeline import __version__
+from pipeline.incremental import uptodate
 from pipeline.errors import Finding, PipelineError
 from pipeline.fserrors import advice
-from pipeline.later import Later
+from pipeline.incremental.saves import Later
 from pipeline.options import Options
 from pipeline.schema import Invalid, parse_datetime
 from pipeline.writer import MARKER as OUTPUT_MARKER, check_output_dir
@@ -229,7 +230,7 @@ def build(obj: Context, out: Path | None, drafts, future, now, strict, quiet, ve
 
 def _build_unless_up_to_date(obj: Context, console: Console, out: Path, options: Options):
     """(articles, files per channel, tally) of a build, or of the last one when nothing it depends
-    on has changed since (see pipeline.uptodate); --no-cache always builds."""
+    on has changed since (see pipeline.incremental.uptodate); --no-cache always builds."""
     key = uptodate.code_key(obj.root, (options.drafts, options.future, options.strict,
                                        os.environ.get("SOURCE_DATE_EPOCH", "").strip(), str(out.resolve())))
     _refuse_bad_output(obj, out)  # before writing even the clock
@@ -335,7 +336,7 @@ def _run_config(obj: Context):
 
 
 def _later(obj: Context) -> Later:
-    """Where a build's saves go (see pipeline.later): a detached process, but on CI (the CI
+    """Where a build's saves go (see pipeline.incremental.saves): a detached process, but on CI (the CI
     variable set, as GitHub Actions, GitLab CI and most others do) this one, so that a step
     caching .pipeline/ right after the build never copies them half written."""
     return Later(obj.root, detached=not os.environ.get("CI"))
@@ -359,8 +360,8 @@ def _survey_early(obj: Context, out: Path, options: Options):
     """What the last build left in `out` (writer.LastOutput), its survey started now, in a forked
     process, rather than once the build's modules are imported: at 5,000 articles the build
     otherwise waited for it (0.02-0.05 s)."""
-    from pipeline.later import wait
-    from pipeline.memory import no_collection
+    from pipeline.incremental.saves import wait
+    from pipeline.incremental.memory import no_collection
     from pipeline.parallel import jobs, set_jobs
     from pipeline.writer import LastOutput
 
@@ -480,7 +481,7 @@ def rules(obj: Context, fmt: str) -> None:
 def _run(obj: Context, options: Options, fmt: str = "text", console: Console | None = None,
          out: Path | None = None, later: Later | None = None, checking: bool = False, last=None):
     """The build (writing into `out` when given; what only the next build reads saved by `later`,
-    see pipeline.later; `checking`: see build.run), or exit 1 with its findings."""
+    see pipeline.incremental.saves; `checking`: see build.run), or exit 1 with its findings."""
     from pipeline.build import run
 
     try:

@@ -222,7 +222,7 @@ def remade(cls, **values):
 @dataclass(frozen=True)
 class Reads:
     """What an output shows, as the channel that makes it declares it: the incremental build
-    (pipeline.cache) alone turns it into a key and decides whether the output must be made again.
+    (pipeline.incremental.cache) alone turns it into a key and decides whether the output must be made again.
     `kind` names the templates and settings it is rendered with (see build.base_keys),
     `articles` the articles whose fields it may show, `values` anything else it shows (plain
     values), `tags` whether it shows the site's list of tags with their counts, `neighbours`

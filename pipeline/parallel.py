@@ -14,7 +14,7 @@ import signal
 import tempfile
 from typing import Callable, Iterator, Sequence, TypeVar
 
-from pipeline import cache
+from pipeline.incremental import cache
 from pipeline.errors import Finding, PipelineError
 
 T = TypeVar("T")

@@ -16,10 +16,10 @@ from pipeline.files import walk
 from pipeline.errors import Finding, FindingList, Location, PipelineError, WARNING
 from pipeline.frontmatter import SplitSource, split_front_matter
 from pipeline.markdown import MarkdownRenderer, MarkupTooComplex, strip_raw_html
-from pipeline import cache
+from pipeline.incremental import cache
 from pipeline.parallel import map_ordered
 from pipeline.model import PLATFORMS, Acceptance, Article, Evidence, SiteConfig, Tag, is_light, light
-from pipeline.records import SourceRecord
+from pipeline.incremental.records import SourceRecord
 from pipeline.schema import (BOOLEAN, DATE, Field, Invalid, Kind, ListOf, Schema, Validator, line, matching,
                              text)
 from pipeline.slugs import device_name, reserved_reason, slugify
@@ -146,7 +146,7 @@ def load_articles(root: Path, config: SiteConfig, findings: FindingList, *, now:
     """Validate every source; return the published articles, newest first, without their bodies
     (model.light), and the Hydrator that gives an article back whole. Findings for all files.
     `dates` receives the date of every valid source, published or not (see uptodate). With
-    `records` (pipeline.records.Records), a file whose bytes are unchanged is not parsed or
+    `records` (pipeline.incremental.records.Records), a file whose bytes are unchanged is not parsed or
     converted again."""
     loader = _Loader(root, config, records)
     parsed = [p for p in (loader.parse(path, findings) for path in source_files(root)) if p]

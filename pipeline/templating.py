@@ -14,7 +14,7 @@ import jinja2
 import jinja2.meta
 from markupsafe import Markup
 
-from pipeline import cache
+from pipeline.incremental import cache
 from pipeline.errors import Finding, Location, PipelineError
 
 

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from pipeline import buildlock, trees
-from pipeline.later import Later
-from pipeline.memory import fewer_malloc_arenas
+from pipeline import buildlock
+from pipeline.incremental import survey
+from pipeline.incremental.saves import Later
+from pipeline.incremental.memory import fewer_malloc_arenas
 from pipeline.parallel import Background
 from pipeline.errors import Finding, Location, PipelineError
 from pipeline.fserrors import advice
@@ -149,7 +150,7 @@ MANIFEST_CHUNK = 4096   # paths per marshalled piece: the manifest of 32,000 fil
 def _read_manifest(out: Path) -> tuple[dict, dict, dict]:
     """What the last build left: path -> [sha256, size, mtime_ns, ctime_ns, inode] of every file of
     output/ and of the spare tree (None: a file of the spare whose bytes are unknown), and the
-    folder stamps of both trees (see pipeline.trees). Kept beside output/, not in it."""
+    folder stamps of both trees (see pipeline.incremental.survey). Kept beside output/, not in it."""
     current: dict = {}
     spare: dict = {}
     try:
@@ -178,7 +179,7 @@ def _read_piece(handle):
 
 
 def _catch_up(out: Path, current: dict, left: dict) -> None:
-    """After the swap, in the build's saves (see pipeline.later): bring the spare tree up to
+    """After the swap, in the build's saves (see pipeline.incremental.saves): bring the spare tree up to
     output/. Each file this build wrote is hard-linked into the spare tree in place of the old
     one, and what output/ no longer has is removed from it, so the next build stages on a tree
     that already holds every file it keeps (after a template edit had changed every article's
@@ -199,7 +200,7 @@ def _catch_up(out: Path, current: dict, left: dict) -> None:
         pass   # what was done is described; the rest is as it was
     # (stat-ed after the changes: a folder changed within a second is listed again next time;
     # a folder whose stamp is left stale by a failure is listed, its stamp no longer matching)
-    left["folders"] = trees.restamped(os.fspath(tree), left["folders"], touched, os.fspath(out.parent))
+    left["folders"] = survey.restamped(os.fspath(tree), left["folders"], touched, os.fspath(out.parent))
 
 
 def _link_changes(base: str, spare_base: str, current: dict, spare: dict, touched: set) -> None:
@@ -265,9 +266,9 @@ def _write_piece(handle, value) -> None:
 
 
 def _survey(folder: Path, entries: dict, stamps: dict | None, now_ns: int,
-            vouched: set[str] = frozenset()) -> trees.Survey:
-    """What a tree holds (see pipeline.trees), the marker left out."""
-    found = trees.survey(os.fspath(folder), entries, stamps, now_ns, vouched)
+            vouched: set[str] = frozenset()) -> survey.Survey:
+    """What a tree holds (see pipeline.incremental.survey), the marker left out."""
+    found = survey.survey(os.fspath(folder), entries, stamps, now_ns, vouched)
     found.files.discard(MARKER)
     found.same.discard(MARKER)
     found.files = {sys.intern(path) for path in found.files}
@@ -304,7 +305,7 @@ def _stat_of(stat) -> tuple[int, int, int, int]:
 
 class LastOutput:
     """What the last build left: its manifest, and which files of output/ and of the spare tree are
-    still as it says (see pipeline.trees). That survey stats every file of the site (0.5 s at
+    still as it says (see pipeline.incremental.survey). That survey stats every file of the site (0.5 s at
     5,000 articles); with `background`, a forked process makes it while this one reads the sources
     and records, and Staging takes its answer (or, should the process fail, surveys itself)."""
 
@@ -316,7 +317,7 @@ class LastOutput:
             recover(out)
             self.current, self.spare_entries, self.stamps = _read_manifest(out)
             out.parent.mkdir(parents=True, exist_ok=True)
-            self.now = trees.fs_now(os.fspath(out.parent))
+            self.now = survey.fs_now(os.fspath(out.parent))
             # The survey as what differs from the manifest (see _survey_parts), made in a forked
             # process when `background`, else here when asked for.
             self._background = Background(self._parts, fork=background)
@@ -328,7 +329,7 @@ class LastOutput:
     def forked(self) -> bool:
         return self._background.forked
 
-    def surveys(self) -> tuple[trees.Survey, trees.Survey | None]:
+    def surveys(self) -> tuple[survey.Survey, survey.Survey | None]:
         """The surveys of output/ and of the spare tree (None: no spare tree to build on)."""
         if not self._background.forked:
             return self._survey()
@@ -344,10 +345,10 @@ class LastOutput:
             parts.append(_survey_parts(spare, self.spare_entries, self.stamps.get("spare")))
         return parts
 
-    def _survey(self) -> tuple[trees.Survey, trees.Survey | None]:
+    def _survey(self) -> tuple[survey.Survey, survey.Survey | None]:
         out, current, spare_entries = self.out, self.current, self.spare_entries
         old = _survey(out, current, self.stamps.get("current"), self.now) if out.is_dir() \
-            else trees.Survey(set(), set(), {})
+            else survey.Survey(set(), set(), {})
         spare = _spare_path(out)
         if not (spare_entries and spare.is_dir()):
             return old, None
@@ -365,7 +366,7 @@ class LastOutput:
         buildlock.release(lock)
 
 
-def _survey_parts(found: trees.Survey, entries: dict, stamps: dict | None) -> tuple:
+def _survey_parts(found: survey.Survey, entries: dict, stamps: dict | None) -> tuple:
     """A survey as what differs from the manifest it started from (mostly nothing: passing
     the 32,000 paths of a site of 5,000 articles back whole took as long as a fifth of the survey)."""
     known, stamps = entries.keys(), stamps or {}
@@ -374,7 +375,7 @@ def _survey_parts(found: trees.Survey, entries: dict, stamps: dict | None) -> tu
             list(stamps.keys() - found.folders.keys()))
 
 
-def _survey_of(parts, entries: dict, stamps: dict | None) -> trees.Survey:
+def _survey_of(parts, entries: dict, stamps: dict | None) -> survey.Survey:
     """The survey _survey_parts() describes."""
     extra, missing, moved, folders_moved, folders_gone = parts
     files = set(entries)
@@ -384,7 +385,7 @@ def _survey_of(parts, entries: dict, stamps: dict | None) -> trees.Survey:
     for folder in folders_gone:
         del folders[folder]
     folders.update(folders_moved)
-    return trees.Survey(files, files.difference(moved), folders)
+    return survey.Survey(files, files.difference(moved), folders)
 
 
 class Staging:
@@ -619,8 +620,8 @@ class Staging:
                 os.replace(self.mirror, _spare_path(out))
                 # One inode with each file of output/, each stat taken after both links were made.
                 kept = dict(self.staged)
-                kept_folders = trees.stamp_folders(os.fspath(_spare_path(out)), trees.with_parents(self.made),
-                                                   trees.fs_now(os.fspath(out.parent))) | {"": None}
+                kept_folders = survey.stamp_folders(os.fspath(_spare_path(out)), survey.with_parents(self.made),
+                                                   survey.fs_now(os.fspath(out.parent))) | {"": None}
             except OSError:
                 shutil.rmtree(_spare_path(out), ignore_errors=True)
                 kept, kept_folders = {}, {}
@@ -641,9 +642,9 @@ class Staging:
             shutil.rmtree(self.mirror, ignore_errors=True)
         # A folder of the spare tree this build neither wrote into nor removed from keeps the stamp
         # it was surveyed with (renaming the trees above it does not move it); the others are stat-ed.
-        folders = trees.restamped(os.fspath(out), self.spare_folders,
+        folders = survey.restamped(os.fspath(out), self.spare_folders,
                                   self.made | {path.rpartition("/")[0] for path in gone}, os.fspath(out.parent))
-        if self.later is not None:   # saved with the build's other state (see pipeline.later)
+        if self.later is not None:   # saved with the build's other state (see pipeline.incremental.saves)
             left = {"spare": kept, "folders": kept_folders}   # as the catch-up leaves them
             self.later.add(partial(_catch_up, out, self.staged, left), early=True)   # before the stamp
             self.later.add(lambda: _write_manifest(out, self.staged, left["spare"],

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
-from pipeline.later import wait
+from pipeline.incremental.saves import wait
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = "2026-11-24T12:00:00"
@@ -64,7 +64,7 @@ def make_project(root: Path, posts: dict[str, str] | None = None, *, site: str =
 
 def cli(project: Path, *args: str):
     """Run the CLI on `project`; returns click's Result (exit_code, stdout, stderr). Returns once
-    the build's state is saved (see pipeline.later), as the next command would wait for it, so a
+    the build's state is saved (see pipeline.incremental.saves), as the next command would wait for it, so a
     test can look at .pipeline/."""
     runner = CliRunner()
     result = runner.invoke(main, ["--project", str(project), *args], catch_exceptions=False)

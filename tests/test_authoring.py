@@ -82,7 +82,8 @@ def test_an_edited_article_appears_within_seconds(server):
 def test_the_server_rebuilds_only_what_an_edit_changed_and_holds_no_page_in_memory(tmp_path):
     """The preview builds into .pipeline/serve/ as `pipeline build` writes output/: after an
     edit, the other articles are taken from the records and nothing rendered is held."""
-    from pipeline import cache, units
+    from pipeline.incremental import cache
+    from pipeline import article_stage
     from pipeline.serve import PreviewServer
 
     posts = {f"p{i:02}.md": post(f"Article {i}", f"2026-03-{1 + i:02}", f"Body {i}.") for i in range(20)}
@@ -90,14 +91,14 @@ def test_the_server_rebuilds_only_what_an_edit_changed_and_holds_no_page_in_memo
     server = PreviewServer(project, port=0)
     try:
         rendered = []
-        real = units.make
+        real = article_stage.make
 
         def make(context, index):
             if not cache.current().probing:   # (each window is first asked of the build cache)
                 rendered.append(context.site.articles[index].slug)
             return real(context, index)
 
-        units.make = make
+        article_stage.make = make
         try:
             server.rebuild()
             assert len(rendered) == 20 and server.state.errors is None and server.state.crash is None
@@ -105,7 +106,7 @@ def test_the_server_rebuilds_only_what_an_edit_changed_and_holds_no_page_in_memo
             (project / "content/posts/p10.md").write_text(post("Article 10", "2026-03-11", "Edited."))
             server.rebuild()
         finally:
-            units.make = real
+            article_stage.make = real
         assert sorted(rendered) == ["article-10", "article-11", "article-9"]   # and its two neighbours
         assert all(artifact.content == b"" for artifact in server.state.result.artifacts)
         assert "Edited." in (project / ".pipeline/serve/site/article-10/index.html").read_text()

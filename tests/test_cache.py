@@ -13,7 +13,7 @@ import pytest
 
 from conftest import SITE_YAML, cli, make_project, post, tree
 
-from pipeline.cache import unseal
+from pipeline.incremental.cache import unseal
 
 NOW = "2026-11-24T12:00"
 
@@ -49,7 +49,7 @@ def sql(database, *statements):
 
 
 def record_sets(database, table):
-    """The records a table of the build records holds, by name (see pipeline.records.SET_SIZE)."""
+    """The records a table of the build records holds, by name (see pipeline.incremental.records.SET_SIZE)."""
     return {name: record for records in sets_of(database, table).values() for name, record in records.items()}
 
 
@@ -234,16 +234,17 @@ def test_records_of_other_code_are_replaced_and_a_section_whose_key_differs_is_r
 def test_only_the_changed_article_is_rendered_again(warm, monkeypatch):
     from datetime import datetime
 
-    from pipeline import build, units
+    from pipeline import build
+    from pipeline import article_stage
     from pipeline.options import Options
     made = []
-    real = units.make
+    real = article_stage.make
 
     def spy(context, index):
         made.append(context.site.articles[index].source)
         return real(context, index)
 
-    monkeypatch.setattr(units, "make", spy)
+    monkeypatch.setattr(article_stage, "make", spy)
     (warm / "content/posts/p03.md").write_text(post("Article 3", "2026-03-04", "New body.", tags="[knee, topic 0]"))
     result = build.run(warm, Options(now=datetime.fromisoformat(NOW), jobs=1), out=warm / "output")
     # it and the two pages that show it as their neighbour (a cache probe may call make twice)
@@ -351,7 +352,8 @@ def test_outputs_whose_times_moved_but_bytes_did_not_are_kept_not_rendered_again
     # instead of the articles rendered again.
     from datetime import datetime
 
-    from pipeline import build, units
+    from pipeline import build
+    from pipeline import article_stage
     from pipeline.options import Options
     build_into(warm, warm / "output")   # a second build: output/ and the spare tree share inodes
     if upset == "spare tree deleted":
@@ -361,8 +363,8 @@ def test_outputs_whose_times_moved_but_bytes_did_not_are_kept_not_rendered_again
         shutil.rmtree(warm / "output")
         shutil.copytree(tmp_path / "backup", warm / "output", copy_function=shutil.copyfile)
     made = []
-    real = units.make
-    monkeypatch.setattr(units, "make", lambda context, index: made.append(index) or real(context, index))
+    real = article_stage.make
+    monkeypatch.setattr(article_stage, "make", lambda context, index: made.append(index) or real(context, index))
     (warm / "content/posts/p03.md").write_text(post("Article 3", "2026-03-04", "New body.", tags="[knee, topic 0]"))
     build.run(warm, Options(now=datetime.fromisoformat(NOW), jobs=1), out=warm / "output")
     assert 0 < len(set(made)) <= 3   # the article and its two neighbours
@@ -473,7 +475,7 @@ def test_a_rebuild_drops_what_it_superseded_without_reading_every_key_unless_som
         warm, monkeypatch):
     import sqlite3
 
-    log = warm.parent / "statements.log"   # a file: the cache is saved by another process (pipeline.later)
+    log = warm.parent / "statements.log"   # a file: the cache is saved by another process (pipeline.incremental.saves)
     real = sqlite3.connect
 
     def logged(statement):
@@ -607,11 +609,12 @@ def test_a_page_template_edit_makes_no_social_json_or_report_section_again(warm,
 def test_each_kind_of_blog_page_is_rendered_again_only_when_a_template_it_uses_changes(warm, monkeypatch):
     from datetime import datetime
 
-    from pipeline import build, units
+    from pipeline import build
+    from pipeline import article_stage
     from pipeline.options import Options
     made, pages = site_files_made(monkeypatch), []
-    real_make = units.make
-    monkeypatch.setattr(units, "make", lambda context, index: pages.append(index) or real_make(context, index))
+    real_make = article_stage.make
+    monkeypatch.setattr(article_stage, "make", lambda context, index: pages.append(index) or real_make(context, index))
     now = Options(now=datetime.fromisoformat(NOW), jobs=1)
 
     def edit(name: str, old: str, new: str) -> tuple[list, set]:
@@ -695,11 +698,11 @@ def test_source_records_are_read_back_as_they_were_made(tmp_path):
 
     from dataclasses import replace
 
-    from pipeline import cache
+    from pipeline.incremental import cache
     from pipeline.build import load_site
     from pipeline.errors import FindingList
     from pipeline.options import Options
-    from pipeline.records import Records
+    from pipeline.incremental.records import Records
 
     evidence = ("\n  - citation: 10.2519/jospt.2017.7096\n    title: A review\n    supports: [claim-pain-relief]")
     accept = "\n  - rule: claim-best\n    reason: Compares two of our own programs."
@@ -745,10 +748,10 @@ def test_unit_and_output_records_are_read_back_with_every_field_they_were_writte
     import zlib
     from dataclasses import fields
 
-    from pipeline import cache
+    from pipeline.incremental import cache
     from pipeline.compliance.checker import Check
     from pipeline.errors import Finding
-    from pipeline.records import OutputRecord, Records, UnitRecord
+    from pipeline.incremental.records import OutputRecord, Records, UnitRecord
 
     (warm / "content/posts/p05.md").write_text(post("Article 5", "2026-03-06", "Which plan is best? It may "
                                                      "improve circulation.", tags="[knee]"))
@@ -780,7 +783,7 @@ def test_a_build_writes_again_only_the_sets_of_records_that_changed(warm, monkey
     """An edited article's source record is written again with the other records of its set, and
     no other set of source records is; nor any set of unit records but those of the articles
     made again. A new article's record goes in at its place: the sets before it stay as they were."""
-    from pipeline import records
+    from pipeline.incremental import records
 
     monkeypatch.setattr(records, "SET_SIZE", 3)   # 13 articles: five sets of each kind
     CHANGES["article text"](warm)
@@ -829,7 +832,7 @@ def test_unchanged_report_sections_are_copied_from_the_last_report_or_else_from_
     """A section whose article and findings are unchanged is read from the report the last build
     wrote, where the records place it; if that report is not as written (edited by hand, gone),
     from the records. Either way the report equals a cold build's."""
-    from pipeline.records import Records
+    from pipeline.incremental.records import Records
 
     unpacked = []
     real = Records.section
@@ -905,7 +908,8 @@ def test_a_preview_with_drafts_does_not_undo_the_cache_and_records_of_the_publis
     """Builds that include drafts or future articles (the preview server's) keep their cache and
     records in a folder of their own: a draft with a new tag changes every page's tag list, and
     sharing them made the next `pipeline build` render every article again."""
-    from pipeline import cache, units
+    from pipeline.incremental import cache
+    from pipeline import article_stage
 
     posts = {f"p{i:02}.md": post(f"Article {i}", f"2026-03-{1 + i:02}", f"Body {i}.", tags="[knee]") for i in range(12)}
     posts["draft.md"] = post("Draft", "2026-04-01", "Not yet.", tags="[new topic]", draft="true")
@@ -913,19 +917,19 @@ def test_a_preview_with_drafts_does_not_undo_the_cache_and_records_of_the_publis
     build_into(project, project / "output")
     build_into(project, tmp_path / "preview", "--drafts")
     rendered = []
-    real = units.make
+    real = article_stage.make
 
     def make(context, index):
         if not cache.current().probing:
             rendered.append(context.site.articles[index].slug)
         return real(context, index)
 
-    units.make = make
+    article_stage.make = make
     try:
         (project / "content/posts/p05.md").write_text(post("Article 5", "2026-03-06", "Edited.", tags="[knee]"))
         build_into(project, project / "output")
     finally:
-        units.make = real
+        article_stage.make = real
     assert sorted(rendered) == ["article-4", "article-5", "article-6"]
     assert (project / ".pipeline/drafts/records.sqlite").is_file() and (project / ".pipeline/records.sqlite").is_file()
     assert tree(project / "output") == cold(project, tmp_path, "after-preview")
@@ -1014,14 +1018,15 @@ def replace_cache(options):
 
 
 def test_a_check_renders_only_what_changed_since_the_last_build_and_holds_no_content(warm, monkeypatch):
-    from pipeline import build, units
+    from pipeline import build
+    from pipeline import article_stage
     from pipeline.options import Options
 
     records = warm / ".pipeline/records.sqlite"
     before = (records.stat().st_mtime_ns, records.read_bytes())
     rendered = []
-    real = units.make
-    monkeypatch.setattr(units, "make", lambda context, index: rendered.append(index) or real(context, index))
+    real = article_stage.make
+    monkeypatch.setattr(article_stage, "make", lambda context, index: rendered.append(index) or real(context, index))
     assert cli(warm, "check", "--now", NOW, "--jobs", "1").exit_code == 0
     assert rendered == []   # all 13 articles from the records
     _append_claim(warm)

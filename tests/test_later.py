@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import make_project, post, tree
-from pipeline import later, uptodate
+from pipeline.incremental import saves as saving, uptodate
 from pipeline.cli import main
 from test_uptodate import UP_TO_DATE, build, cold, settle
 
@@ -25,7 +25,7 @@ NOW = "2026-11-24T12:00"
 def detached(monkeypatch):
     """Saves in a detached process, as on a large site off CI, for these small projects."""
     monkeypatch.delenv("CI", raising=False)   # (on CI the saves are made before the command returns)
-    monkeypatch.setattr(later, "DETACH_FROM", 0)
+    monkeypatch.setattr(saving, "DETACH_FROM", 0)
 
 
 def _invoke(project, *args):
@@ -38,7 +38,7 @@ def _invoke(project, *args):
 
 def _saving(project, stamp: bool = False) -> bool:
     """Does a process hold the saving lock (`stamp`: the lock of the early saves)?"""
-    fd = os.open(later.lock_path(project, stamp), os.O_RDONLY)
+    fd = os.open(saving.lock_path(project, stamp), os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         return False
@@ -107,7 +107,7 @@ def test_a_build_returns_before_its_state_is_saved_and_the_next_build_waits_for_
 
 
 def test_an_up_to_date_check_waits_for_the_stamp_and_not_for_the_records(tmp_path, monkeypatch):
-    from pipeline.records import Records
+    from pipeline.incremental.records import Records
     project = _project(tmp_path)
     release_read, release_write = os.pipe()
     real_save = Records._save
@@ -133,7 +133,7 @@ def test_an_up_to_date_check_waits_for_the_stamp_and_not_for_the_records(tmp_pat
         assert reused and int(reused.group(1)) > 0   # it read the records the saver had just written
     finally:
         os.write(release_write, b"xx")
-        later.wait(project)
+        saving.wait(project)
         os.close(release_read)
         os.close(release_write)
     assert tree(project / "output") == cold(project, tmp_path)
@@ -142,7 +142,7 @@ def test_an_up_to_date_check_waits_for_the_stamp_and_not_for_the_records(tmp_pat
 def test_saves_that_never_happen_cost_the_next_build_time_not_correctness(tmp_path, monkeypatch):
     project = _project(tmp_path)
     build(project)
-    monkeypatch.setattr(later, "_saver", lambda *args: os._exit(0))   # killed before it saved anything
+    monkeypatch.setattr(saving, "_saver", lambda *args: os._exit(0))   # killed before it saved anything
     (project / "content/posts/hip.md").write_text(post("Hip Strength", "2026-06-01", "Edited."))
     settle(project)
     _invoke(project)
@@ -157,7 +157,7 @@ def test_saves_that_never_happen_cost_the_next_build_time_not_correctness(tmp_pa
 def test_a_save_that_fails_in_the_saver_is_reported_by_the_next_build(tmp_path, monkeypatch):
     import sqlite3
 
-    from pipeline.records import Records
+    from pipeline.incremental.records import Records
     project = _project(tmp_path)
 
     def full_disk(self, connection, known):
@@ -187,7 +187,7 @@ def test_the_saver_lets_go_of_the_commands_output(tmp_path):
     os.dup2(write_end, 1)
     os.close(write_end)
     try:
-        saves = later.Later(tmp_path)
+        saves = saving.Later(tmp_path)
         saves.add(lambda: select.select([release_read], [], [], 30))
         saves.run()
     finally:
@@ -199,7 +199,7 @@ def test_the_saver_lets_go_of_the_commands_output(tmp_path):
         assert readable and os.read(read_end, 1) == b""   # end of file: no process holds the pipe open
     finally:
         os.write(release_write, b"x")
-        later.wait(tmp_path)
+        saving.wait(tmp_path)
         for fd in (read_end, release_read, release_write):
             os.close(fd)
     assert not _saving(tmp_path)
@@ -207,7 +207,7 @@ def test_the_saver_lets_go_of_the_commands_output(tmp_path):
 
 def test_on_ci_the_saves_are_made_before_the_command_returns(tmp_path, monkeypatch):
     """A CI step that caches .pipeline/ right after the build must not copy half-written files."""
-    from pipeline.records import Records
+    from pipeline.incremental.records import Records
     project = _project(tmp_path)
     monkeypatch.setenv("CI", "true")
     stamp, records = _runs_in(monkeypatch, uptodate, "_save"), _runs_in(monkeypatch, Records, "_save")
@@ -218,23 +218,23 @@ def test_on_ci_the_saves_are_made_before_the_command_returns(tmp_path, monkeypat
 
 
 def test_a_small_sites_saves_are_made_before_the_command_returns(tmp_path, monkeypatch):
-    from pipeline.records import Records
+    from pipeline.incremental.records import Records
     project = _project(tmp_path)
-    monkeypatch.setattr(later, "DETACH_FROM", 1000)   # the default: this site has 30-odd files
+    monkeypatch.setattr(saving, "DETACH_FROM", 1000)   # the default: this site has 30-odd files
     ran_in = _runs_in(monkeypatch, Records, "_save")
     _invoke(project)
     assert ran_in == [os.getpid()]
-    monkeypatch.setattr(later, "DETACH_FROM", 10)
+    monkeypatch.setattr(saving, "DETACH_FROM", 10)
     (project / "content/posts/hip.md").write_text(post("Hip Strength", "2026-06-01", "Edited."))
     settle(project)
     _invoke(project)
-    later.wait(project)
+    saving.wait(project)
     assert ran_in == [os.getpid()]   # the second build's ran in its saver
 
 
 def test_waiting_needs_no_earlier_save(tmp_path):
     started = time.monotonic()
-    later.wait(tmp_path / "never-built")
+    saving.wait(tmp_path / "never-built")
     assert time.monotonic() - started < 1
 
 
@@ -249,22 +249,22 @@ def test_what_a_running_saver_shares_with_the_command_is_not_freed_until_it_ends
 
     saved, result = Held(), Held()
     release_read, release_write = os.pipe()
-    saves = later.Later(tmp_path)
+    saves = saving.Later(tmp_path)
     saves.add(lambda saved=saved: os.read(release_read, 1))   # the saver ends when told to
     saves.run(keep=result)
     refs = [weakref.ref(saved), weakref.ref(result)]
     del saved, result, saves
     try:
         assert all(ref() is not None for ref in refs)
-        later._reap()   # the saver still runs: still held
+        saving._reap()   # the saver still runs: still held
         assert all(ref() is not None for ref in refs)
     finally:
         os.write(release_write, b"x")
-        later.wait(tmp_path)
+        saving.wait(tmp_path)
         os.close(release_read)
         os.close(release_write)
     deadline = time.monotonic() + 5
     while any(ref() is not None for ref in refs) and time.monotonic() < deadline:
         time.sleep(0.05)
-        later.wait(tmp_path)
+        saving.wait(tmp_path)
     assert all(ref() is None for ref in refs)

@@ -73,7 +73,7 @@ def test_one_pool_serves_every_window_and_results_come_in_order_with_failures_ra
 
 
 def _probed(context, item):
-    from pipeline import cache
+    from pipeline.incremental import cache
     if cache.current().probing:
         context.append(item)
         raise cache.Miss("x")
@@ -83,7 +83,8 @@ def _probed(context, item):
 @pytest.mark.parametrize("began_with_a_file,probe", [(False, True), (True, True), (True, False)])
 def test_a_cache_that_began_the_build_empty_is_not_asked_before_the_work_is_handed_out(tmp_path, began_with_a_file,
                                                                                       probe):
-    from pipeline import cache, parallel
+    from pipeline import parallel
+    from pipeline.incremental import cache
     if began_with_a_file:
         cache.BuildCache(tmp_path)._store(prune=False)
     build_cache = cache.BuildCache(tmp_path)
@@ -130,7 +131,7 @@ def test_site_pages_rendered_ahead_by_a_forked_process_equal_those_rendered_here
     """Listing pages, sitemap and robots.txt are keyed and rendered in a forked process while the
     articles are; what it did not render (past its budget, or adopted pages whose bytes are gone)
     is rendered here. Either way: the bytes of a one-process build."""
-    from pipeline import pages_ahead
+    from pipeline.incremental import pages_ahead
 
     monkeypatch.setattr(pages_ahead, "RENDER_AHEAD", budget)
     posts = {f"p{i:02}.md": post(f"Article {i}", f"2026-03-{1 + i:02}", f"Body {i}.", tags=f"[knee, topic {i % 3}]")

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import build, make_project, post, tree
-from pipeline import trees
+from pipeline.incremental import survey
 
 LONG_AGO = 1_000_000_000_000_000_000   # 2001, in ns
 
@@ -78,12 +78,12 @@ def test_a_survey_from_stamps_finds_what_a_full_listing_finds(tmp_path, change):
     make_tree(root)
     recorded = entries(root)
     now = time.time_ns()
-    first = trees.survey(str(root), recorded, None, now)
+    first = survey.survey(str(root), recorded, None, now)
     assert first.files == set(recorded) and first.same == set(recorded)
     assert None not in first.folders.values()   # all stamped long ago: trusted
     CHANGES[change](root)
-    again = trees.survey(str(root), recorded, first.folders, time.time_ns())
-    listed = trees.survey(str(root), recorded, None, time.time_ns())
+    again = survey.survey(str(root), recorded, first.folders, time.time_ns())
+    listed = survey.survey(str(root), recorded, None, time.time_ns())
     assert again.files == listed.files
     assert again.same == listed.same
     assert again.folders.keys() == listed.folders.keys()
@@ -105,25 +105,25 @@ def test_an_unchanged_tree_is_surveyed_without_listing_a_folder(tmp_path, monkey
     root = tmp_path / "tree"
     make_tree(root)
     recorded = entries(root)
-    first = trees.survey(str(root), recorded, None, time.time_ns())
+    first = survey.survey(str(root), recorded, None, time.time_ns())
     listed = calls_to(monkeypatch, "scandir")
-    again = trees.survey(str(root), recorded, first.folders, time.time_ns())
+    again = survey.survey(str(root), recorded, first.folders, time.time_ns())
     assert listed == [] and again.files == first.files
     (root / "a/deep/z.html").write_text("z")
-    trees.survey(str(root), recorded, first.folders, time.time_ns())
+    survey.survey(str(root), recorded, first.folders, time.time_ns())
     assert listed == [os.path.join(str(root), "a/deep")]   # only the folder whose stamp moved
 
 
 def test_a_folder_stamped_within_a_second_of_its_last_change_is_listed_again(tmp_path, monkeypatch):
     root = tmp_path / "tree"
     make_tree(root)
-    changed = LONG_AGO + 10 * trees.RACY_NS
+    changed = LONG_AGO + 10 * survey.RACY_NS
     os.utime(root / "a/deep", ns=(changed, changed))   # half a second before the stamp below
     recorded = entries(root)
-    first = trees.survey(str(root), recorded, None, changed + trees.RACY_NS // 2)
+    first = survey.survey(str(root), recorded, None, changed + survey.RACY_NS // 2)
     assert first.folders["a/deep"] is None and first.folders["a"] is not None
     listed = calls_to(monkeypatch, "scandir")
-    trees.survey(str(root), recorded, first.folders, time.time_ns())
+    survey.survey(str(root), recorded, first.folders, time.time_ns())
     assert listed == [os.path.join(str(root), "a/deep")]
 
 
@@ -131,16 +131,16 @@ def test_a_vouched_file_is_not_stat_ed_unless_its_folder_moved(tmp_path, monkeyp
     root = tmp_path / "tree"
     make_tree(root)
     recorded = entries(root)
-    first = trees.survey(str(root), recorded, None, time.time_ns())
+    first = survey.survey(str(root), recorded, None, time.time_ns())
     statted = calls_to(monkeypatch, "lstat")
-    again = trees.survey(str(root), recorded, first.folders, time.time_ns(), vouched={"a/deep/x.html"})
+    again = survey.survey(str(root), recorded, first.folders, time.time_ns(), vouched={"a/deep/x.html"})
     assert again.same == set(recorded)
     assert os.path.join(str(root), "a/deep/x.html") not in statted
     assert os.path.join(str(root), "a/deep/y.html") in statted
     # replaced (a new file under the old name): its folder's stamp moves, so it is stat-ed after all
     (root / "a/deep/x.html").unlink()
     (root / "a/deep/x.html").write_text("X")
-    again = trees.survey(str(root), recorded, first.folders, time.time_ns(), vouched={"a/deep/x.html"})
+    again = survey.survey(str(root), recorded, first.folders, time.time_ns(), vouched={"a/deep/x.html"})
     assert again.same == set(recorded) - {"a/deep/x.html"}
 
 

@@ -8,7 +8,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from pipeline import cache
+from pipeline.incremental import cache
 from pipeline.compliance.extract import Unit, units
 from pipeline.compliance.matching import Haystack, fold, may_contain, phrase_pattern
 from pipeline.compliance.rules import ClaimRule, Disclaimer

@@ -14,12 +14,12 @@ from typing import Iterator
 
 from markupsafe import Markup
 
-from pipeline import cache
+from pipeline.incremental import cache
 from pipeline.compliance.checker import Check
 from pipeline.compliance.sheet import sheet, status
 from pipeline.errors import Finding
 from pipeline.model import Artifact, Site
-from pipeline.records import findings_digest
+from pipeline.incremental.records import findings_digest
 from pipeline.templating import make_environment, render
 
 NAME = "report"
@@ -30,7 +30,7 @@ SECTION = f"{NAME}:article.html"          # the build cache's base key of the se
 def render_report(site: Site, findings: list[Finding], made: list, site_checks: list[Check],
                   records=None, last=None) -> tuple[Artifact, Iterator[bytes], bool]:
     """`made`: per article of site.articles, its records.UnitRecord (its own outputs' checks and
-    its claims); `site_checks`: the checks of the site-wide outputs. `records` (pipeline.records.
+    its claims); `site_checks`: the checks of the site-wide outputs. `records` (pipeline.incremental.records.
     Records): the last build's article sections and where this build's go, so a section whose
     article and findings are unchanged is neither unpacked nor rendered, only copied into place
     (from `last`, the last build's report.html opened for reading, at the place the records'

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from pipeline import cache
+from pipeline.incremental import cache
 from pipeline.errors import Finding, Location, WARNING
 from pipeline.images.derive import (EXTENSION, MEDIA_TYPE, PIL_VERSION, VERSION, Source, Unreadable, Variant,
                                     cropped, derive, read_source, scaled, widths)

@@ -72,7 +72,7 @@ def _build_in_child(project: Path) -> tuple[subprocess.CompletedProcess, float]:
         from pathlib import Path
         from click.testing import CliRunner
         from pipeline.cli import main
-        from pipeline.later import wait
+        from pipeline.incremental.saves import wait
         result = CliRunner().invoke(main, ["--project", {str(project)!r}, "build", "--now", {NOW!r}])
         wait(Path({str(project)!r}))
         sys.stderr.write(result.stderr)

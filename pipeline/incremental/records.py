@@ -36,9 +36,9 @@ from functools import partial
 from pathlib import Path
 from typing import Callable
 
-from pipeline.cache import digest, seal, unseal
+from pipeline.incremental.cache import digest, seal, unseal
 from pipeline.errors import Finding
-from pipeline.memory import no_collection
+from pipeline.incremental.memory import no_collection
 from pipeline.model import Article, Artifact, remade
 
 FORMAT = "18"

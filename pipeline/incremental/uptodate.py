@@ -25,7 +25,7 @@ from typing import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipeline.errors import Finding
-from pipeline.later import Later, wait
+from pipeline.incremental.saves import Later, wait
 
 FORMAT = 10
 RACY_NS = 1_000_000_000   # inputs modified this close to the start of a build are not trusted
@@ -191,7 +191,7 @@ def load(root: Path, out: Path, key: str, now: datetime | None, inputs: list) ->
     """The last build's stamp if nothing it depends on has changed, else None. `now` is the
     publishing clock of this build (None: the wall clock; without a timezone: the site's);
     `inputs`: input_entries(root), as read for this build."""
-    wait(root, stamp=True)   # for the last build's stamp (see pipeline.later)
+    wait(root, stamp=True)   # for the last build's stamp (see pipeline.incremental.saves)
     try:
         handle = open(_stamp_path(root, out), "rb")
     except OSError:
@@ -233,9 +233,9 @@ def save(root: Path, out: Path, stamp_fields: dict, shown: list[Finding], entrie
     just left it (the tree is not walked again: the writer removed whatever else its staging
     folder held), with the writer's entry for it ([sha256, size, mtime, ctime, inode], the stat
     taken after writing; None: stat it here); `folders`: every folder of the tree ("" the tree
-    itself) with the stamp the writer has of it (see pipeline.trees: taken after the swap for
+    itself) with the stamp the writer has of it (see pipeline.incremental.survey: taken after the swap for
     every folder it touched; None: stat it here). With `later`, all that follows the stats of
-    the None entries is added to it (see pipeline.later), after the writer's saves, which
+    the None entries is added to it (see pipeline.incremental.saves), after the writer's saves, which
     update the entries of the files they link into the spare tree (writer._catch_up); no stat
     is taken after the command returns, so none can see a change made to output/ after it."""
     path = _stamp_path(root, out)

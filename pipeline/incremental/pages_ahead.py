@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from pipeline import cache
+from pipeline.incremental import cache
 from pipeline.channels import blog
 from pipeline.model import Artifact, Site
 

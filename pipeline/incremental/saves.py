@@ -10,7 +10,7 @@ a cold build to be written (1-1.2 s at 5,000 articles).
 
 Losing any of these saves is safe by design (a killed saver, a full disk): a missing record,
 manifest or stamp, or a cache without the new entries, only means more work for the next build,
-never a wrong output (see pipeline.records, pipeline.writer and pipeline.uptodate)."""
+never a wrong output (see pipeline.incremental.records, pipeline.writer and pipeline.incremental.uptodate)."""
 
 from __future__ import annotations
 

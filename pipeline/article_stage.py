@@ -1,13 +1,13 @@
 """Per-article stage: everything one article makes on its own (its page and preview card, its
 three newsletter files, its social posts, the disclaimer checks of those outputs and its health
 claims), computed in a worker process from the article read whole, or, when nothing it depends on
-changed, taken from the last build's record (pipeline.records) without reading it again."""
+changed, taken from the last build's record (pipeline.incremental.records) without reading it again."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline import cache
+from pipeline.incremental import cache
 from pipeline.channels import blog, newsletter, social
 from pipeline.compliance.checker import check_artifact, check_source, artifact_lookup
 from pipeline.errors import PipelineError
