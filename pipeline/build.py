@@ -456,7 +456,7 @@ def digest(site: Site, since: datetime, until: datetime | None) -> list:
 
 
 def _strict(finding: Finding) -> Finding:
-    if finding.severity == "warning" and finding.accepted is None:
+    if finding.is_warning:
         return finding.replace(severity="error")
     return finding
 

@@ -72,6 +72,11 @@ class Finding(tuple):
     def is_error(self) -> bool:
         return self[4] == ERROR and self[9] is None
 
+    @property
+    def is_warning(self) -> bool:
+        """A warning the article has not accepted: what --strict fails and the summary counts."""
+        return self.severity == WARNING and self.accepted is None
+
     def sort_key(self) -> tuple:
         path, line, col, message, _, rule = self[:6]
         return (path, line or 0, col or 0, rule or "", message)

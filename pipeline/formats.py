@@ -22,7 +22,7 @@ def findings_json(findings: list[Finding]) -> str:
         "accepted": f.accepted,
     } for f in findings]
     errors = sum(1 for f in findings if f.is_error)
-    warnings = sum(1 for f in findings if f.severity == "warning" and f.accepted is None)
+    warnings = sum(1 for f in findings if f.is_warning)
     return json.dumps({"findings": items, "errors": errors, "warnings": warnings}, indent=2, ensure_ascii=False)
 
 

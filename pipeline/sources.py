@@ -17,6 +17,7 @@ from pipeline.errors import Finding, FindingList, Location, PipelineError, WARNI
 from pipeline.frontmatter import SplitSource, split_front_matter
 from pipeline.markdown import MarkdownRenderer, MarkupTooComplex, strip_raw_html
 from pipeline.incremental import cache
+from pipeline.incremental.filestat import RACY_NS, signature
 from pipeline.parallel import map_ordered
 from pipeline.model import PLATFORMS, Acceptance, Article, Evidence, SiteConfig, Tag, is_light, light
 from pipeline.incremental.records import SourceRecord
@@ -279,8 +280,6 @@ class Hydrator:
         return whole
 
 
-RACY_NS = 1_000_000_000
-
 
 def _signature(path: str) -> tuple | None:
     """(size, mtime, ctime, inode): a file whose bytes change gets another (its ctime at least).
@@ -291,7 +290,7 @@ def _signature(path: str) -> tuple | None:
         return None
     if not S_ISREG(stat.st_mode):
         return None
-    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+    return signature(stat)
 
 
 def _read(path: Path, rel: str, findings: FindingList, inside: "_Inside") -> bytes | None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pipeline import buildlock
 from pipeline.incremental import survey
+from pipeline.incremental.filestat import signature
 from pipeline.incremental.saves import Later
 from pipeline.incremental.memory import fewer_malloc_arenas
 from pipeline.parallel import Background
@@ -135,9 +136,6 @@ def _manifest_path(out: Path) -> Path:
     return out.parent / f".{out.name}-manifest.marshal"
 
 
-_OLD_MANIFESTS = (".{name}-manifest.pickle",)
-
-
 def _spare_path(out: Path) -> Path:
     """The output before last, kept to be updated into the next build instead of writing it all."""
     return out.parent / f".{out.name}-spare"
@@ -225,7 +223,7 @@ def _link_changes(base: str, spare_base: str, current: dict, spare: dict, touche
 def _link_one(base: str, spare_base: str, path: str, entry: list, spare: dict, touched: set) -> None:
     source, target = os.path.join(base, path), os.path.join(spare_base, path)
     stat = os.lstat(source)
-    if not S_ISREG(stat.st_mode) or _stat_of(stat) != tuple(entry[1:]):
+    if not S_ISREG(stat.st_mode) or signature(stat) != tuple(entry[1:]):
         return   # not as the build left it
     spare[path] = None   # from here its bytes there are unknown
     try:
@@ -236,7 +234,7 @@ def _link_one(base: str, spare_base: str, path: str, entry: list, spare: dict, t
     os.link(source, target)
     linked = os.lstat(target)
     if (linked.st_size, linked.st_mtime_ns, linked.st_ino) == (stat.st_size, stat.st_mtime_ns, stat.st_ino):
-        entry[1:] = _stat_of(linked)
+        entry[1:] = signature(linked)
         spare[path] = entry   # (else written in between: left unknown)
 
 
@@ -293,14 +291,9 @@ def _rehash(tree: Path, path: str, entry) -> list | None:
             digest = hashlib.file_digest(handle, "sha256").hexdigest()
         except OSError:
             return None
-    return [digest, *_stat_of(stat)] if digest == entry[0] else None
+    return [digest, *signature(stat)] if digest == entry[0] else None
 
 
-def _stat_of(stat) -> tuple[int, int, int, int]:
-    """What identifies a file's bytes without reading them: size, mtime and ctime (a hand edit
-    that puts the mtime back still moves the ctime, which no user can set), and the inode (equal
-    entries in output/ and the spare tree mean one file under two names)."""
-    return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino
 
 
 class LastOutput:
@@ -514,7 +507,7 @@ class Staging:
             handle = open(os.open(os.path.join(self.out, path), os.O_RDONLY | os.O_NOFOLLOW), "rb")
         except OSError:
             return None
-        if tuple(_stat_of(os.fstat(handle.fileno()))) != tuple(entry[1:]):
+        if tuple(signature(os.fstat(handle.fileno()))) != tuple(entry[1:]):
             handle.close()
             return None
         return handle
@@ -577,7 +570,7 @@ class Staging:
             os.replace(written, target)
             _mirrored(target, mirror, self._mirror_failed)
             stat = os.stat(target)
-            self.staged[path] = [digest, *_stat_of(stat)]
+            self.staged[path] = [digest, *signature(stat)]
             return
         source = os.path.join(self.out, path) if path in self.old_same and entry[0] == digest else None
         if source is not None:
@@ -609,8 +602,6 @@ class Staging:
             self._fail(exc)
         previous = out.parent / f".{out.name}.old-{os.getpid()}"
         _manifest_path(out).unlink(missing_ok=True)  # never describe a tree it does not match
-        for stale in _OLD_MANIFESTS:   # what earlier versions kept there: never read now
-            out.parent.joinpath(stale.format(name=out.name)).unlink(missing_ok=True)
         if out.exists():
             os.replace(out, previous)
         os.replace(self.folder, out)
@@ -684,7 +675,7 @@ def _put(target: str, content: bytes | None, source: str | None, digest: str, mi
         Path(target).write_bytes(content)
     _mirrored(target, mirror, failed)
     stat = os.stat(target)
-    return [digest, *_stat_of(stat)]
+    return [digest, *signature(stat)]
 
 
 def _mirrored(target: str, mirror: str | None, failed: list | None) -> None:

@@ -9,11 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from pipeline.compliance.exports import LEAD_TIME, MAX_ROWS, SLOT
 from pipeline.model import Article, Site
 
-LEAD_TIME = timedelta(minutes=10)       # Hootsuite: at least 10 minutes after upload
-SLOT = timedelta(minutes=5)             # Hootsuite: times end in 0 or 5
-MAX_ROWS = 350                          # Hootsuite: at most 350 posts per upload
 STAMP_EVENT = 0.001                     # seconds either side of the clock: see clock_events
 
 

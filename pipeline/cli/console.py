@@ -126,7 +126,7 @@ class Console:
 
 
 def tally(findings: list[Finding]) -> str:
-    warnings = sum(1 for f in findings if f.severity == "warning" and f.accepted is None)
+    warnings = sum(1 for f in findings if f.is_warning)
     accepted = sum(1 for f in findings if f.accepted is not None)
     text = f", {plural(warnings, 'warning')}" if warnings else ""
     return text + (f", {accepted} accepted" if accepted else "")

@@ -66,7 +66,7 @@ def fail(obj: Context, exc: PipelineError, fmt: str, headline: str):
     for finding in exc.findings:
         click.echo(finding.format(), err=True)
     errors = sum(1 for f in exc.findings if f.is_error)
-    warnings = sum(1 for f in exc.findings if f.severity == "warning" and f.accepted is None)
+    warnings = sum(1 for f in exc.findings if f.is_warning)
     files = len({f.path for f in exc.findings})
     tail = " Nothing was written to output/." if headline == "Build failed" else ""
     click.echo(f"{headline}: {plural(errors, 'error')}, {plural(warnings, 'warning')} in "

@@ -10,6 +10,11 @@ from datetime import datetime, timedelta
 from pipeline.errors import ERROR, WARNING, Finding, Location
 from pipeline.model import Artifact, Site
 
+# Hootsuite's bulk composer: what the schedule follows (channels/schedule.py) and this checks.
+LEAD_TIME = timedelta(minutes=10)   # a post at least 10 minutes after the upload
+SLOT = timedelta(minutes=5)         # times end in 0 or 5
+MAX_ROWS = 350                      # posts per upload
+
 HOOTSUITE = "hootsuite-csv"
 SOCIAL_PAST = "social-past"
 FORMATS = {"dd/mm/yyyy hh:mm": "%d/%m/%Y %H:%M", "mm/dd/yyyy hh:mm": "%m/%d/%Y %H:%M"}
@@ -31,14 +36,14 @@ def hootsuite_problems(site: Site, content: bytes) -> list[tuple[int, str]]:
     """(row number, problem) for every Hootsuite bulk-composer rule a CSV breaks."""
     fmt = FORMATS[site.config.social.datetime_format]
     tz = site.config.tz
-    earliest = site.now.astimezone(tz) + timedelta(minutes=10)
+    earliest = site.now.astimezone(tz) + LEAD_TIME
     problems = []
     try:
         rows = list(csv.reader(io.StringIO(content.decode("utf-8"))))
     except (UnicodeDecodeError, csv.Error) as exc:
         return [(1, f"is not a UTF-8 CSV file: {exc}")]
-    if len(rows) > 350:
-        problems.append((351, f"has {len(rows)} rows; Hootsuite takes at most 350 per upload"))
+    if len(rows) > MAX_ROWS:
+        problems.append((MAX_ROWS + 1, f"has {len(rows)} rows; Hootsuite takes at most {MAX_ROWS} per upload"))
     times, texts = {}, {}
     for number, row in enumerate(rows, start=1):
         if len(row) not in (2, 3):
@@ -49,10 +54,11 @@ def hootsuite_problems(site: Site, content: bytes) -> list[tuple[int, str]]:
         except ValueError:
             problems.append((number, f"date-time {row[0]!r} is not in the format {site.config.social.datetime_format}"))
             continue
-        if when.minute % 5:
+        if when.minute % (SLOT.seconds // 60):
             problems.append((number, f"time {row[0]} does not end in 0 or 5"))
         if when < earliest:
-            problems.append((number, f"time {row[0]} is less than 10 minutes after the build's clock"))
+            problems.append((number, f"time {row[0]} is less than {LEAD_TIME.seconds // 60} minutes after the "
+                                     f"build's clock"))
         if row[0] in times:
             problems.append((number, f"time {row[0]} is also used by row {times[row[0]]}; one post per time slot"))
         times.setdefault(row[0], number)

@@ -104,7 +104,7 @@ def render_report(site: Site, findings: list[Finding], made: list, site_checks: 
         "checks": counts[0],
         "found": counts[1],
         "errors": sum(1 for f in findings if f.is_error),
-        "warnings": sum(1 for f in findings if f.severity == "warning" and f.accepted is None),
+        "warnings": sum(1 for f in findings if f.is_warning),
         "accepted": sum(1 for f in findings if f.accepted is not None),
         "claims": counts[2],
         "substantiated": counts[3],

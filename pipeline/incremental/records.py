@@ -332,12 +332,9 @@ class Records:
             self._connection.close()
             self._connection = None
 
-    def save(self) -> None:
-        """Write the rows that changed and delete those of records no longer made."""
-        self.saving()()
-
     def saving(self) -> Callable[[], None]:
-        """Close the last build's records; how to save this build's (see save), later."""
+        """Close the last build's records; how to save this build's (the rows that changed, and
+        deleting those of records no longer made), later."""
         self.units   # (read, if no build step has: its rows are compared with this build's)
         known = self._connection is not None   # else every row is written afresh
         self.close()

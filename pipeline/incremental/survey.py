@@ -17,7 +17,8 @@ import tempfile
 from dataclasses import dataclass
 from stat import S_ISDIR
 
-RACY_NS = 1_000_000_000
+from pipeline.incremental.filestat import RACY_NS
+
 
 FolderStamp = tuple[int, int] | None   # (mtime_ns, ctime_ns); None: not to be trusted
 

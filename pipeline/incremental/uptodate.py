@@ -25,10 +25,10 @@ from typing import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipeline.errors import Finding
+from pipeline.incremental.filestat import RACY_NS, signature
 from pipeline.incremental.saves import Later, wait
 
 FORMAT = 10
-RACY_NS = 1_000_000_000   # inputs modified this close to the start of a build are not trusted
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def _entries(folder: Path | str, into: list, prefix: str = "", seen: set | None 
                     seen.add((stat.st_dev, stat.st_ino))
                     _entries(entry.path, into, prefix + entry.name + "/", seen)
                 continue
-            into.append((prefix + entry.name, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino))
+            into.append((prefix + entry.name, *signature(stat)))
 
 
 def _digest(entries: list) -> str:
@@ -106,7 +106,7 @@ def _stat_entries(out: Path, paths) -> list | None:
         for path in paths:
             stat = os.stat(os.path.join(base, path))
             entries.append(_folder_entry(path, stat) if path.endswith("/") else
-                           (path, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino))
+                           (path, *signature(stat)))
     except OSError:
         return None
     return entries
