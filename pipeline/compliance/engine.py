@@ -39,6 +39,7 @@ class Language:
         self.claims, self.exceptions, self.negation = Index(), Index(), Index()
         self.story, self.mentions = Index(), {}
         self.stops = frozenset(w for p in data.get("stop", ()) for w in words(p))
+        self.narrow = frozenset(w for p in data.get("narrow", ()) for w in words(p))
         self.works = frozenset(w for p in data.get("works", ()) for w in words(p))
         self.staff = frozenset(w for p in data.get("staff", ()) for w in words(p))
         for rule_id, patterns, exceptions in data.get("rules", ()):
@@ -146,8 +147,12 @@ class Scope:
             if kind == "before" and first <= a and b <= i and i - b <= WINDOW:
                 if any(p <= a < q for p, q in pseudo) or (a == first and self._comma_after(b)):
                     continue   # "not only", "no doubt", an answer's "No, ...": not a negation
-                if not any(tokens.forms[j] in stops for j in range(b, i)):
-                    return True
+                if any(tokens.forms[j] in stops for j in range(b, i)):
+                    continue
+                if b - a == 1 and tokens.forms[a] in self.language.narrow and \
+                        "," in tokens.passage.text[tokens.ends[a]:tokens.starts[i]]:
+                    continue   # "no knee pain, forever": "no" reaches its noun phrase only
+                return True
             elif kind == "after" and end <= a <= end + 1 and b <= last:
                 return True
         return False

@@ -224,6 +224,7 @@ LANGUAGE_KEYS = {"slots": "named phrase lists for patterns: {care: [surgery, ...
                  "after": "negation phrases right after a claim (is a myth, does not exist)",
                  "pseudo": "phrases with a negation word that do not negate (not only, no doubt)",
                  "stop": "words that end a negation's reach (but, however)",
+                 "narrow": "negations whose reach also ends at a comma (no, without)",
                  "works": "kinds of works whose titles may hold claim words (book, film)",
                  "staff": "words that mark a quote as staff's, not a patient's (therapist, Dr)",
                  "story": "patterns that show an article tells a patient's story"}
