@@ -194,7 +194,7 @@ def _channel(value) -> str:
 LANG_CODE = re.compile(r"[a-z]{2,3}")
 
 
-def _phrases(value, limit: int = 200) -> tuple[str, ...]:
+def _phrases(value, limit: int = 400) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
