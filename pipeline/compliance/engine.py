@@ -38,7 +38,8 @@ class Language:
         self.numbers = frozenset(p[0] for p in slots.get("number", ()) if len(p) == 1)
         self.claims, self.exceptions, self.negation = Index(), Index(), Index()
         self.story, self.mentions = Index(), {}
-        self.stops = frozenset(w for p in data.get("stop", ()) for w in words(p))
+        stops = [words(p) for p in data.get("stop", ())]
+        self.stops = frozenset(w[0] for w in stops if len(w) == 1)
         self.narrow = frozenset(w for p in data.get("narrow", ()) for w in words(p))
         self.works = frozenset(w for p in data.get("works", ()) for w in words(p))
         self.staff = frozenset(w for p in data.get("staff", ()) for w in words(p))
@@ -47,9 +48,10 @@ class Language:
                 self.claims.add(compile_pattern(source, slots), rule_id)
             for source in exceptions:
                 self.exceptions.add(compile_pattern(source, slots), rule_id)
-        for kind in ("before", "after", "pseudo"):
+        for kind in ("before", "after", "pseudo", "stop"):
             for source in data.get(kind, ()):
-                self.negation.add(compile_pattern(source, slots), kind)
+                if kind != "stop" or len(words(source)) > 1:
+                    self.negation.add(compile_pattern(source, slots), kind)
         for source in data.get("story", ()):
             self.story.add(compile_pattern(source, slots), "story")
         for disclaimer_id, phrases in data.get("mentions", ()):
@@ -92,9 +94,9 @@ class Engine:
             scope = Scope(language, tokens)
             kept: list[tuple[int, int, str]] = []
             for i, end, rule in sorted(found, key=lambda h: (h[0] - h[1], h[0])):
-                if any(k[0] <= i and end <= k[1] or (k[2] == rule and k[0] < end and i < k[1]) for k in kept) \
-                        or scope.harmless(i, end, rule):
-                    continue   # inside a longer claim or overlapping one of its rule (reported once), or harmless
+                if any(k[0] <= i and end <= k[1] or (k[2] == rule and tokens.sents[k[0]] == tokens.sents[i])
+                       for k in kept) or scope.harmless(i, end, rule):
+                    continue   # inside a longer claim, or its rule already found in the sentence, or harmless
                 kept.append((i, end, rule))
             for i, end, rule in sorted(kept):
                 line, col = tokens.passage.position(tokens.starts[i])
@@ -143,11 +145,12 @@ class Scope:
             self._negation += [(j, j + 1, "before") for j, f in enumerate(tokens.forms) if f.endswith("n't")]
         first, last = tokens.sentence_range(i)
         pseudo = [(a, b) for a, b, kind in self._negation if kind == "pseudo"]
+        stopped = [a for a, b, kind in self._negation if kind == "stop"]
         for a, b, kind in self._negation:
             if kind == "before" and first <= a and b <= i and i - b <= WINDOW:
                 if any(p <= a < q for p, q in pseudo) or (a == first and self._comma_after(b)):
                     continue   # "not only", "no doubt", an answer's "No, ...": not a negation
-                if any(tokens.forms[j] in stops for j in range(b, i)):
+                if any(tokens.forms[j] in stops for j in range(b, i)) or any(b <= j < i for j in stopped):
                     continue
                 if b - a == 1 and tokens.forms[a] in self.language.narrow and \
                         "," in tokens.passage.text[tokens.ends[a]:tokens.starts[i]]:

@@ -10,7 +10,7 @@ A pattern is words separated by spaces, matched within one sentence:
   <pct>            a percentage: 87%, 87 percent, 87 por ciento
   <name>           a capitalised word that does not start its sentence (a person's name)
   {care}           any phrase of the slot `care` (compliance.yaml `slots:`, per language)
-  ...              up to four words of anything
+  ...              up to four words of anything; ..  up to two
 A phrase of a rule's `phrases:` list is a pattern of plain words.
 """
 
@@ -22,6 +22,7 @@ from pipeline.compliance.normalise import fold, normalise
 from pipeline.compliance.tokens import CAPITAL, NUMBER, QUOTE, Tokens
 
 GAP = 4
+SHORT_GAP = 2
 _WORD = re.compile(r"#?\d+(?:[.,]\d+)*|%|\"|'s|[^\W\d_]+(?:'[^\W\d_]+)*")
 _PERCENT = ("%",), ("percent",), ("per", "cent"), ("por", "ciento"), ("porciento",)
 
@@ -50,8 +51,8 @@ def compile_pattern(source: str, slots: dict[str, tuple[tuple[str, ...], ...]]) 
         optional = item.endswith("?") and len(item) > 1
         if optional:
             item = item[:-1]
-        if item == "...":
-            elements.append(("gap", GAP, True))
+        if item in ("...", ".."):
+            elements.append(("gap", GAP if item == "..." else SHORT_GAP, True))
         else:
             parts = item.split("|")
             special = [_special(part, slots, source) for part in parts if _is_special(part)]
