@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.compliance.normalise import primary
-from pipeline.compliance.passages import Passage, body_passages, field_passage
+from pipeline.compliance.passages import Passage, body_passages, field_passage, join
 from pipeline.compliance.patterns import Index, compile_pattern, words
 from pipeline.compliance.tokens import CAPITAL, QUOTE, Tokens
 
@@ -66,7 +66,8 @@ class Engine:
     def __init__(self, languages: dict[str, dict], default: str):
         self.default = primary(default)
         self.languages = {lang: Language(lang, data) for lang, data in languages.items()}
-        self._last: tuple = (None, None)
+        self._last: tuple = (None, None)     # the last article and its words
+        self._story: tuple = (None, None)    # those words and the story sign found in them
 
     def language(self, article) -> str:
         return primary(getattr(article, "lang", "") or self.default)
@@ -76,8 +77,7 @@ class Engine:
         if self._last[0] is article:
             return self._last[1]
         lang = self.language(article)
-        passages = list(article_passages(article))
-        result = [Tokens(p, lang) for p in passages]
+        result = [Tokens(join(article_passages(article)), lang)]
         self._last = (article, result)
         return result
 
@@ -99,8 +99,8 @@ class Engine:
                     continue   # inside a longer claim, or its rule already found in the sentence, or harmless
                 kept.append((i, end, rule))
             for i, end, rule in sorted(kept):
-                line, col = tokens.passage.position(tokens.starts[i])
-                hits.append(Hit(rule, tokens.passage.field, line, col, tokens.text(i, end)))
+                line, col = tokens.passage.position(tokens.start(i))
+                hits.append(Hit(rule, tokens.passage.field_at(tokens.start(i)), line, col, tokens.text(i, end)))
         return hits
 
     def mentions(self, article, disclaimer_id: str) -> bool:
@@ -114,6 +114,12 @@ class Engine:
     def story(self, article) -> Hit | None:
         """The first sign that the article tells a patient's story (a named person's comeback, a
         first-person quote attributed to someone not on staff)."""
+        tokens = self.texts(article)
+        if self._story[0] is not tokens:
+            self._story = (tokens, self._find_story(article))
+        return self._story[1]
+
+    def _find_story(self, article) -> Hit | None:
         language = self.languages.get(self.language(article))
         if language is None:
             return None
@@ -123,37 +129,45 @@ class Engine:
                 if any(tokens.forms[j] in language.staff or tokens.lemmas[j] in language.staff
                        for j in range(first, last)):
                     continue
-                line, col = tokens.passage.position(tokens.starts[i])
-                return Hit("patient-story", tokens.passage.field, line, col, tokens.text(i, end))
+                line, col = tokens.passage.position(tokens.start(i))
+                return Hit("patient-story", tokens.passage.field_at(tokens.start(i)), line, col,
+                           tokens.text(i, end))
         return None
 
 
 class Scope:
-    """Negation triggers and sense exceptions of one passage, found when a claim needs them."""
+    """Negation triggers and sense exceptions in the sentences of one passage's claims, found
+    when a claim needs them."""
 
     def __init__(self, language: Language, tokens: Tokens):
         self.language, self.tokens = language, tokens
-        self._negation = self._exceptions = None
+        self._negation: dict[int, list] = {}
+        self._exceptions: dict[int, list] = {}
 
     def harmless(self, i: int, end: int, rule: str) -> bool:
         return self.negated(i, end) or self.excepted(i, end, rule) or self.in_title(i, end)
 
+    def _in_sentence(self, index: Index, cache: dict, i: int) -> list:
+        first, last = self.tokens.sentence_range(i)
+        if first not in cache:
+            cache[first] = list(index.matches(self.tokens, self.language.numbers, first, last))
+        return cache[first]
+
     def negated(self, i: int, end: int) -> bool:
         tokens, stops = self.tokens, self.language.stops
-        if self._negation is None:
-            self._negation = list(self.language.negation.matches(tokens, self.language.numbers))
-            self._negation += [(j, j + 1, "before") for j, f in enumerate(tokens.forms) if f.endswith("n't")]
         first, last = tokens.sentence_range(i)
-        pseudo = [(a, b) for a, b, kind in self._negation if kind == "pseudo"]
-        stopped = [a for a, b, kind in self._negation if kind == "stop"]
-        for a, b, kind in self._negation:
+        found = self._in_sentence(self.language.negation, self._negation, i)
+        found = found + [(j, j + 1, "before") for j in range(first, i) if tokens.forms[j].endswith("n't")]
+        pseudo = [(a, b) for a, b, kind in found if kind == "pseudo"]
+        stopped = [a for a, b, kind in found if kind == "stop"]
+        for a, b, kind in found:
             if kind == "before" and first <= a and b <= i and i - b <= WINDOW:
                 if any(p <= a < q for p, q in pseudo) or (a == first and self._comma_after(b)):
                     continue   # "not only", "no doubt", an answer's "No, ...": not a negation
                 if any(tokens.forms[j] in stops for j in range(b, i)) or any(b <= j < i for j in stopped):
                     continue
                 if b - a == 1 and tokens.forms[a] in self.language.narrow and \
-                        "," in tokens.passage.text[tokens.ends[a]:tokens.starts[i]]:
+                        "," in tokens.passage.text[tokens.end(a):tokens.start(i)]:
                     continue   # "no knee pain, forever": "no" reaches its noun phrase only
                 return True
             elif kind == "after" and end <= a <= end + 1 and b <= last:
@@ -162,14 +176,11 @@ class Scope:
 
     def _comma_after(self, b: int) -> bool:
         tokens = self.tokens
-        return tokens.passage.text[tokens.ends[b - 1]:tokens.ends[b - 1] + 1] == ","
+        return tokens.passage.text[tokens.end(b - 1):tokens.end(b - 1) + 1] == ","
 
     def excepted(self, i: int, end: int, rule: str) -> bool:
-        if self._exceptions is None:
-            self._exceptions = list(self.language.exceptions.matches(self.tokens, self.language.numbers))
-        sent = self.tokens.sents[i]
-        return any(r == rule and self.tokens.sents[a] == sent and a < end + NEAR and b > i - NEAR
-                   for a, b, r in self._exceptions)
+        found = self._in_sentence(self.language.exceptions, self._exceptions, i)
+        return any(r == rule and a < end + NEAR and b > i - NEAR for a, b, r in found)
 
     def in_title(self, i: int, end: int) -> bool:
         """Inside the title of a book, film or the like: quoted, italic or capitalised, in a

@@ -25,6 +25,8 @@ class Passage:
     text: str = ""
     starts: list = field(default_factory=list)
     offsets: list = field(default_factory=list)   # starts' text offsets, for bisect
+    breaks: list = field(default_factory=list)    # offsets where a joined passage starts (see join)
+    fields: list = field(default_factory=list)    # (offset, field) of each joined passage
 
     def add(self, piece: str, line: int, col: int) -> None:
         if not piece:
@@ -34,6 +36,11 @@ class Passage:
         self.offsets.append(len(self.text))
         self.starts.append((line, col))
         self.text += piece
+
+    def field_at(self, offset: int) -> str:
+        if not self.fields:
+            return self.field
+        return self.fields[max(bisect_right([o for o, _ in self.fields], offset) - 1, 0)][1]
 
     def position(self, offset: int) -> tuple[int, int]:
         """(line, column), both 1-based, where the character at `offset` was written."""
@@ -62,12 +69,20 @@ _INLINE = re.compile(r"""
 """, re.X)
 
 
+_MARKUP = re.compile(r"[`\]\[!*_~<&\\]|https?://")   # where inline markup may start
+
+
 def _inline(passage: Passage, text: str, line: int, col: int) -> None:
     """Add `text` (written at line, col) to `passage` without its inline markup. Emphasis
     becomes a straight quote: an italic title reads like a quoted one."""
     last = 0
     pieces = []
-    for match in _INLINE.finditer(text):
+    for candidate in _MARKUP.finditer(text):
+        if candidate.start() < last:
+            continue
+        match = _INLINE.match(text, candidate.start())
+        if match is None:
+            continue
         kind = match.lastgroup
         pieces.append((text[last:match.start()], last))
         if kind == "ent":
@@ -182,6 +197,22 @@ def _cells(out: list[Passage], row: str, line: int, col: int) -> None:
             _inline(passage, cell.strip(), line, col + match.start() + lead)
             if passage.text.strip():
                 out.append(passage)
+
+
+def join(passages) -> Passage:
+    """One passage of many, each starting a new sentence: the words of an article are looked
+    up once, not once per block."""
+    whole = Passage("")
+    for passage in passages:
+        if whole.text:
+            whole.text += "\n\n"
+        base = len(whole.text)
+        whole.breaks.append(base)
+        whole.fields.append((base, passage.field))
+        whole.offsets += [base + o for o in passage.offsets]
+        whole.starts += passage.starts
+        whole.text += passage.text
+    return whole
 
 
 def field_passage(name: str, lines, span, line_offset: int) -> Passage | None:

@@ -88,7 +88,10 @@ def _special(part: str, slots: dict, source: str) -> tuple:
 def _choice(alternatives, optional: bool) -> tuple:
     if all(len(a) == 1 for a in alternatives):
         return ("word", frozenset(a[0] for a in alternatives), optional)
-    return ("seq", tuple(sorted(set(alternatives), key=len, reverse=True)), optional)
+    by_first: dict[str, list] = {}
+    for alternative in sorted(set(alternatives), key=len, reverse=True):
+        by_first.setdefault(alternative[0], []).append(alternative)
+    return ("seq", {first: tuple(alts) for first, alts in by_first.items()}, optional)
 
 
 def first_keys(pattern: tuple) -> tuple[str, ...]:
@@ -103,7 +106,7 @@ def _keys(element: tuple) -> tuple[str, ...]:
     if kind == "word":
         return tuple(data)
     if kind == "seq":
-        return tuple({a[0] for a in data})
+        return tuple(data)
     return ("#name",) if kind == "name" else ("#num",)
 
 
@@ -114,38 +117,81 @@ class Index:
         self.by_word: dict[str, list] = {}
 
     def add(self, pattern: tuple, payload) -> None:
+        entry = (pattern, payload, _required(pattern))
         for key in first_keys(pattern):
-            self.by_word.setdefault(key, []).append((pattern, payload))
+            self.by_word.setdefault(key, []).append(entry)
 
-    def matches(self, tokens: Tokens, numbers: frozenset):
-        """(first, end, payload) of every pattern match, at every word of `tokens`."""
+    def matches(self, tokens: Tokens, numbers: frozenset, lo: int = 0, hi: int | None = None):
+        """(first, end, payload) of every pattern match, at every word of `tokens`. Only the
+        words that can start a pattern are tried: found by set intersection, not word by word."""
         by_word = self.by_word
         if not by_word:
             return
-        nums, names = by_word.get("#num"), by_word.get("#name")
-        forms, lemmas, flags, sents = tokens.forms, tokens.lemmas, tokens.flags, tokens.sents
-        for i in range(len(forms)):
-            form, lemma_ = forms[i], lemmas[i]
-            candidates = by_word.get(form)
-            if lemma_ != form:
-                more = by_word.get(lemma_)
-                if more:
-                    candidates = more if not candidates else candidates + more
-            if nums and (flags[i] & NUMBER or form in numbers):
-                candidates = nums if not candidates else candidates + nums
-            if names and flags[i] & CAPITAL and is_name(tokens, i):
-                candidates = names if not candidates else candidates + names
-            if not candidates:
-                continue
-            sentence_end = tokens.sentence_range(i)[1]
+        whole = lo == 0 and hi is None
+        hi = len(tokens.forms) if hi is None else hi
+        vocab = tokens.vocab if whole else set(tokens.forms[lo:hi]).union(tokens.lemmas[lo:hi])
+        starts: dict[int, list] = {}
+
+        def possible(entries):
+            """The patterns whose every required word occurs somewhere in the passage."""
+            return [e for e in entries if all(not need.isdisjoint(vocab) for need in e[2])]
+
+        for key in by_word.keys() & vocab:
+            entries = possible(by_word[key])
+            if entries:
+                for i in tokens.where(key, lo, hi):
+                    starts.setdefault(i, []).extend(entries)
+        nums = by_word.get("#num") and possible(by_word["#num"])
+        if nums:
+            for key in numbers & vocab:
+                for i in tokens.where(key, lo, hi):
+                    starts.setdefault(i, []).extend(nums)
+            if _DIGIT.search(tokens.passage.text):
+                for i in [i for i in range(lo, hi) if tokens.flags[i] & NUMBER]:
+                    starts.setdefault(i, []).extend(nums)
+        names = by_word.get("#name") and possible(by_word["#name"])
+        if names:
+            for i in [i for i in range(lo, hi) if tokens.flags[i] & CAPITAL]:
+                if is_name(tokens, i):
+                    starts.setdefault(i, []).extend(names)
+        sentence_vocab: dict[int, set] = {}
+        for i in sorted(starts):
+            first, sentence_end = tokens.sentence_range(i)
+            here = sentence_vocab.get(first)
+            if here is None:
+                here = sentence_vocab[first] = set(tokens.forms[first:sentence_end]).union(
+                    tokens.lemmas[first:sentence_end])
             seen = set()
-            for pattern, payload in candidates:
+            for pattern, payload, needs in starts[i]:
                 if id(pattern) in seen:
                     continue
                 seen.add(id(pattern))
+                if needs and not all(not need.isdisjoint(here) for need in needs):
+                    continue   # a word it needs is not in this sentence
                 end = match_at(pattern, 0, tokens, i, sentence_end, numbers)
                 if end > i:
                     yield i, end, payload
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def _required(pattern: tuple) -> tuple[frozenset, ...]:
+    """Per element that must match a word, the words it may start with: a passage without any
+    of one element's words cannot match the pattern."""
+    needs = []
+    for index, (kind, data, optional) in enumerate(pattern):
+        if optional:
+            continue
+        if kind == "pct":
+            needs.append(frozenset(sign[0] for sign in _PERCENT))
+        elif index == 0:
+            continue
+        elif kind == "word":
+            needs.append(data)
+        elif kind == "seq":
+            needs.append(frozenset(data))
+    return tuple(needs)
 
 
 def is_name(tokens: Tokens, i: int) -> bool:
@@ -191,7 +237,11 @@ def _element(kind, data, tokens: Tokens, i: int, end: int, numbers: frozenset):
         for sub_kind, sub_data, _ in data:
             yield from _element(sub_kind, sub_data, tokens, i, end, numbers)
     elif kind == "seq":
-        for alternative in data:
+        form, lemma_ = forms[i], lemmas[i]
+        alternatives = data.get(form, ())
+        if lemma_ != form and lemma_ in data:
+            alternatives = alternatives + data[lemma_]
+        for alternative in alternatives:
             if _phrase_at(alternative, tokens, i, end):
                 yield i + len(alternative)
     elif kind == "num":

@@ -9,65 +9,91 @@ become one; see passages). Hyphens and other punctuation separate words, so "pai
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
+from itertools import chain, repeat
 
 from pipeline.compliance.normalise import fold, lemma, normalise
 from pipeline.compliance.passages import Passage
 
-_TOKEN = re.compile(r"#?\d+(?:[.,]\d+)*|%|\"|[^\W\d_]+(?:'[^\W\d_]+)*")
-_END = re.compile(r"[.!?\u2026]+[\"')\]]*\s+|[;:]\s+|\s-+\s")
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)+|#\d+|[^\W_]+(?:'(?!s\b)[^\W_]+)*|[%\"]|'s\b")
+_END = re.compile(r"[.!?\u2026;:-]")   # where a sentence or clause may end (see _bounds)
+_DASHES = re.compile(r"-+")
+_AFTER = re.compile(r"[.!?\u2026]*[\"')\]]*\s+")
 ABBREVIATIONS = frozenset("dr mr mrs ms st vs etc no sr sra dra dres e.g i.e approx dept min hr hrs ft lb".split())
 NUMBER, QUOTE, CAPITAL = 1, 2, 4
 
 
 class Tokens:
-    """The words of one passage in parallel lists (index i is the i-th word)."""
+    """The words of one passage in parallel lists (index i is the i-th word). Sentences are
+    numbered in order (`sents` never decreases), so a sentence's words are found by bisection."""
 
-    __slots__ = ("passage", "lang", "starts", "ends", "forms", "lemmas", "sents", "flags", "sent_first")
+    __slots__ = ("passage", "lang", "forms", "lemmas", "sents", "flags", "_vocab", "_text", "_where", "_cuts",
+                 "_spans")
 
     def __init__(self, passage: Passage, lang: str):
         self.passage, self.lang = passage, lang
-        self.starts: list[int] = []
-        self.ends: list[int] = []
-        self.forms: list[str] = []
-        self.lemmas: list[str] = []
-        self.sents: list[int] = []
-        self.flags: list[int] = []
-        self.sent_first: list[int] = []   # per sentence, the index of its first word
         text, where = normalise(passage.text)
-        bounds = [m.end() for m in _END.finditer(text) if _is_boundary(text, m)]
-        bound_index, sent = 0, 0
-        self.sent_first.append(0)
-        for match in _TOKEN.finditer(text):
-            start, word = match.start(), match.group()
-            while bound_index < len(bounds) and bounds[bound_index] <= start:
-                bound_index += 1
-                if len(self.forms) > self.sent_first[-1]:
-                    sent += 1
-                    self.sent_first.append(len(self.forms))
-            lower = word.lower()
-            flag = CAPITAL if word[0].isupper() else 0
-            if word[0].isdigit() or word[0] == "#":
-                flag |= NUMBER
-            elif word == '"':
-                flag |= QUOTE
-            end = match.end()
-            if lower.endswith("'s") and len(lower) > 2:
-                self._add(start, end - 2, fold(lower[:-2]), lemma(lower[:-2], lang), sent, flag, where)
-                self._add(end - 2, end, "'s", "'s", sent, 0, where)
-                continue
-            form = fold(lower)
-            self._add(start, end, form, lemma(lower, lang) if not flag & (NUMBER | QUOTE) else form, sent, flag,
-                      where)
+        bounds = _bounds(text)
+        if passage.breaks:   # joined passages: each starts a sentence
+            bounds = sorted(set(bounds).union(_normal_offsets(passage.breaks, where)))
+        cuts = [0] + bounds + [len(text)]
+        words: list[str] = []
+        counts = []
+        for start, end in zip(cuts, cuts[1:]):
+            found = _TOKEN.findall(text, start, end)
+            words += found
+            counts.append(len(found))
+        known = _WORDS.get(lang)
+        if known is None:
+            known = _WORDS[lang] = {}
+        info = [known.get(w) or _word(known, w, lang) for w in words]
+        self.forms = [i[0] for i in info]
+        self.lemmas = [i[1] for i in info]
+        self.flags = [i[2] for i in info]
+        self.sents = list(chain.from_iterable(repeat(k, c) for k, c in enumerate(counts)))
+        self._text, self._where, self._cuts = text, where, cuts
+        self._spans: dict[int, list] = {}
+        self._vocab = None
 
-    def _add(self, start, end, form, lemma_, sent, flag, where) -> None:
-        if where is not None:
-            start, end = where[start], where[end - 1] + 1
-        self.starts.append(start)
-        self.ends.append(end)
-        self.forms.append(form)
-        self.lemmas.append(lemma_)
-        self.sents.append(sent)
-        self.flags.append(flag)
+    def span(self, i: int) -> tuple[int, int]:
+        """(start, end) of word i in the passage's text, as written (found when asked for:
+        only a few words' positions are ever needed)."""
+        sent = self.sents[i]
+        spans = self._spans.get(sent)
+        if spans is None:
+            where = self._where
+            spans = [m.span() for m in _TOKEN.finditer(self._text, self._cuts[sent], self._cuts[sent + 1])]
+            if where is not None:
+                spans = [(where[a], where[b - 1] + 1) for a, b in spans]
+            self._spans[sent] = spans
+        return spans[i - bisect_left(self.sents, sent)]
+
+    def start(self, i: int) -> int:
+        return self.span(i)[0]
+
+    def end(self, i: int) -> int:
+        return self.span(i)[1]
+
+    @property
+    def vocab(self) -> set[str]:
+        """Every form and lemma in the passage."""
+        if self._vocab is None:
+            self._vocab = set(self.forms).union(self.lemmas)
+        return self._vocab
+
+    def where(self, word: str, lo: int = 0, hi: int | None = None) -> set[int]:
+        """Indexes (from lo, before hi) of the words whose form or lemma is `word`."""
+        out = set()
+        hi = len(self.forms) if hi is None else hi
+        for values in (self.forms, self.lemmas):
+            at = lo - 1
+            try:
+                while True:
+                    at = values.index(word, at + 1, hi)
+                    out.add(at)
+            except ValueError:
+                pass
+        return out
 
     def __len__(self) -> int:
         return len(self.forms)
@@ -75,24 +101,69 @@ class Tokens:
     def sentence_range(self, index: int) -> tuple[int, int]:
         """(first, end) word indexes of the sentence word `index` is in."""
         sent = self.sents[index]
-        first = self.sent_first[sent]
-        end = self.sent_first[sent + 1] if sent + 1 < len(self.sent_first) else len(self.forms)
-        return first, end
+        return bisect_left(self.sents, sent), bisect_right(self.sents, sent)
 
     def text(self, first: int, end: int) -> str:
         """The passage's text of words first..end-1, as written."""
-        return self.passage.text[self.starts[first]:self.ends[end - 1]]
+        return self.passage.text[self.start(first):self.end(end - 1)]
 
 
-def _is_boundary(text: str, match: re.Match) -> bool:
-    if text[match.start()] in ";:" or text[match.start()].isspace():
-        return True   # a clause ends: a negation before it does not reach past it
-    after = text[match.end():match.end() + 2].lstrip("\"'(\u00bf\u00a1")
-    if not after or not (after[0].isupper() or after[0].isdigit()) and text[match.end()] not in "\u00bf\u00a1":
-        return False
-    if text[match.start()] == ".":
-        before = text[:match.start()].rsplit(None, 1)
-        word = before[-1].lower().lstrip("(\"'") if before else ""
-        if word in ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
-            return False
-    return True
+_WORDS: dict[str, dict[str, tuple[str, str, int]]] = {}   # language -> word as written -> its facts
+
+
+def _word(known: dict, word: str, lang: str) -> tuple[str, str, int]:
+    """(folded form, folded lemma, flags) of a word as written."""
+    lower = word.lower()
+    flag = CAPITAL if word[0].isupper() else 0
+    if word[0].isdigit() and (word.isdigit() or not word.isalnum()) or word[0] == "#":
+        flag |= NUMBER
+    elif word == '"':
+        flag |= QUOTE
+    form = fold(lower)
+    facts = known[word] = (form, form if flag & (NUMBER | QUOTE) or word == "'s" else lemma(lower, lang), flag)
+    return facts
+
+
+def _normal_offsets(offsets: list[int], where: list[int] | None) -> list[int]:
+    """Offsets of the original text as offsets of its normalised text."""
+    if where is None:
+        return offsets
+    return [bisect_left(where, o) for o in offsets]
+
+
+def _bounds(text: str) -> list[int]:
+    """Offsets where a sentence starts: after . ! ? and a capital (not after an abbreviation),
+    and where a clause starts: after ; or : or a spaced dash (a negation does not reach past it)."""
+    bounds = []
+    last = -1
+    for match in _END.finditer(text):
+        at = match.start()
+        if at < last:
+            continue
+        char = text[at]
+        if char == "-":
+            if at and text[at - 1].isspace():
+                after = _AFTER.match(text, _DASHES.match(text, at).end())
+                if after and after.end() > at:
+                    bounds.append(after.end())
+                    last = after.end()
+            continue
+        after = _AFTER.match(text, at + 1)
+        if after is None or after.end() == at + 1 and not text[at + 1:at + 2].isspace():
+            continue
+        end = after.end()
+        last = end
+        if char in ";:":
+            bounds.append(end)
+            continue
+        following = text[end:end + 2].lstrip("\"'(\u00bf\u00a1")
+        if not following or not (following[0].isupper() or following[0].isdigit()) and \
+                text[end:end + 1] not in ("\u00bf", "\u00a1"):
+            continue
+        if char == ".":
+            before = text[max(0, at - 24):at].rsplit(None, 1)
+            word = before[-1].lower().lstrip("(\"'") if before else ""
+            if word in ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+                continue
+        bounds.append(end)
+    return bounds
