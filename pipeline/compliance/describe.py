@@ -38,10 +38,10 @@ def disclaimer(d: Disclaimer) -> list[str]:
                          + " (or that read like a patient story)")
         if d.tags:
             parts.append("articles tagged " + ", ".join(d.tags))
-        if d.mentions:
+        if d.mentioned:
             parts.append("articles that mention " + "; ".join(
                 ("" if lang == ANY else f"{lang}: ") + ", ".join(pattern(p, {}) for p in phrases)
-                for lang, phrases in d.mentions))
+                for lang, phrases in d.mentioned))
         when = "; ".join(parts)
     lines = [f"  {d.id}  [{where}]  on {when}"]
     lines += [f"      short ({'site language' if lang == ANY else lang}): {short}" for lang, short in d.shorts]

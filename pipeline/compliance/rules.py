@@ -45,8 +45,9 @@ class Disclaimer:
     channels: tuple[str, ...]
     always: bool
     tags: tuple[str, ...] = ()       # tag slugs
-    mentions: tuple = ()             # (language, phrases) pairs
+    mentions: tuple[str, ...] = ()   # phrases and patterns, every language's (as listings show them)
     kinds: tuple[str, ...] = ()      # article kinds (kind: patient-story)
+    mentioned: tuple = ()            # (language, phrases) pairs: what the engine matches
     texts: tuple = ()                # (language, text) pairs
     shorts: tuple = ()               # (language, short) pairs
     lang: str = ""
@@ -60,7 +61,7 @@ class Disclaimer:
             when["kinds"] = list(self.kinds)
         if self.tags:
             when["tags"] = list(self.tags)
-        for lang, phrases in self.mentions:
+        for lang, phrases in self.mentioned:
             when["mentions" if lang == ANY else f"mentions ({lang})"] = list(phrases)
         return when
 
@@ -116,7 +117,7 @@ class Rules:
         for lang, values in data.items():
             values["rules"] = [(r.id, _pick_all(r.phrases, lang) + _pick_all(r.patterns, lang),
                                 _pick_all(r.exceptions, lang)) for r in self.claims]
-            values["mentions"] = [(d.id, _pick_all(d.mentions, lang)) for d in self.disclaimers if d.mentions]
+            values["mentions"] = [(d.id, _pick_all(d.mentioned, lang)) for d in self.disclaimers if d.mentioned]
         return data
 
     def lang(self, article) -> str:
@@ -131,7 +132,7 @@ class Rules:
             return True   # a patient story carries its disclosure, declared or not
         if disclaimer.tags and {t.slug for t in article.tags} & set(disclaimer.tags):
             return True
-        return bool(disclaimer.mentions) and self.engine.mentions(article, disclaimer.id)
+        return bool(disclaimer.mentioned) and self.engine.mentions(article, disclaimer.id)
 
     def applying(self, article) -> tuple[str, ...]:
         return tuple(d.id for d in self.disclaimers if self.applies(d, article))
@@ -343,8 +344,10 @@ def load_rules(root: Path) -> Rules:
         if not cond["tags"] and not cond["mentions"] and not cond["kinds"]:
             validator.fail(keys, "disclaimers[%d].when: give `always`, or `kinds:`, `tags:` and/or `mentions:`" % index)
             continue
-        disclaimers.append(replace(first, always=False, tags=tuple(cond["tags"] or ()),
-                                   mentions=tuple(cond["mentions"] or ()), kinds=tuple(cond["kinds"] or ())))
+        mentioned = tuple(cond["mentions"] or ())
+        disclaimers.append(replace(first, always=False, tags=tuple(cond["tags"] or ()), mentioned=mentioned,
+                                   mentions=tuple(p for _, phrases in mentioned for p in phrases),
+                                   kinds=tuple(cond["kinds"] or ())))
     claims = tuple(ClaimRule(r["id"], r["level"], tuple(r["phrases"]), r["message"], r["suggest"],
                              r["substantiate"], tuple(r["patterns"]), tuple(r["except"])) for r in clean["rules"])
     for index, rule in enumerate(claims):
