@@ -136,11 +136,17 @@ class Index:
             """The patterns whose every required word occurs somewhere in the passage."""
             return [e for e in entries if all(not need.isdisjoint(vocab) for need in e[2])]
 
+        usable = {}
         for key in by_word.keys() & vocab:
             entries = possible(by_word[key])
             if entries:
-                for i in tokens.where(key, lo, hi):
-                    starts.setdefault(i, []).extend(entries)
+                usable[key] = entries
+        if usable:   # one pass over the words, not one per key
+            forms, lemmas = tokens.forms, tokens.lemmas
+            for i in [i for i, f in enumerate(forms[lo:hi], lo) if f in usable]:
+                starts[i] = list(usable[forms[i]])
+            for i in [i for i, w in enumerate(lemmas[lo:hi], lo) if w in usable and w != forms[i]]:
+                starts.setdefault(i, []).extend(usable[lemmas[i]])
         nums = by_word.get("#num") and possible(by_word["#num"])
         if nums:
             for key in numbers & vocab:
