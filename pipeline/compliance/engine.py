@@ -36,7 +36,8 @@ class Language:
         slots = {name: tuple(w for w in (words(p) for p in phrases) if w)
                  for name, phrases in data.get("slots", {}).items()}
         self.numbers = frozenset(p[0] for p in slots.get("number", ()) if len(p) == 1)
-        self.claims, self.exceptions, self.negation = Index(), Index(), Index()
+        self.claims, self.negation = Index(), Index()
+        self.exceptions: dict[str, Index] = {}   # rule -> its exceptions
         self.story, self.mentions = Index(), {}
         stops = [words(p) for p in data.get("stop", ())]
         self.stops = frozenset(w[0] for w in stops if len(w) == 1)
@@ -47,7 +48,7 @@ class Language:
             for source in patterns:
                 self.claims.add(compile_pattern(source, slots), rule_id)
             for source in exceptions:
-                self.exceptions.add(compile_pattern(source, slots), rule_id)
+                self.exceptions.setdefault(rule_id, Index()).add(compile_pattern(source, slots), rule_id)
         for kind in ("before", "after", "pseudo", "stop"):
             for source in data.get(kind, ()):
                 if kind != "stop" or len(words(source)) > 1:
@@ -147,11 +148,11 @@ class Scope:
     def harmless(self, i: int, end: int, rule: str) -> bool:
         return self.negated(i, end) or self.excepted(i, end, rule) or self.in_title(i, end)
 
-    def _in_sentence(self, index: Index, cache: dict, i: int) -> list:
+    def _in_sentence(self, index: Index, cache: dict, i: int, key=None) -> list:
         first, last = self.tokens.sentence_range(i)
-        if first not in cache:
-            cache[first] = list(index.matches(self.tokens, self.language.numbers, first, last))
-        return cache[first]
+        if (first, key) not in cache:
+            cache[first, key] = list(index.matches(self.tokens, self.language.numbers, first, last))
+        return cache[first, key]
 
     def negated(self, i: int, end: int) -> bool:
         tokens, stops = self.tokens, self.language.stops
@@ -179,8 +180,11 @@ class Scope:
         return tokens.passage.text[tokens.end(b - 1):tokens.end(b - 1) + 1] == ","
 
     def excepted(self, i: int, end: int, rule: str) -> bool:
-        found = self._in_sentence(self.language.exceptions, self._exceptions, i)
-        return any(r == rule and a < end + NEAR and b > i - NEAR for a, b, r in found)
+        index = self.language.exceptions.get(rule)
+        if index is None:
+            return False
+        found = self._in_sentence(index, self._exceptions, i, rule)
+        return any(a < end + NEAR and b > i - NEAR for a, b, _ in found)
 
     def in_title(self, i: int, end: int) -> bool:
         """Inside the title of a book, film or the like: quoted, italic or capitalised, in a
