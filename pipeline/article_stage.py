@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from pipeline.incremental import cache
 from pipeline.channels import blog, newsletter, social
-from pipeline.compliance.checker import check_artifact, check_source, artifact_lookup
+from pipeline.compliance.checker import artifact_lookup, artifact_reads, check_made, check_source, source_reads
 from pipeline.errors import PipelineError
 from pipeline.model import Artifact, Site
 
@@ -98,10 +98,11 @@ def make(context: ArticleContext, index: int) -> Made:
         # The social JSON's posts are checked here; the site stage only adds their time slots.
         for artifact in artifacts + [social.document_artifact(site, article, posts, {})]:
             if artifact.for_readers:
-                found, checked = check_artifact(context.check, artifact)
+                found, checked = cache.memo_reads(artifact_reads(context.check, artifact),
+                                                  lambda: check_made(context.check, artifact))
                 findings += found
                 checks += checked
-        found, claims = check_source(site, article)
+        found, claims = cache.memo_reads(source_reads(article), lambda: check_source(site, article))
         return Made(tuple(artifacts), tuple(findings + found), tuple(checks), tuple(claims), posts,
                     cache_keys=tuple(used[start:]))
     except PipelineError as exc:

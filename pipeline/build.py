@@ -68,6 +68,7 @@ def load_site(root: Path, options: Options, findings: FindingList, dates: list |
         config, rules = (value, rules) if isinstance(value, SiteConfig) else (config, value)
     if config is None or rules is None:
         findings.raise_if_errors()
+    rules = rules.for_site(config.language)
     now = options.now or datetime.now(timezone.utc)
     if now.tzinfo is None:
         now = now.replace(tzinfo=config.tz)

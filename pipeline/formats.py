@@ -28,22 +28,16 @@ def findings_json(findings: list[Finding]) -> str:
 
 def rules_json(rules: Rules) -> str:
     data = {
-        "disclaimers": [{"id": d.id, "text": d.text, "short": d.short, "channels": list(d.channels),
-                         "when": d.when} for d in rules.disclaimers],
-        "rules": [{"id": r.id, "level": r.level, "message": r.message, "phrases": list(r.phrases),
+        "disclaimers": [{"id": d.id, "text": d.text, "short": d.short, "texts": dict(d.texts),
+                         "shorts": dict(d.shorts), "channels": list(d.channels), "when": d.when}
+                        for d in rules.disclaimers],
+        "rules": [{"id": r.id, "level": r.level, "message": r.message, "phrases": dict(r.phrases),
+                   "patterns": dict(r.patterns), "except": dict(r.exceptions),
                    "suggest": r.suggest, "substantiate": r.substantiate} for r in rules.claims],
     }
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
 def rules_text(rules: Rules) -> str:
-    lines = ["Disclaimers:"]
-    for d in rules.disclaimers:
-        when = d.when if isinstance(d.when, str) else "; ".join(f"{k}: {', '.join(v)}" for k, v in d.when.items())
-        lines.append(f"  {d.id}  [{', '.join(d.channels)}]  when {when}")
-        lines.append(f"      short: {d.short}")
-    lines.append("Claim rules:")
-    for r in rules.claims:
-        kind = " (needs evidence + reviewer)" if r.substantiate else ""
-        lines.append(f"  {r.level:<7} {r.id}{kind}: {', '.join(r.phrases)}")
-    return "\n".join(lines)
+    from pipeline.compliance.describe import rules_text as text
+    return text(rules)

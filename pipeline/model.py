@@ -128,6 +128,9 @@ class Acceptance:
     reason: str
 
 
+ARTICLE_KINDS = ("article", "patient-story")
+
+
 @dataclass(frozen=True, eq=False)
 class Article:
     """One published (or previewed) article. `html` is sanitised; `text` is what a reader reads."""
@@ -158,6 +161,8 @@ class Article:
     newsletter_preheader: str | None = None
     social: tuple[tuple[str, str], ...] = ()   # platform -> the author's own post text
     image_focus: tuple[float, float] | None = None   # where crops of the lead image centre (fractions)
+    lang: str = ""            # language tag (front matter `lang:`, default the site's `language`)
+    kind: str = "article"     # article or patient-story (front matter `kind:`)
 
     @property
     def path(self) -> str:

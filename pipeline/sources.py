@@ -19,9 +19,9 @@ from pipeline.markdown import MarkdownRenderer, MarkupTooComplex, strip_raw_html
 from pipeline.incremental import cache
 from pipeline.incremental.filestat import RACY_NS, signature
 from pipeline.parallel import map_ordered
-from pipeline.model import PLATFORMS, Acceptance, Article, Evidence, SiteConfig, Tag, is_light, light
+from pipeline.model import ARTICLE_KINDS, PLATFORMS, Acceptance, Article, Evidence, SiteConfig, Tag, is_light, light
 from pipeline.incremental.records import SourceRecord
-from pipeline.schema import (BOOLEAN, DATE, Field, Invalid, Kind, ListOf, Schema, Validator, line, matching,
+from pipeline.schema import (BOOLEAN, one_of, DATE, Field, Invalid, Kind, ListOf, Schema, Validator, line, matching,
                              text)
 from pipeline.slugs import device_name, reserved_reason, slugify
 from pipeline.textfile import decode_text
@@ -106,6 +106,11 @@ ARTICLE = Schema((
     Field("image_alt", text(300), "Description of the image for screen readers; required with image."),
     Field("image_focus", Kind("a focus point", _focus), "Where crops of the lead image centre: [x, y], fractions "
           "of its width and height; default [0.5, 0.5].", example="image_focus: [0.5, 0.3]"),
+    Field("lang", matching(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", " (use a language tag like es or es-MX)"),
+          "The article's language (BCP 47), e.g. es; default: the site's `language`. Its disclaimers "
+          "and claim rules are those of this language."),
+    Field("kind", one_of(*ARTICLE_KINDS), "What the article is: article (default) or patient-story (a patient's "
+          "own experience: it carries the testimonial disclosure).", default="article"),
     Field("evidence", ListOf(EVIDENCE), "Sources that substantiate the article's health claims.", default=[]),
     Field("reviewed_by", text(120), "The licensed clinician who reviewed the claims."),
     Field("reviewed_on", DATE, "When the review happened."),
@@ -428,7 +433,7 @@ def _convert(context, parsed: _Parsed) -> tuple[tuple | None, list]:
     if article is None:
         return None, found
     rules = context[-2]
-    applying = tuple(d.id for d in rules.disclaimers if d.applies_to(article)) if rules is not None else ()
+    applying = rules.applying(article) if rules is not None else ()
     return (light(article), cache.article_digest(article), applying), found
 
 
@@ -499,6 +504,7 @@ def _article(p: _Parsed, config: SiteConfig, renderer: MarkdownRenderer, by_sour
         newsletter_preheader=(p.fields["newsletter"] or {}).get("preheader"),
         social=tuple((k, v) for k, v in (p.fields["social"] or {}).items() if v),
         image_focus=tuple(p.fields["image_focus"]) if p.fields["image_focus"] else None,
+        lang=p.fields["lang"] or config.language, kind=p.fields["kind"],
     )
 
 

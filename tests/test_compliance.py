@@ -17,7 +17,7 @@ from pipeline.slugs import slugify
 
 PUBLISHED = "2026-11-21T09:00"  # when the customer's article goes live: every social post is still ahead
 SHIPPED_RULES = yaml.safe_load((REPO / "content/compliance.yaml").read_text("utf-8"))
-DISCLAIMERS = {d["id"]: " ".join(d["text"].split()) for d in SHIPPED_RULES["disclaimers"]}
+DISCLAIMERS = {d["id"]: " ".join(d["text"]["en"].split()) for d in SHIPPED_RULES["disclaimers"]}
 
 
 def shipped_project(tmp_path):
@@ -113,6 +113,11 @@ CATCH_AND_MISS = {
     "claim-blood-flow": ("It increases blood flow.", "Blood tests flow through the lab."),
     "claim-endorphins": ("It releases endorphins.", "Endorsed by nobody; dolphins swim."),
     "claim-mobility": ("It will restore mobility.", "Mobility aids are restored to the shelf."),
+    "claim-universal": ("It works for everyone.", "Everyone is welcome at the open house."),
+    "claim-speed": ("Pain-free within three sessions.", "Book three sessions within a month."),
+    "claim-statistic": ("Nine in ten clients say it helped.", "Nine in ten chairs are taken by noon."),
+    "claim-regulatory": ("An FDA-approved method.", "The FDA publishes device recalls."),
+    "claim-superior-care": ("Safer than surgery.", "Ask your surgeon about surgery."),
 }
 
 
@@ -326,12 +331,16 @@ def test_rules_lists_disclaimers_and_rules_in_force(project):
     assert set(medical) >= {"id", "text", "short", "channels", "when"}
     assert medical["when"] == "always" and medical["channels"] == ["blog", "feed", "newsletter", "social"]
     dry = next(d for d in data["disclaimers"] if d["id"] == "dry-needling")
-    assert dry["when"]["tags"] == ["dry-needling"]
+    assert "dry-needling" in dry["when"]["tags"]
+    assert dry["texts"]["es"].startswith("En Next Level PT, la punción seca")
     cure = next(r for r in data["rules"] if r["id"] == "claim-cure")
     assert {"id", "level", "message"} <= set(cure) and cure["level"] == "error"
     text = cli(project, "rules").stdout
-    assert "  medical  [blog, feed, newsletter, social]  when always" in text
-    assert "  error   claim-cure: cure, cures, cured" in text
+    assert "  medical  [blog, feed, newsletter, social]  on every article" in text
+    assert "  error   claim-cure: blocks publishing" in text
+    assert '      catches (en): "cure", "cure-all" (and their other forms)' in text
+    assert "better/superior/safer/faster/stronger/effective/successful/powerful than … [surgery, operation, " \
+           "cortisone, …]" in text
 
 
 def test_compliance_rules_are_validated_with_positions(tmp_path):
@@ -344,8 +353,8 @@ def test_compliance_rules_are_validated_with_positions(tmp_path):
     assert result.exit_code == 1
     err = result.stderr
     assert "content/compliance.yaml:4:12: error: disclaimers[0].short: is 75 characters long; the limit is 60" in err
-    assert ("content/compliance.yaml:6:11: error: disclaimers[0].when: expected `always`, or a mapping with tags: "
-            "and/or mentions:, got 'sometimes'") in err
+    assert ("content/compliance.yaml:6:11: error: disclaimers[0].when: expected `always`, or a mapping with "
+            "kinds:, tags: and/or mentions:, got 'sometimes'") in err
     assert "content/compliance.yaml:8:9: error: rules[0].id: 'Claim Cure' is not valid" in err
     assert "content/compliance.yaml:9:12: error: rules[0].level: expected one of error, warning, got 'fatal'" in err
 
@@ -376,18 +385,3 @@ def test_fold_is_the_same_fast_or_slow_for_every_character():
     every = "A".join(chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c <= 0xDFFF) + "Z\u0130"
     assert fold(every) == every.translate(_FOLD)
     assert len(fold(every)) == len(every)
-
-
-def test_the_substring_prefilter_never_skips_a_rule_that_matches():
-    from pipeline.compliance.matching import fold, may_contain, phrase_pattern
-    from pipeline.compliance.rules import load_rules
-    from conftest import REPO
-    rules = load_rules(REPO)
-    text = fold((REPO / "content/posts/how-dry-needling-works.md").read_text("utf-8")
-                + " cures it. Guaranteed results, clinically-proven, Pain free!")
-    matched = 0
-    for rule in rules.claims:
-        if rule.phrases and phrase_pattern(rule.phrases).search(text):
-            matched += 1
-            assert may_contain(rule.phrases, text), rule.id
-    assert matched >= 5

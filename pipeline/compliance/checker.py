@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import difflib
 import re
-from bisect import bisect_right
 from dataclasses import dataclass
 
-from pipeline.incremental import cache
 from pipeline.compliance.extract import Unit, units
-from pipeline.compliance.matching import Haystack, fold, may_contain, phrase_pattern
-from pipeline.compliance.rules import ClaimRule, Disclaimer
-from pipeline.errors import ERROR, Finding, Location
-from pipeline.model import Article, Artifact, Site
+from pipeline.compliance.matching import Haystack
+from pipeline.compliance.rules import ANY, KINDS, Disclaimer
+from pipeline.errors import ERROR, WARNING, Finding, Location
+from pipeline.model import Article, Artifact, Reads, Site
 
 MISSING = "disclaimer-missing"
 UNKNOWN_ACCEPT = "accept-unknown-rule"
@@ -21,8 +19,12 @@ UNKNOWN_RULE = "evidence-unknown-rule"
 FOOTER_ADDRESS = "footer-address"
 FOOTER_UNSUBSCRIBE = "footer-unsubscribe"
 EMAIL_HEADERS = "email-headers"
-_URLS = re.compile(r"\]\([^)]*\)|<https?://[^>]*>|https?://\S+|`[^`]*`")
-SOURCE_FIELDS = ("title", "summary")
+UNTRANSLATED = "disclaimer-language"
+UNDECLARED_STORY = "patient-story-undeclared"
+STORY_KIND = KINDS[1]
+
+
+CHECK = "check"   # the kind of the checks' results: the rules and settings are its base key
 
 
 @dataclass(frozen=True)
@@ -49,15 +51,15 @@ class Check:
     found: bool
 
 
+def source_reads(article: Article) -> Reads:
+    """What the claim rules read of an article: all of it (with the rules and settings: the
+    kind's base key)."""
+    return Reads(CHECK, (article,), ("claims",))
+
+
 def check_source(site: Site, article: Article) -> tuple[list[Finding], list[Claim]]:
-    """Claim rules over the article's title, summary and body (`article` whole), with exact
-    positions; and its acceptances and evidence checked against the rules."""
-    build_cache = cache.current()
-    key = cache.digest(build_cache.keys.get("check"), "claims", cache.article_digest(article))
-    return build_cache.memo("claims", key, lambda: _check_source_fresh(site, article))
-
-
-def _check_source_fresh(site: Site, article: Article) -> tuple[list[Finding], list[Claim]]:
+    """Claim rules over the article's title, summary, body and every field that ships (`article`
+    whole), with exact positions; and its acceptances and evidence checked against the rules."""
     findings: list[Finding] = []
     claims: list[Claim] = []
     known = site.rules.rule_ids()
@@ -77,7 +79,26 @@ def _check_source_fresh(site: Site, article: Article) -> tuple[list[Finding], li
                 hint = f" (did you mean '{close[0]}'?)" if close else " (see `pipeline rules`)"
                 findings.append(Finding(location, f"evidence[{index}].supports: no claim rule '{rule_id}'"
                                         f"{hint}", ERROR, UNKNOWN_RULE, article.front.source(location)))
-    for rule, location, line, phrase in _hits(article, site.rules.claims):
+    for disclaimer in site.rules.untranslated(article):
+        lang = site.rules.lang(article)
+        location = article.front.location(("lang",)) if article.front.node(("lang",)) else Location(article.source, 1)
+        findings.append(Finding(location, f"disclaimer '{disclaimer.id}' applies to this article but has no text in "
+                                f"its language '{lang}' (it has {', '.join(_named(disclaimer.languages()))}); add "
+                                f"`{lang}:` to its `text:` and `short:` in content/compliance.yaml",
+                                ERROR, UNTRANSLATED, article.front.source(location)))
+    story_tags = {t for d in site.rules.disclaimers if STORY_KIND in d.kinds for t in d.tags}
+    if article.kind != STORY_KIND and not story_tags & {t.slug for t in article.tags}:
+        story = site.rules.engine.story(article)
+        if story is not None:
+            location = Location(article.source, story.line, story.col)
+            findings.append(Finding(location, f"this reads like a patient story (\"{story.text}\"); if it is one, "
+                                    f"declare it with `kind: {STORY_KIND}` in the front matter so it carries the "
+                                    f"testimonial disclosure", WARNING, UNDECLARED_STORY,
+                                    article.lines[story.line - 1]))
+    rules = {r.id: r for r in site.rules.claims}
+    for hit in site.rules.engine.claims(article):
+        rule, phrase = rules[hit.rule], hit.text
+        location, line = Location(article.source, hit.line, hit.col), article.lines[hit.line - 1]
         if rule.substantiate:
             evidence = tuple(e for e in article.evidence if rule.id in e.supports)
             substantiated = bool(evidence and article.reviewed_by)
@@ -94,91 +115,23 @@ def _check_source_fresh(site: Site, article: Article) -> tuple[list[Finding], li
     return findings, claims
 
 
-def _hits(article: Article, rules: tuple[ClaimRule, ...]):
-    """Matches of every rule, without a match that lies inside another rule's longer match
-    ("proven" inside "clinically proven" is reported once, by the stricter rule)."""
-    hits = [(rule, loc, line, phrase) for rule in rules for loc, line, phrase in _matches(article, rule)]
-    kept = []
-    for hit in sorted(hits, key=lambda h: -len(h[3])):
-        rule, loc, _, phrase = hit
-        inside = any(k[1].line == loc.line and k[0].id != rule.id and k[1].col <= loc.col
-                     and loc.col + len(phrase) <= k[1].col + len(k[3]) for k in kept)
-        if not inside:
-            kept.append(hit)
-    return sorted(kept, key=lambda h: (h[1].line, h[1].col, h[0].id))
-
-
-def _matches(article: Article, rule: ClaimRule):
-    """(location, source line, matched text) for every phrase of `rule` in the article's source."""
-    pattern = phrase_pattern(rule.phrases) if rule.phrases else None
-    if pattern is None:
-        return
-    lines, joined, starts = _scannable(article)
-    if not may_contain(rule.phrases, joined):
-        return
-    for match in pattern.finditer(joined):  # one scan of all lines; NUL between them stops matches
-        index = bisect_right(starts, match.start()) - 1
-        number, line, _ = lines[index]
-        start, end = match.start() - starts[index], match.end() - starts[index]
-        yield Location(article.source, number, start + 1), line, line[start:end]
-
-
-def _scannable(article: Article) -> tuple[list[tuple[int, str, str]], str, list[int]]:
-    """(line number, line, folded line with URLs, code and YAML keys blanked) of the text a reader
-    reads: the title and summary values and the body; plus those folded lines joined by NUL and
-    where each starts in that text. Computed once per article."""
-    cached = _SCANNABLE.get(id(article))
-    if cached is not None and cached[0] is article:
-        return cached[1]
-    spans = []
-    for key in SOURCE_FIELDS:
-        node = article.front.node((key,))
-        if node is not None:
-            spans.append((node.start_mark.line + 1 + article.front.line_offset,
-                          node.end_mark.line + 1 + article.front.line_offset))
-    spans.append((article.body_line, len(article.lines)))
-    lines = []
-    for first, last in spans:
-        for number in range(first, last + 1):
-            line = article.lines[number - 1]
-            masked = _URLS.sub(lambda m: " " * len(m.group()), line)
-            if number < article.body_line:
-                masked = re.sub(r"^\s*\w+\s*:", lambda m: " " * len(m.group()), masked)
-            if masked.strip():
-                lines.append((number, line, fold(masked).replace("\0", " ")))
-    starts, offset = [], 0
-    for _, _, folded in lines:
-        starts.append(offset)
-        offset += len(folded) + 1
-    result = (lines, "\0".join(folded for _, _, folded in lines), starts)
-    _SCANNABLE.clear()
-    _SCANNABLE[id(article)] = (article, result)
-    return result
-
-
-_SCANNABLE: dict = {}
-
-
 def artifact_lookup(site: Site) -> tuple[dict, dict]:
-    """The site's articles by URL and by slug, as check_artifact needs them."""
+    """The site's articles by URL and by slug, as artifact_reads and check_made need them."""
     return {site.config.url(a.path): a for a in site.articles}, {a.slug: a for a in site.articles}
 
 
-def check_artifact(context, artifact: Artifact) -> tuple[list[Finding], list[Check]]:
-    """Every required disclaimer must be visible in every unit of the artifact (a reader's one);
-    every newsletter part must carry the postal address and a working unsubscribe. `context` is
-    (site, artifact_lookup(site))."""
-    site, (by_url, by_slug) = context
-    build_cache = cache.current()
-    key = cache.digest(build_cache.keys.get("check"), artifact.path, artifact.media_type, artifact.channel,
-                       artifact.sha256, [cache.article_digest(by_slug[s]) for s in artifact.articles if s in by_slug])
-    return build_cache.memo("check", key, lambda: check_made(context, artifact))
+def artifact_reads(context, artifact: Artifact) -> Reads:
+    """What checking an artifact reads: its bytes and the articles it presents (their
+    disclaimers), with the rules and settings (the kind's base key)."""
+    _, (_, by_slug) = context
+    return Reads(CHECK, tuple(by_slug[s] for s in artifact.articles if s in by_slug),
+                 (artifact.path, artifact.media_type, artifact.channel, artifact.sha256))
 
 
 def check_made(context, artifact: Artifact) -> tuple[list[Finding], list[Check]]:
-    """check_artifact without the build cache: for a site-wide output, which is checked only when
-    it is made again, that is when what it shows moved (its record keeps its findings and checks
-    meanwhile), so a cached check would hardly ever be asked for again."""
+    """Every required disclaimer must be visible in every unit of the artifact (a reader's one);
+    every newsletter part must carry the postal address and a working unsubscribe. `context` is
+    (site, artifact_lookup(site))."""
     site, (by_url, by_slug) = context
     findings: list[Finding] = []
     checks: list[Check] = []
@@ -241,6 +194,10 @@ def _required(site: Site, channel: str, articles: list[Article]) -> tuple[Discla
     for article in articles:
         required += [d for d in site.rules.disclaimers_for(article, channel) if d not in required]
     return tuple(required)
+
+
+def _named(languages: list[str]) -> list[str]:
+    return ["the site's language" if lang == ANY else lang for lang in languages]
 
 
 def _describe(artifact: Artifact, unit: Unit) -> str:

@@ -1,5 +1,5 @@
-"""Phrase matching for rules and disclaimers: whole words, case- and accent-insensitive,
-with positions that map back to the original text."""
+"""Looking for disclaimers in rendered outputs: texts compared case- and accent-insensitive, with
+typographic quotes, dashes and line breaks made plain. (Claims are matched by engine.py.)"""
 
 from __future__ import annotations
 
@@ -44,40 +44,6 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 def _fold_run(match: re.Match) -> str:
     return match.group().translate(_FOLD)
-
-
-@lru_cache(maxsize=None)
-def phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern:
-    """One regex matching any of `phrases` as whole words; spaces and hyphens are interchangeable."""
-    alternatives = []
-    for phrase in sorted(phrases, key=len, reverse=True):
-        words = re.split(r"[\s\-]+", fold(phrase).strip())
-        alternatives.append(r"[\s\-]+".join(re.escape(w) for w in words if w))
-    return re.compile(r"(?<![\w])(?:" + "|".join(alternatives) + r")(?![\w])")
-
-
-@lru_cache(maxsize=None)
-def _first_words(phrases: tuple[str, ...]) -> tuple[str, ...]:
-    """The word each phrase's regex starts with ("" when it has none: then anything may match)."""
-    firsts = set()
-    for phrase in phrases:
-        words = [w for w in re.split(r"[\s\-]+", fold(phrase).strip()) if w]
-        firsts.add(words[0] if words else "")
-    return tuple(sorted(firsts))
-
-
-def may_contain(phrases: tuple[str, ...], folded: str) -> bool:
-    """False when no phrase can match in `folded` text: none of their first words occurs in it
-    (a substring search, far faster than the phrase regex, which needs that word to match)."""
-    return any(word in folded for word in _first_words(phrases))
-
-
-def find_phrases(phrases: tuple[str, ...], text: str):
-    """Yield (start, end) of every whole-word match of any phrase in `text`."""
-    if not phrases:
-        return
-    for match in phrase_pattern(phrases).finditer(fold(text)):
-        yield match.start(), match.end()
 
 
 def normalise_space(text: str) -> str:

@@ -1,0 +1,270 @@
+"""Token patterns, the language of compliance.yaml's rules, compiled and matched over Tokens.
+
+A pattern is words separated by spaces, matched within one sentence:
+  cure             the word or any of its inflections (cures, cured, curing): words are lemmas;
+                   a word is also matched exactly as written ("best" matches only "best")
+  cure|heal        any of the alternatives; an alternative of several words is written with
+                   hyphens (get-better|improve), as hyphens separate words anyway
+  again?           optional
+  <num>            a number: digits, or a word of the language's `number` slot (two, dos)
+  <pct>            a percentage: 87%, 87 percent, 87 por ciento
+  <name>           a capitalised word that does not start its sentence (a person's name)
+  {care}           any phrase of the slot `care` (compliance.yaml `slots:`, per language)
+  ...              up to four words of anything; ..  up to two
+A phrase of a rule's `phrases:` list is a pattern of plain words.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.compliance.normalise import fold, normalise
+from pipeline.compliance.tokens import CAPITAL, NUMBER, QUOTE, Tokens
+
+GAP = 4
+SHORT_GAP = 2
+_WORD = re.compile(r"#?\d+(?:[.,]\d+)*|%|\"|'s|[^\W\d_]+(?:'[^\W\d_]+)*")
+_PERCENT = ("%",), ("percent",), ("per", "cent"), ("por", "ciento"), ("porciento",)
+
+
+class PatternError(ValueError):
+    """A pattern that cannot be compiled; the message says why, in the author's terms."""
+
+
+def words(text: str) -> tuple[str, ...]:
+    """`text` as folded words, as Tokens splits a passage."""
+    normal, _ = normalise(text)
+    out = []
+    for word in _WORD.findall(normal):
+        lower = word.lower()
+        if lower.endswith("'s") and len(lower) > 2:
+            out += [fold(lower[:-2]), "'s"]
+        else:
+            out.append(fold(lower))
+    return tuple(out)
+
+
+def compile_pattern(source: str, slots: dict[str, tuple[tuple[str, ...], ...]]) -> tuple:
+    """Elements (kind, data, optional) of one pattern; `slots`: name -> its phrases as words."""
+    elements = []
+    for item in source.split():
+        optional = item.endswith("?") and len(item) > 1
+        if optional:
+            item = item[:-1]
+        if item in ("...", ".."):
+            elements.append(("gap", GAP if item == "..." else SHORT_GAP, True))
+        else:
+            parts = item.split("|")
+            special = [_special(part, slots, source) for part in parts if _is_special(part)]
+            alternatives = tuple(w for w in (words(p) for p in parts if not _is_special(p)) if w)
+            if not alternatives and not special:
+                raise PatternError(f"pattern {source!r}: {item!r} has no word in it")
+            choices = special + ([_choice(alternatives, False)] if alternatives else [])
+            elements.append(choices[0][:2] + (optional,) if len(choices) == 1 else
+                            ("alt", tuple(choices), optional))
+    while elements and elements[0][2]:
+        elements.pop(0)   # leading optional words change where a match starts, not whether it matches
+    while elements and elements[-1][2]:
+        elements.pop()
+    if not elements:
+        raise PatternError(f"pattern {source!r} needs at least one word that is not optional")
+    return tuple(elements)
+
+
+def _is_special(part: str) -> bool:
+    return part in ("<num>", "<pct>", "<name>") or (part.startswith("{") and part.endswith("}"))
+
+
+def _special(part: str, slots: dict, source: str) -> tuple:
+    if part.startswith("<"):
+        return (part[1:-1], None, False)
+    name = part[1:-1]
+    if name not in slots:
+        raise PatternError(f"pattern {source!r} uses slot {{{name}}}, which `slots:` does not define for this "
+                           f"language")
+    return _choice(slots[name], False)
+
+
+def _choice(alternatives, optional: bool) -> tuple:
+    if all(len(a) == 1 for a in alternatives):
+        return ("word", frozenset(a[0] for a in alternatives), optional)
+    by_first: dict[str, list] = {}
+    for alternative in sorted(set(alternatives), key=len, reverse=True):
+        by_first.setdefault(alternative[0], []).append(alternative)
+    return ("seq", {first: tuple(alts) for first, alts in by_first.items()}, optional)
+
+
+def first_keys(pattern: tuple) -> tuple[str, ...]:
+    """What the word a match starts at must be: words, or "#num" / "#name"."""
+    return _keys(pattern[0])
+
+
+def _keys(element: tuple) -> tuple[str, ...]:
+    kind, data, _ = element
+    if kind == "alt":
+        return tuple({key for sub in data for key in _keys(sub)})
+    if kind == "word":
+        return tuple(data)
+    if kind == "seq":
+        return tuple(data)
+    return ("#name",) if kind == "name" else ("#num",)
+
+
+class Index:
+    """Patterns by the word they start with, to try at each word only those that can match."""
+
+    def __init__(self):
+        self.by_word: dict[str, list] = {}
+
+    def add(self, pattern: tuple, payload) -> None:
+        entry = (pattern, payload, _required(pattern))
+        for key in first_keys(pattern):
+            self.by_word.setdefault(key, []).append(entry)
+
+    def matches(self, tokens: Tokens, numbers: frozenset, lo: int = 0, hi: int | None = None):
+        """(first, end, payload) of every pattern match, at every word of `tokens`. Only the
+        words that can start a pattern are tried: found by set intersection, not word by word."""
+        by_word = self.by_word
+        if not by_word:
+            return
+        whole = lo == 0 and hi is None
+        hi = len(tokens.forms) if hi is None else hi
+        vocab = tokens.vocab if whole else set(tokens.forms[lo:hi]).union(tokens.lemmas[lo:hi])
+        starts: dict[int, list] = {}
+
+        def possible(entries):
+            """The patterns whose every required word occurs somewhere in the passage."""
+            return [e for e in entries if all(not need.isdisjoint(vocab) for need in e[2])]
+
+        usable = {}
+        for key in by_word.keys() & vocab:
+            entries = possible(by_word[key])
+            if entries:
+                usable[key] = entries
+        if usable:   # one pass over the words, not one per key
+            forms, lemmas = tokens.forms, tokens.lemmas
+            for i in [i for i, f in enumerate(forms[lo:hi], lo) if f in usable]:
+                starts[i] = list(usable[forms[i]])
+            for i in [i for i, w in enumerate(lemmas[lo:hi], lo) if w in usable and w != forms[i]]:
+                starts.setdefault(i, []).extend(usable[lemmas[i]])
+        nums = by_word.get("#num") and possible(by_word["#num"])
+        if nums:
+            for key in numbers & vocab:
+                for i in tokens.where(key, lo, hi):
+                    starts.setdefault(i, []).extend(nums)
+            if _DIGIT.search(tokens.passage.text):
+                for i in [i for i in range(lo, hi) if tokens.flags[i] & NUMBER]:
+                    starts.setdefault(i, []).extend(nums)
+        names = by_word.get("#name") and possible(by_word["#name"])
+        if names:
+            for i in [i for i in range(lo, hi) if tokens.flags[i] & CAPITAL]:
+                if is_name(tokens, i):
+                    starts.setdefault(i, []).extend(names)
+        sentence_vocab: dict[int, set] = {}
+        for i in sorted(starts):
+            first, sentence_end = tokens.sentence_range(i)
+            here = sentence_vocab.get(first)
+            if here is None:
+                here = sentence_vocab[first] = set(tokens.forms[first:sentence_end]).union(
+                    tokens.lemmas[first:sentence_end])
+            seen = set()
+            for pattern, payload, needs in starts[i]:
+                if id(pattern) in seen:
+                    continue
+                seen.add(id(pattern))
+                if needs and not all(not need.isdisjoint(here) for need in needs):
+                    continue   # a word it needs is not in this sentence
+                end = match_at(pattern, 0, tokens, i, sentence_end, numbers)
+                if end > i:
+                    yield i, end, payload
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def _required(pattern: tuple) -> tuple[frozenset, ...]:
+    """Per element that must match a word, the words it may start with: a passage without any
+    of one element's words cannot match the pattern."""
+    needs = []
+    for index, (kind, data, optional) in enumerate(pattern):
+        if optional:
+            continue
+        if kind == "pct":
+            needs.append(frozenset(sign[0] for sign in _PERCENT))
+        elif index == 0:
+            continue
+        elif kind == "word":
+            needs.append(data)
+        elif kind == "seq":
+            needs.append(frozenset(data))
+    return tuple(needs)
+
+
+def is_name(tokens: Tokens, i: int) -> bool:
+    """A capitalised word that is not "I" nor its sentence's first (unless a possessive follows)."""
+    if tokens.forms[i] == "i" or tokens.flags[i] & (NUMBER | QUOTE):
+        return False
+    return tokens.sentence_range(i)[0] != i or (i + 1 < len(tokens.forms) and tokens.forms[i + 1] == "'s")
+
+
+def match_at(pattern: tuple, k: int, tokens: Tokens, i: int, end: int, numbers: frozenset) -> int:
+    """The end of the longest match of pattern[k:] from word i (within the sentence ending at
+    `end`), or -1."""
+    if k == len(pattern):
+        return i
+    kind, data, optional = pattern[k]
+    best = -1
+    if kind == "gap":
+        for j in range(i, min(i + data, end) + 1):
+            found = match_at(pattern, k + 1, tokens, j, end, numbers)
+            if found > best:
+                best = found
+        return best
+    for after in _element(kind, data, tokens, i, end, numbers):
+        found = match_at(pattern, k + 1, tokens, after, end, numbers)
+        if found > best:
+            best = found
+    if optional:
+        found = match_at(pattern, k + 1, tokens, i, end, numbers)
+        if found > best:
+            best = found
+    return best
+
+
+def _element(kind, data, tokens: Tokens, i: int, end: int, numbers: frozenset):
+    """Where the words one element matches at word i end (none, one or several)."""
+    if i >= end:
+        return
+    forms, lemmas = tokens.forms, tokens.lemmas
+    if kind == "word":
+        if forms[i] in data or lemmas[i] in data:
+            yield i + 1
+    elif kind == "alt":
+        for sub_kind, sub_data, _ in data:
+            yield from _element(sub_kind, sub_data, tokens, i, end, numbers)
+    elif kind == "seq":
+        form, lemma_ = forms[i], lemmas[i]
+        alternatives = data.get(form, ())
+        if lemma_ != form and lemma_ in data:
+            alternatives = alternatives + data[lemma_]
+        for alternative in alternatives:
+            if _phrase_at(alternative, tokens, i, end):
+                yield i + len(alternative)
+    elif kind == "num":
+        if tokens.flags[i] & NUMBER or forms[i] in numbers:
+            yield i + 1
+    elif kind == "pct":
+        if tokens.flags[i] & NUMBER or forms[i] in numbers:
+            for sign in _PERCENT:
+                if _phrase_at(sign, tokens, i + 1, end):
+                    yield i + 1 + len(sign)
+    elif kind == "name":
+        if tokens.flags[i] & CAPITAL and is_name(tokens, i):
+            yield i + 1
+
+
+def _phrase_at(phrase: tuple[str, ...], tokens: Tokens, i: int, end: int) -> bool:
+    if i + len(phrase) > end:
+        return False
+    forms, lemmas = tokens.forms, tokens.lemmas
+    return all(forms[i + n] == w or lemmas[i + n] == w for n, w in enumerate(phrase))
