@@ -72,6 +72,13 @@ def test_a_spanish_article_is_checked_with_spanish_rules_and_carries_spanish_dis
     assert "This article is for general education" not in page
     posts = json.loads((quiet / "output/social/puncion-seca.json").read_text("utf-8"))["posts"]
     assert all("Solo educativo, no es consejo médico." in p["text"] for p in posts.values())
+    # A reader's tools (screen readers, translation, search) are told the page's language.
+    assert '<html lang="es">' in page and '<meta property="og:locale" content="es">' in page
+    email = " ".join((quiet / "output/newsletter/puncion-seca/email.html").read_text("utf-8").split())
+    assert '<html lang="es">' in email and "Este artículo es de carácter educativo" in email
+    assert "This article is for general education" not in email
+    feed = " ".join((quiet / "output/site/feed.xml").read_text("utf-8").split())
+    assert "Este artículo es de carácter educativo" in feed
 
 
 def test_an_article_in_a_language_without_disclaimer_text_is_an_error_naming_what_is_missing(tmp_path):

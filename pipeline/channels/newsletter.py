@@ -153,9 +153,8 @@ def _issue(site: Site, articles: list[Article], campaign: str, *, subject: str, 
     disclaimers = []
     for entry in entries:
         disclaimers += [d for d in entry["disclaimers"] if d not in disclaimers]
-    for d in site.rules.sitewide(NAME):
-        if d not in disclaimers:
-            disclaimers.append(d)
+    shown = {d.id for d in disclaimers}   # a disclaimer once, in its article's language when it has one
+    disclaimers += [d for d in site.rules.sitewide(NAME) if d.id not in shown]
     # A single article's email is its page; a digest's are the blog's newest articles.
     browser = ({"url": with_utm(config.base_url, "newsletter", "email", campaign, "view-in-browser"),
                 "label": "Read these articles on our blog"} if digest else
