@@ -3,8 +3,13 @@ and click's CliRunner for the command line."""
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import subprocess
+import sys
 import textwrap
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -60,6 +65,28 @@ def make_project(root: Path, posts: dict[str, str] | None = None, *, site: str =
         else:
             path.write_text(data, encoding="utf-8")
     return root
+
+
+@contextmanager
+def serving(project: Path):
+    """`pipeline serve --port 0` on `project`, run from this checkout whatever is installed;
+    yields the port it listens on, and stops it on the way out."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    process = subprocess.Popen([sys.executable, "-m", "pipeline", "serve", "--port", "0"], cwd=project, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        seen = []
+        for _ in range(20):
+            seen.append(process.stdout.readline())
+            found = re.search(r"Serving http://127\.0\.0\.1:(\d+)/", seen[-1])
+            if found:
+                break
+        assert found, "".join(seen)
+        yield int(found.group(1))
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
 
 
 def cli(project: Path, *args: str):

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 import pytest
 
 from browser import CHROMIUM, FLAGS
-from conftest import build, cli, make_project, post
+from conftest import build, cli, make_project, post, serving
 
 
 def get(url: str) -> tuple[int, str]:
@@ -43,21 +43,8 @@ def server(tmp_path):
         "knee.md": post("Knee Basics", "2026-05-01", "Knees carry a lot.", tags="[knee, dry needling]"),
         "draft.md": post("Unfinished Draft", "2026-05-02", "Work in progress.", draft="true"),
     })
-    process = subprocess.Popen([sys.executable, "-m", "pipeline", "serve", "--port", "0"], cwd=project,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        seen = []
-        for _ in range(20):
-            seen.append(process.stdout.readline())
-            found = re.search(r"Serving http://127\.0\.0\.1:(\d+)/blog/", seen[-1])
-            if found:
-                break
-        assert found, "".join(seen)
-        yield project, f"http://127.0.0.1:{found.group(1)}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        process.stdout.close()
+    with serving(project) as port:
+        yield project, f"http://127.0.0.1:{port}"
 
 
 def test_the_server_answers_with_the_site_drafts_included_and_live_reload(server):

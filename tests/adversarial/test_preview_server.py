@@ -4,17 +4,13 @@ machine (421 otherwise: DNS rebinding), and keeps the Markdown time limit on its
 from __future__ import annotations
 
 import http.client
-import os
-import re
 import socket
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 
-from conftest import REPO, make_project, post
+from conftest import make_project, post, serving
 
 from pipeline.markdown import MarkdownRenderer, MarkupTooComplex
 
@@ -25,22 +21,8 @@ def served(tmp_path_factory):
         "knee.md": post("Knee Basics", "2026-05-01", "Knees carry a lot."),
         "draft.md": post("Private Draft", "2026-05-02", "Not yet public.", draft="true"),
     })
-    env = {**os.environ, "PYTHONPATH": str(REPO)}   # this checkout's pipeline, whatever is installed
-    process = subprocess.Popen([sys.executable, "-m", "pipeline", "serve", "--port", "0"], cwd=project, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        seen = []
-        for _ in range(20):
-            seen.append(process.stdout.readline())
-            found = re.search(r"Serving http://127\.0\.0\.1:(\d+)/blog/", seen[-1])
-            if found:
-                break
-        assert found, "".join(seen)
-        yield project, int(found.group(1))
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        process.stdout.close()
+    with serving(project) as port:
+        yield project, port
 
 
 def request(port: int, path: str, host: str | None) -> tuple[int, bytes]:
