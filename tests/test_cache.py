@@ -557,15 +557,15 @@ def test_after_a_template_edit_each_article_is_read_once_not_also_to_probe_the_c
 
 def site_files_made(monkeypatch) -> list[str]:
     """The paths of the site-wide files the builds from now on make (not adopt), in order."""
-    from pipeline import build
+    from pipeline.incremental.sink import Sink
     made = []
-    real = build._Sink.flush
+    real = Sink.flush
 
     def flush(self):
         made.extend(artifact.path for artifact, *_ in self._batch)
         return real(self)
 
-    monkeypatch.setattr(build._Sink, "flush", flush)
+    monkeypatch.setattr(Sink, "flush", flush)
     return made
 
 

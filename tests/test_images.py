@@ -12,7 +12,7 @@ from email.parser import BytesParser
 
 import lxml.html
 import pytest
-from PIL import Image, ImageCms
+from PIL import Image
 
 from conftest import NOW, build, cli, make_project, post, tree
 
