@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pipeline.incremental import cache
 from pipeline import article_stage
-from pipeline.channels import CHANNELS, blog, feed, newsletter, social
+from pipeline.channels import CHANNELS, blog, feed, newsletter, schedule, social
 from pipeline.compliance.exports import RECENT
 from pipeline.compliance.report import NAME as REPORT, PAGES as REPORT_PAGES, report as report_of
 from pipeline.incremental.report_sections import assemble
@@ -285,7 +285,7 @@ def clock_events(site: Site, dates: list[datetime]) -> tuple[float, ...]:
     change: an article's date (it gets published), a post's slot minus the lead time (it leaves
     the exports) and the end of an article's first week (the social-past warning stops)."""
     events = {moment.timestamp() for moment in dates}
-    events.update(social.clock_events(site))
+    events.update(schedule.clock_events(site))
     events.update((article.date + RECENT).timestamp() for article in site.articles)
     return tuple(sorted(events))
 

@@ -20,7 +20,7 @@ from jinja2 import Environment
 
 from pipeline.channels import posts as words   # (a local `posts` is the posts made)
 from pipeline.channels.blog import preview_path
-from pipeline.channels.schedule import MAX_ROWS, clock_events, schedule, summary  # noqa: F401 (clock_events: build)
+from pipeline.channels.schedule import MAX_ROWS, schedule, summary
 from pipeline.compliance.exports import FORMATS, past_posts
 from pipeline.errors import Finding, Location
 from pipeline.lengths import Platform, platforms
