@@ -69,7 +69,22 @@ _INLINE = re.compile(r"""
 """, re.X)
 
 
-_MARKUP = re.compile(r"[`\]\[!*_~<&\\]|https?://")   # where inline markup may start
+# Where inline markup may start, or the "://" of a bare URL (one character class scans quicker
+# than an alternation with "https?://"; see _start).
+_MARKUP = re.compile(r"[`\]\[!*_~<&\\:]")
+
+
+def _start(text: str, at: int) -> int:
+    """Where the markup found at `at` starts: a bare URL's "http" or "https" before its "://";
+    -1 for any other colon."""
+    if text[at] != ":":
+        return at
+    if text.startswith("://", at):
+        if at >= 5 and text.startswith("https", at - 5):
+            return at - 5
+        if at >= 4 and text.startswith("http", at - 4):
+            return at - 4
+    return -1
 
 
 def _inline(passage: Passage, text: str, line: int, col: int) -> None:
@@ -78,9 +93,10 @@ def _inline(passage: Passage, text: str, line: int, col: int) -> None:
     last = 0
     pieces = []
     for candidate in _MARKUP.finditer(text):
-        if candidate.start() < last:
+        start = _start(text, candidate.start())
+        if start < last:
             continue
-        match = _INLINE.match(text, candidate.start())
+        match = _INLINE.match(text, start)
         if match is None:
             continue
         kind = match.lastgroup
@@ -126,23 +142,33 @@ def body_passages(lines, first_line: int) -> list[Passage]:
 
     for offset, raw in enumerate(lines):
         number = first_line + offset
-        if _FENCE.match(raw):
+        stripped = raw.lstrip()
+        lead = stripped[:1]   # the first character that is not a space: what each block marker starts with
+        if lead in ("`", "~") and _FENCE.match(raw):
             fence = not fence
             flush()
             continue
-        if fence or _REFDEF.match(raw):
+        if fence or lead == "[" and _REFDEF.match(raw):
             continue
-        if not raw.strip():
+        if not stripped.rstrip():
             flush()
             blank_before, table = True, False
             continue
-        indent = len(raw) - len(raw.lstrip())
+        indent = len(raw) - len(stripped)
         if blank_before and not in_list and (raw.startswith("\t") or indent >= 4):
             continue   # indented code
         if blank_before and indent == 0:
             in_list = False
         blank_before = False
         col = 0
+        if lead.isalpha() and not table:   # a paragraph's line: no block marker starts with a letter
+            if current is None:
+                current = Passage("body")
+                previous = (raw, number, 1)
+            else:
+                previous = None
+            _inline(current, raw[indent:].rstrip(), number, indent + 1)
+            continue
         quote = _QUOTE.match(raw)
         if quote:
             col = quote.end()

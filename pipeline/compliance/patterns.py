@@ -121,65 +121,106 @@ class Index:
         for key in first_keys(pattern):
             self.by_word.setdefault(key, []).append(entry)
 
+    def words(self) -> set[str]:
+        """Every word the index looks up in a passage's vocabulary (see matches)."""
+        return set(self.by_word).union(*(need for entries in self.by_word.values() for _, _, needs in entries
+                                         for need in needs))
+
     def matches(self, tokens: Tokens, numbers: frozenset, lo: int = 0, hi: int | None = None):
-        """(first, end, payload) of every pattern match, at every word of `tokens`. Only the
-        words that can start a pattern are tried: found by set intersection, not word by word."""
+        """(first, end, payload) of every pattern match, at every word of `tokens` (or of words lo
+        to hi-1: one sentence). Only the words that can start a pattern are tried, in the
+        sentences that hold every word the pattern needs: found by set operations, not word by word."""
         by_word = self.by_word
         if not by_word:
             return
         whole = lo == 0 and hi is None
         hi = len(tokens.forms) if hi is None else hi
-        vocab = tokens.vocab if whole else set(tokens.forms[lo:hi]).union(tokens.lemmas[lo:hi])
+        sents = tokens.sents
+        if whole:
+            at_form, at_lemma, vocab = tokens.at   # the words of every index of the language: see Tokens
+        else:
+            vocab = set(tokens.forms[lo:hi]).union(tokens.lemmas[lo:hi])
+        within: dict[int, object] = {}   # per pattern: the sentences that hold every word it needs, or True
+
+        def sentences(entry) -> object:
+            found = within.get(id(entry[0]))
+            if found is None:
+                found = True
+                for need in entry[2]:
+                    if not whole:   # one sentence: possible() found every word in it
+                        break
+                    words = need & vocab
+                    here = {sents[p] for word in words for p in at_form.get(word, ())}
+                    here.update(sents[p] for word in words for p in at_lemma.get(word, ()))
+                    found = here if found is True else found & here
+                within[id(entry[0])] = found
+            return found
+
+        def possible(entries) -> tuple[list, object]:
+            """The patterns whose every required word occurs in the passage, and the sentences
+            where one of them may match (True: any)."""
+            entries = [e for e in entries if all(not need.isdisjoint(vocab) for need in e[2])]
+            where: set | None = set()
+            for entry in entries:
+                found = sentences(entry)
+                if found is True:
+                    return entries, True
+                where |= found
+            return entries, where
+
         starts: dict[int, list] = {}
 
-        def possible(entries):
-            """The patterns whose every required word occurs somewhere in the passage."""
-            return [e for e in entries if all(not need.isdisjoint(vocab) for need in e[2])]
+        def start(places, entries, allowed, first: bool = False) -> None:
+            for i in places:
+                if allowed is True or sents[i] in allowed:
+                    if first:
+                        starts[i] = list(entries)
+                    else:
+                        starts.setdefault(i, []).extend(entries)
 
         usable = {}
         for key in by_word.keys() & vocab:
-            entries = possible(by_word[key])
-            if entries:
-                usable[key] = entries
-        if usable:   # one pass over the words, not one per key
+            entries, allowed = possible(by_word[key])
+            if entries and allowed:
+                usable[key] = entries, allowed
+        if usable and whole:   # a word's form is tried before its lemma
+            for key in usable.keys() & at_form.keys():
+                start(at_form[key], *usable[key], first=True)
+            for key in usable.keys() & at_lemma.keys():
+                start(at_lemma[key], *usable[key])
+        elif usable:
             forms, lemmas = tokens.forms, tokens.lemmas
             for i in [i for i, f in enumerate(forms[lo:hi], lo) if f in usable]:
-                starts[i] = list(usable[forms[i]])
+                starts[i] = list(usable[forms[i]][0])
             for i in [i for i, w in enumerate(lemmas[lo:hi], lo) if w in usable and w != forms[i]]:
-                starts.setdefault(i, []).extend(usable[lemmas[i]])
-        nums = by_word.get("#num") and possible(by_word["#num"])
-        if nums:
-            for key in numbers & vocab:
-                for i in tokens.where(key, lo, hi):
-                    starts.setdefault(i, []).extend(nums)
-            if _DIGIT.search(tokens.passage.text):
-                for i in [i for i in range(lo, hi) if tokens.flags[i] & NUMBER]:
-                    starts.setdefault(i, []).extend(nums)
-        names = by_word.get("#name") and possible(by_word["#name"])
-        if names:
-            for i in [i for i in range(lo, hi) if tokens.flags[i] & CAPITAL]:
-                if is_name(tokens, i):
-                    starts.setdefault(i, []).extend(names)
-        sentence_vocab: dict[int, set] = {}
+                starts.setdefault(i, []).extend(usable[lemmas[i]][0])
+        if "#num" in by_word:
+            nums, allowed = possible(by_word["#num"])
+            if nums and allowed:
+                for key in numbers & vocab:
+                    start(tokens.where(key, lo, hi), nums, allowed)
+                start(tokens.flagged(NUMBER, lo, hi), nums, allowed)
+        if "#name" in by_word:
+            names, allowed = possible(by_word["#name"])
+            if names and allowed:
+                start([i for i in tokens.flagged(CAPITAL, lo, hi) if is_name(tokens, i)], names, allowed)
         for i in sorted(starts):
-            first, sentence_end = tokens.sentence_range(i)
-            here = sentence_vocab.get(first)
-            if here is None:
-                here = sentence_vocab[first] = set(tokens.forms[first:sentence_end]).union(
-                    tokens.lemmas[first:sentence_end])
+            sent = sents[i]
+            sentence_end = -1
             seen = set()
-            for pattern, payload, needs in starts[i]:
+            for entry in starts[i]:
+                pattern = entry[0]
                 if id(pattern) in seen:
                     continue
                 seen.add(id(pattern))
-                if needs and not all(not need.isdisjoint(here) for need in needs):
+                allowed = sentences(entry)
+                if allowed is not True and sent not in allowed:
                     continue   # a word it needs is not in this sentence
+                if sentence_end < 0:
+                    sentence_end = tokens.sentence_range(i)[1]
                 end = match_at(pattern, 0, tokens, i, sentence_end, numbers)
                 if end > i:
-                    yield i, end, payload
-
-
-_DIGIT = re.compile(r"\d")
+                    yield i, end, entry[1]
 
 
 def _required(pattern: tuple) -> tuple[frozenset, ...]:

@@ -16,6 +16,8 @@ from pipeline.compliance.normalise import fold, lemma, normalise
 from pipeline.compliance.passages import Passage
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)+|#\d+|[^\W_]+(?:'(?!s\b)[^\W_]+)*|[%\"]|'s\b")
+# The same words in ASCII text (most English text, once normalised), where an explicit class is quicker.
+_ASCII_TOKEN = re.compile(r"\d+(?:[.,]\d+)+|#\d+|[A-Za-z0-9]+(?:'(?!s\b)[A-Za-z0-9]+)*|[%\"]|'s\b")
 _END = re.compile(r"[.!?\u2026;:-]")   # where a sentence or clause may end (see _bounds)
 _DASHES = re.compile(r"-+")
 _AFTER = re.compile(r"[.!?\u2026]*[\"')\]]*\s+")
@@ -25,13 +27,15 @@ NUMBER, QUOTE, CAPITAL = 1, 2, 4
 
 class Tokens:
     """The words of one passage in parallel lists (index i is the i-th word). Sentences are
-    numbered in order (`sents` never decreases), so a sentence's words are found by bisection."""
+    numbered in order (`sents` never decreases), so a sentence's words are found by bisection.
+    `relevant`: the only words whose places `at` records (the words rules are written with);
+    None records every word."""
 
-    __slots__ = ("passage", "lang", "forms", "lemmas", "sents", "flags", "_vocab", "_text", "_where", "_cuts",
-                 "_spans")
+    __slots__ = ("passage", "lang", "forms", "lemmas", "sents", "flags", "relevant", "_at", "_flagged", "_text",
+                 "_where", "_cuts", "_spans")
 
-    def __init__(self, passage: Passage, lang: str):
-        self.passage, self.lang = passage, lang
+    def __init__(self, passage: Passage, lang: str, relevant: frozenset | None = None):
+        self.passage, self.lang, self.relevant = passage, lang, relevant
         text, where = normalise(passage.text)
         bounds = _bounds(text)
         if passage.breaks:   # joined passages: each starts a sentence
@@ -39,21 +43,25 @@ class Tokens:
         cuts = [0] + bounds + [len(text)]
         words: list[str] = []
         counts = []
+        findall = (_ASCII_TOKEN if text.isascii() else _TOKEN).findall
         for start, end in zip(cuts, cuts[1:]):
-            found = _TOKEN.findall(text, start, end)
+            found = findall(text, start, end)
             words += found
             counts.append(len(found))
         known = _WORDS.get(lang)
         if known is None:
-            known = _WORDS[lang] = {}
-        info = [known.get(w) or _word(known, w, lang) for w in words]
-        self.forms = [i[0] for i in info]
-        self.lemmas = [i[1] for i in info]
-        self.flags = [i[2] for i in info]
+            known = _WORDS[lang] = ({}, {}, {})
+        form_of, lemma_of, flags_of = known
+        for word in set(words).difference(form_of):
+            form_of[word], lemma_of[word], flags_of[word] = _word(word, lang)
+        self.forms = list(map(form_of.__getitem__, words))
+        self.lemmas = list(map(lemma_of.__getitem__, words))
+        self.flags = list(map(flags_of.__getitem__, words))
         self.sents = list(chain.from_iterable(repeat(k, c) for k, c in enumerate(counts)))
         self._text, self._where, self._cuts = text, where, cuts
         self._spans: dict[int, list] = {}
-        self._vocab = None
+        self._at = None
+        self._flagged: dict[int, list[int]] = {}
 
     def span(self, i: int) -> tuple[int, int]:
         """(start, end) of word i in the passage's text, as written (found when asked for:
@@ -62,7 +70,8 @@ class Tokens:
         spans = self._spans.get(sent)
         if spans is None:
             where = self._where
-            spans = [m.span() for m in _TOKEN.finditer(self._text, self._cuts[sent], self._cuts[sent + 1])]
+            pattern = _ASCII_TOKEN if self._text.isascii() else _TOKEN
+            spans = [m.span() for m in pattern.finditer(self._text, self._cuts[sent], self._cuts[sent + 1])]
             if where is not None:
                 spans = [(where[a], where[b - 1] + 1) for a, b in spans]
             self._spans[sent] = spans
@@ -75,25 +84,46 @@ class Tokens:
         return self.span(i)[1]
 
     @property
-    def vocab(self) -> set[str]:
-        """Every form and lemma in the passage."""
-        if self._vocab is None:
-            self._vocab = set(self.forms).union(self.lemmas)
-        return self._vocab
+    def at(self) -> tuple[dict[str, list[int]], dict[str, list[int]], set[str]]:
+        """Where each relevant word occurs, in order: (form -> indexes, lemma -> indexes of the
+        words whose lemma differs from their form, and the keys of both: the passage's vocabulary
+        of relevant words)."""
+        if self._at is None:
+            forms: dict[str, list[int]] = {}
+            lemmas: dict[str, list[int]] = {}
+            relevant, form_list, lemma_list = self.relevant, self.forms, self.lemmas
+            for places, values, others in ((forms, form_list, None), (lemmas, lemma_list, form_list)):
+                indexes = range(len(values)) if relevant is None else \
+                    [i for i, value in enumerate(values) if value in relevant]
+                for i in indexes:
+                    value = values[i]
+                    if others is not None and others[i] == value:
+                        continue   # a lemma that is the word's form: found by its form
+                    found = places.get(value)
+                    if found is None:
+                        places[value] = [i]
+                    else:
+                        found.append(i)
+            self._at = (forms, lemmas, forms.keys() | lemmas.keys())
+        return self._at
 
-    def where(self, word: str, lo: int = 0, hi: int | None = None) -> set[int]:
-        """Indexes (from lo, before hi) of the words whose form or lemma is `word`."""
-        out = set()
+    def where(self, word: str, lo: int = 0, hi: int | None = None) -> list[int]:
+        """Indexes (from lo, before hi), in order, of the words whose form or lemma is `word`."""
         hi = len(self.forms) if hi is None else hi
-        for values in (self.forms, self.lemmas):
-            at = lo - 1
-            try:
-                while True:
-                    at = values.index(word, at + 1, hi)
-                    out.add(at)
-            except ValueError:
-                pass
-        return out
+        if self.relevant is None or word in self.relevant:
+            forms, lemmas, _ = self.at
+            found = sorted(set(forms.get(word, ())).union(lemmas.get(word, ())))
+            return found[bisect_left(found, lo):bisect_left(found, hi)]
+        return [i for i in range(lo, hi) if self.forms[i] == word or self.lemmas[i] == word]
+
+    def flagged(self, flag: int, lo: int = 0, hi: int | None = None) -> list[int]:
+        """Indexes (from lo, before hi), in order, of the words with `flag` (NUMBER, CAPITAL)."""
+        found = self._flagged.get(flag)
+        if found is None:
+            found = self._flagged[flag] = [i for i, f in enumerate(self.flags) if f & flag]
+        if lo or hi is not None:
+            found = found[bisect_left(found, lo):bisect_left(found, len(self.flags) if hi is None else hi)]
+        return found
 
     def __len__(self) -> int:
         return len(self.forms)
@@ -108,10 +138,11 @@ class Tokens:
         return self.passage.text[self.start(first):self.end(end - 1)]
 
 
-_WORDS: dict[str, dict[str, tuple[str, str, int]]] = {}   # language -> word as written -> its facts
+# language -> (word as written -> its folded form, -> its folded lemma, -> its flags)
+_WORDS: dict[str, tuple[dict[str, str], dict[str, str], dict[str, int]]] = {}
 
 
-def _word(known: dict, word: str, lang: str) -> tuple[str, str, int]:
+def _word(word: str, lang: str) -> tuple[str, str, int]:
     """(folded form, folded lemma, flags) of a word as written."""
     lower = word.lower()
     flag = CAPITAL if word[0].isupper() else 0
@@ -120,8 +151,7 @@ def _word(known: dict, word: str, lang: str) -> tuple[str, str, int]:
     elif word == '"':
         flag |= QUOTE
     form = fold(lower)
-    facts = known[word] = (form, form if flag & (NUMBER | QUOTE) or word == "'s" else lemma(lower, lang), flag)
-    return facts
+    return form, form if flag & (NUMBER | QUOTE) or word == "'s" else lemma(lower, lang), flag
 
 
 def _normal_offsets(offsets: list[int], where: list[int] | None) -> list[int]:
