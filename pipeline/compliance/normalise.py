@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 
-import simplemma
+from pipeline.lemmas import lemmatize
 
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\ufe58\ufe63\uff0d"
 _REMOVED = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
@@ -82,7 +82,7 @@ def lemma(word: str, lang: str) -> str:
     if found is None:
         base = word[:-2] if word.endswith("'s") else word
         if lang in LANGUAGES and base.isalpha():
-            found = fold(simplemma.lemmatize(base, lang=lang))
+            found = fold(lemmatize(base, lang))
         else:
             found = fold(word)
         _LEMMAS[key] = found

@@ -119,7 +119,10 @@ class Images:
         return picture.crop(INSTAGRAM, article.image_focus, "instagram") if picture is not None else None
 
     def digest(self, article: Article) -> str:
-        """Everything about the article's images that its outputs show (their published files)."""
+        """Everything about the article's images that its outputs show (their published files);
+        None when the site publishes none (then no output shows one, whatever its focus)."""
+        if not self.pictures:
+            return None
         used = [self.lead(article)] + [self.pictures.get(site_path(href, article, self.base_path) or "")
                                        for href in dict.fromkeys(article.links)]
         return cache.digest([p.sha256 if p else None for p in used], list(article.image_focus or ()))
