@@ -66,9 +66,9 @@ def _rehash(tree: Path, path: str, entry) -> list | None:
 
 class LastOutput:
     """What the last build left: its manifest, and which files of output/ and of the spare tree are
-    still as it says (see pipeline.incremental.survey). That survey stats every file of the site (0.5 s at
-    5,000 articles); with `background`, a forked process makes it while this one reads the sources
-    and records, and Staging takes its answer (or, should the process fail, surveys itself)."""
+    still as it says (see pipeline.incremental.survey). That survey stats every file of the site:
+    with `background`, a forked process makes it while this one reads the sources and records, and
+    Staging takes its answer (or, should the process fail, surveys itself)."""
 
     def __init__(self, out: Path, root: Path, background: bool = False):
         check_output_dir(out, root)
@@ -128,8 +128,8 @@ class LastOutput:
 
 
 def _survey_parts(found: survey.Survey, entries: dict, stamps: dict | None) -> tuple:
-    """A survey as what differs from the manifest it started from (mostly nothing: passing
-    the 32,000 paths of a site of 5,000 articles back whole took as long as a fifth of the survey)."""
+    """A survey as what differs from the manifest it started from (mostly nothing), so that the
+    forked process hands back a few paths, not every path of the site."""
     known, stamps = entries.keys(), stamps or {}
     return (list(found.files - known), list(known - found.files), list(found.files - found.same),
             {folder: stamp for folder, stamp in found.folders.items() if stamps.get(folder, False) != stamp},

@@ -13,7 +13,7 @@ def _manifest_path(out: Path) -> Path:
 
 
 MANIFEST_FORMAT = 5
-MANIFEST_CHUNK = 4096   # paths per marshalled piece: the manifest of 32,000 files is never one 11 MB string
+MANIFEST_CHUNK = 4096   # paths per marshalled piece: the manifest is never held as one string
 
 
 def _read_manifest(out: Path) -> tuple[dict, dict, dict]:
@@ -29,8 +29,7 @@ def _read_manifest(out: Path) -> tuple[dict, dict, dict]:
                 return {}, {}, {}
             for _ in range(header["pieces"]):
                 mine, spares = _read_piece(handle)
-                # Both trees name mostly the same paths: one string per path (sys.intern) saves
-                # about 10 MB at 5,000 articles.
+                # Both trees name mostly the same paths: one string per path (sys.intern).
                 current.update((sys.intern(path), entry) for path, entry in mine.items())
                 spare.update((sys.intern(path), entry) for path, entry in spares.items())
         return current, spare, header["folders"]
@@ -39,7 +38,7 @@ def _read_manifest(out: Path) -> tuple[dict, dict, dict]:
 
 
 def _read_piece(handle):
-    """One length-prefixed marshalled piece (marshal.load on a file reads item by item: 6x slower)."""
+    """One length-prefixed marshalled piece, read whole (marshal.load on a file reads item by item)."""
     size = int.from_bytes(handle.read(8), "little")
     data = handle.read(size)
     if len(data) != size:
@@ -51,7 +50,7 @@ def _write_manifest(out: Path, current: dict, spare: dict, folders: dict) -> Non
     path = _manifest_path(out)
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
-        # Only dicts, lists, tuples, strings and numbers: marshal writes them 3x faster than pickle.
+        # Only dicts, lists, tuples, strings and numbers: marshal writes them (faster than pickle).
         # In pieces of paths, each with both trees' entries (an entry the trees share stays one
         # object when read back).
         paths = list(current) + [path for path in spare if path not in current]

@@ -23,9 +23,8 @@ def _catch_up(out: Path, current: dict, left: dict) -> None:
     """After the swap, in the build's saves (see pipeline.incremental.saves): bring the spare tree up to
     output/. Each file this build wrote is hard-linked into the spare tree in place of the old
     one, and what output/ no longer has is removed from it, so the next build stages on a tree
-    that already holds every file it keeps (after a template edit had changed every article's
-    page, the edit that followed linked 11,000 files from output/ first). A file of output/
-    whose stat no longer matches its entry (edited since the build) is left as it was. A linked
+    that already holds every file it keeps, however many files this build changed. A file of
+    output/ whose stat no longer matches its entry (edited since the build) is left as it was. A linked
     file is one inode in both trees, its ctime moved by the link: its entry in `current` (the
     writer's, which the up-to-date stamp is saved from after this) is updated. `left`: the
     spare tree's entries ("spare") and folder stamps ("folders"), brought up to date (kept true
@@ -46,8 +45,7 @@ def _catch_up(out: Path, current: dict, left: dict) -> None:
 
 def _link_changes(base: str, spare_base: str, current: dict, spare: dict, touched: set) -> None:
     """See _catch_up: `spare` (the spare tree's entries) is kept true after each step. Links are
-    made by a few threads, as the writer's files are (after a build that changed every file,
-    31,000 of them took 10-12 s here one by one)."""
+    made by WRITERS threads, as the staging folder's files are."""
     for path in spare.keys() - current.keys():
         try:
             os.unlink(os.path.join(spare_base, path))

@@ -83,9 +83,9 @@ class Staging:
         self.linked: set[str] = set()   # paths hard-linked from output/
         self._refuted: set = set()      # (tree, path) of files hashed and found changed
         # With no output/ to become the spare tree (a first build), each file is also hard-linked
-        # into a mirror of the staging folder that becomes it: else the next build, with no spare
-        # tree to start from, links every unchanged file into a new tree (at 5,000 articles 42,000
-        # links and folders: 4-5 s more than a steady edit). Dropped if a link fails.
+        # into a mirror of the staging folder that becomes it, so the next build has a spare tree
+        # to start from instead of linking every unchanged file into a new one. Dropped if a link
+        # fails.
         if found is None and not out.exists():
             mirror = f"{self.folder}-spare"   # ".new-*": a crash leaves it to recover()
             try:
