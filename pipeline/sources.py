@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from pipeline.files import walk
 from pipeline.errors import Finding, FindingList, Location, PipelineError, WARNING
@@ -26,6 +27,9 @@ from pipeline.schema import (BOOLEAN, one_of, DATE, Field, Invalid, Kind, ListOf
 from pipeline.slugs import device_name, reserved_reason, slugify
 from pipeline.textfile import decode_text
 from pipeline.yamldoc import YamlDoc, parse_yaml
+
+if TYPE_CHECKING:
+    from pipeline.compliance.rules import Rules
 
 POSTS_DIR = "content/posts"
 SUMMARY_LENGTH = 200
@@ -165,8 +169,8 @@ def load_articles(root: Path, config: SiteConfig, findings: FindingList, *, now:
     # Every article that links to another by its file name depends on all of their URLs: hashed
     # once here, not once per such article (at 5,000 articles that was 200 KB of text each).
     sources_key = cache.digest(sorted(by_source.items()))
-    context = (config, MarkdownRenderer(), by_source, sources_key, tag_names, rules, loader)
-    hydrator = Hydrator(loader, context)
+    context = ConversionContext(config, MarkdownRenderer(), by_source, sources_key, tag_names, rules, loader)
+    hydrator = Hydrator(context)
     articles: list[Article | None] = []
     todo = []
     for p in published:
@@ -264,17 +268,33 @@ class _Loader:
         return again
 
 
+@dataclass(frozen=True)
+class ConversionContext:
+    """What converting a parsed source into its Article needs besides the source: the same for
+    every article of a build. Worker processes inherit it (see parallel.map_ordered: forked with
+    it, so it is never pickled on the way in)."""
+
+    config: SiteConfig
+    renderer: MarkdownRenderer
+    by_source: dict[str, str]   # file name below content/posts -> slug, to resolve links between articles
+    sources_key: str            # digest of by_source
+    tag_names: dict[str, str]   # tag slug -> display name
+    rules: Rules | None         # which disclaimers apply to an article
+    loader: _Loader             # reads a source again where it is converted
+
+
 class Hydrator:
     """Gives an article loaded without its body (model.light) back whole, exactly as converted."""
 
-    def __init__(self, loader: _Loader, context):
-        self.loader, self.context = loader, context
+    def __init__(self, context: ConversionContext):
+        self.context = context
 
     def __call__(self, article: Article) -> Article:
         if not is_light(article):
             return article
-        record = self.loader.new.get(article.source)
-        parsed = self.loader.full(record.parsed)
+        loader = self.context.loader
+        record = loader.new.get(article.source)
+        parsed = loader.full(record.parsed)
         build_cache = cache.current()
         counted = build_cache.hits, build_cache.misses
         whole, _ = _convert_whole(self.context, parsed)   # its Markdown was cached when it was loaded
@@ -426,29 +446,28 @@ def _canonical_tags(published: list[_Parsed], findings: FindingList, full) -> di
     return {slug: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] for slug, c in spellings.items()}
 
 
-def _convert(context, parsed: _Parsed) -> tuple[tuple | None, list]:
+def _convert(context: ConversionContext, parsed: _Parsed) -> tuple[tuple | None, list]:
     """One article's Markdown conversion (run in a worker process): the article without its body,
     its digest and the ids of the disclaimers that apply to it; and its findings."""
-    article, found = _convert_whole(context, context[-1].full(parsed))   # read again here, in a worker
+    article, found = _convert_whole(context, context.loader.full(parsed))   # read again here, in a worker
     if article is None:
         return None, found
-    rules = context[-2]
+    rules = context.rules
     applying = rules.applying(article) if rules is not None else ()
     return (light(article), cache.article_digest(article), applying), found
 
 
-def _convert_whole(context, parsed: _Parsed) -> tuple[Article | None, list]:
-    config, renderer, by_source, sources_key, tag_names, _, _ = context
+def _convert_whole(context: ConversionContext, parsed: _Parsed) -> tuple[Article | None, list]:
     findings = FindingList()
     try:
-        return _article(parsed, config, renderer, by_source, sources_key, tag_names, findings), findings.items
+        return _article(parsed, context, findings), findings.items
     except MarkupTooComplex as exc:
         findings.add(Location(parsed.rel, parsed.split.body_line), f"cannot convert the article's Markdown: {exc}")
         return None, findings.items
 
 
-def _article(p: _Parsed, config: SiteConfig, renderer: MarkdownRenderer, by_source: dict[str, str],
-             sources_key: str, tag_names: dict[str, str], findings: FindingList) -> Article:
+def _article(p: _Parsed, context: ConversionContext, findings: FindingList) -> Article:
+    config, by_source, tag_names = context.config, context.by_source, context.tag_names
     here = PurePosixPath(p.rel).relative_to(POSTS_DIR).parent
 
     def resolve(href: str) -> str:
@@ -481,8 +500,8 @@ def _article(p: _Parsed, config: SiteConfig, renderer: MarkdownRenderer, by_sour
         at = more + 1
     build_cache = cache.current()
     key = cache.digest(build_cache.keys.get("markdown"), config.base_path, body,
-                       sources_key if (".md" in body or "&" in body) else None, here.as_posix())
-    rendered = build_cache.memo("markdown", key, lambda: renderer.render(body, resolve))
+                       context.sources_key if (".md" in body or "&" in body) else None, here.as_posix())
+    rendered = build_cache.memo("markdown", key, lambda: context.renderer.render(body, resolve))
     summary = p.fields["summary"] or trim(rendered.first_paragraph or p.fields["title"])
     seen_tags: dict[str, Tag] = {}
     for name in p.fields["tags"]:
