@@ -76,7 +76,7 @@ def test_an_unchanged_file_keeps_its_inode_and_a_changed_one_never_writes_throug
     assert page.stat().st_ino == inode and page.read_bytes() == before
     assert old_inode.read_bytes() == old_bytes   # the new page was never written through the old inode
     assert b"Ankles, edited." in changed.read_bytes()
-    # and the spare tree caught up with it afterwards (see writer._catch_up): one inode again
+    # and the spare tree caught up with it afterwards (see writer.spare._catch_up): one inode again
     assert (project / ".output-spare/site/ankle-basics/index.html").stat().st_ino == changed.stat().st_ino
 
 
@@ -115,7 +115,7 @@ def test_a_first_build_leaves_a_spare_tree_so_the_next_build_links_nothing_from_
 
 
 def test_after_a_build_that_changed_every_page_the_next_edit_links_nothing_from_output(tmp_path, monkeypatch):
-    """The spare tree catches up with output/ in the build's saves (writer._catch_up): the edit
+    """The spare tree catches up with output/ in the build's saves (writer.spare._catch_up): the edit
     after a template edit stages on a tree that holds every page already."""
     from pipeline.writer.paths import MARKER
     from test_uptodate import UP_TO_DATE, settle
