@@ -31,8 +31,8 @@ def _image(value) -> str:
         if ".." in value.split("/"):
             raise Invalid(f"{value!r} may not contain '..'")
         # A path under content/static/, kept relative to the site's root whether written with a
-        # leading slash or not: every channel joins it to the site's address (an email's lead
-        # image, joined as written, pointed at the domain's root when the blog lives under a path).
+        # leading slash or not: every channel joins it to the site's address, which may end in a
+        # path (an email's lead image too, never the domain's root).
         return value.lstrip("/")
     raise Invalid(f"expected an https:// URL or a path inside the site such as images/knee.jpg, got {value!r}")
 

@@ -27,8 +27,8 @@ MAX_BYTES = 1_000_000   # an article over 1 MB is a mistake (a pasted file), not
 
 
 def source_files(root: Path) -> list[str]:
-    """Every content/posts/**/*.md, in the order of their paths below content/posts (strings:
-    5,000 Path objects cost more than the stats that tell whether any file changed)."""
+    """Every content/posts/**/*.md, in the order of their paths below content/posts (strings, not
+    Path objects: making those costs more than the stats that tell whether any file changed)."""
     posts = root / POSTS_DIR
     if not posts.is_dir():
         return []
@@ -54,7 +54,7 @@ def load_articles(root: Path, config: SiteConfig, findings: FindingList, *, now:
     by_source = {p.rel[len(POSTS_DIR) + 1:]: p.slug for p in published}   # rel: POSTS_DIR/...
     tag_names = _canonical_tags(published, findings, loader.full)
     # Every article that links to another by its file name depends on all of their URLs: hashed
-    # once here, not once per such article (at 5,000 articles that was 200 KB of text each).
+    # once here, not once per such article.
     sources_key = cache.digest(sorted(by_source.items()))
     context = ConversionContext(config, MarkdownRenderer(), by_source, sources_key, tag_names, rules, loader)
     hydrator = Hydrator(context)
@@ -233,5 +233,5 @@ def _canonical_tags(published: list[_Parsed], findings: FindingList, full) -> di
                 findings.add(location, f"tags[{index}]: cannot make a URL name from tag {name!r}; {why}",
                              source=doc.source(location))
                 continue
-            spellings[slug][name] += 1   # (setdefault made a Counter for every tag of every article)
+            spellings[slug][name] += 1   # (a Counter made once per tag slug, not per tag of every article)
     return {slug: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] for slug, c in spellings.items()}
