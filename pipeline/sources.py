@@ -1,4 +1,5 @@
-"""Sources stage: content/posts/**/*.md -> validated Articles, every problem in every file collected."""
+"""Sources stage: content/posts/**/*.md -> validated Articles, every problem in every file collected.
+Each file is read here, parsed and validated by article_fields and converted by conversion."""
 
 from __future__ import annotations
 
