@@ -28,7 +28,8 @@ from pipeline.parallel import Background, jobs, set_jobs
 from pipeline.incremental.records import Artifacts, Damaged, Records
 from pipeline.sources import load_articles
 from pipeline.templating import page_digests
-from pipeline.writer import Changes, LastOutput, Staging
+from pipeline.writer.lastoutput import LastOutput
+from pipeline.writer.staging import Changes, Staging
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class BuildResult:
     changes: Changes | None = None           # what the swap changed in the output folder, when written
     written: dict | None = None              # then every file it holds (the marker aside) with its hash and
                                              # stat as left: path -> [sha256, size, mtime_ns, ctime_ns,
-                                             # inode] (updated by the saves: see writer._catch_up)
+                                             # inode] (updated by the saves: see writer.spare._catch_up)
     written_folders: dict | None = None      # and every folder ("" the tree) -> (mtime_ns, ctime_ns), or
                                              # None where the writer did not stamp it (see pipeline.incremental.survey)
     repeated: tuple = ()                     # those of `findings` taken from the last build's records (of

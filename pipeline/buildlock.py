@@ -1,5 +1,5 @@
 """One build at a time per project: a build holds an exclusive lock on .pipeline/build.lock from
-before it tidies what a killed build left (writer.recover deletes staging folders) until its
+before it tidies what a killed build left (writer.lastoutput.recover deletes staging folders) until its
 output is swapped in. A second build started meanwhile waits for it, so its tidying never
 deletes the first one's staging folder. Re-entrant within a process (a build may look at its
 output twice); released when the last holder lets go, or when the process ends. A POSIX record

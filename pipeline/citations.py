@@ -1,5 +1,5 @@
 """Citations as readers follow them: an evidence entry's DOI, PMID or URL (as front matter accepts
-them, see sources._citation) made into the address that opens the source and a short label."""
+them, see article_fields._citation) made into the address that opens the source and a short label."""
 
 from __future__ import annotations
 

@@ -251,7 +251,7 @@ class Site:
     rules: "object"           # pipeline.compliance.rules.Rules
     build_time: datetime      # from SOURCE_DATE_EPOCH or the newest article; never the wall clock
     now: datetime             # the publishing clock: --now, or the wall clock
-    hydrator: object = field(default=None, repr=False, compare=False)  # sources.Hydrator
+    hydrator: object = field(default=None, repr=False, compare=False)  # conversion.Hydrator
     images: object = field(default=None, repr=False, compare=False)    # pipeline.images.Images
 
     def whole(self, article: Article) -> Article:

@@ -9,7 +9,7 @@ from pathlib import Path
 from pipeline.config import load_config
 from pipeline.errors import Finding, Location, PipelineError
 from pipeline.slugs import slugify
-from pipeline.sources import POSTS_DIR
+from pipeline.article_fields import POSTS_DIR
 
 OUTLINE = """\
 Start with the question your reader is asking, and answer it in two or three sentences. This

@@ -868,7 +868,7 @@ def test_a_report_that_would_be_the_same_bytes_is_kept_and_any_difference_writes
     """The report (20 MB at 5,000 articles) is not written again when this build's would be the
     last one's bytes: same page, same sections in the same order. A changed section, page or
     order, or a report no longer as written, writes it again; either way it equals a cold build's."""
-    from pipeline.writer import Staging
+    from pipeline.writer.staging import Staging
 
     streamed = []
     real = Staging.add_pieces

@@ -147,7 +147,7 @@ def test_a_vouched_file_is_not_stat_ed_unless_its_folder_moved(tmp_path, monkeyp
 def assert_stamps_true(project):
     """Every folder stamp the writer recorded (some carried over, not stat-ed) is the folder's
     real one, and every folder of both trees has one."""
-    from pipeline.writer import _read_manifest
+    from pipeline.writer.manifest import _read_manifest
     stamps = _read_manifest(project / "output")[2]
     for name, tree_ in (("current", project / "output"), ("spare", project / ".output-spare")):
         if not tree_.exists():   # no spare after the first build

@@ -11,7 +11,7 @@ import shutil
 import pytest
 
 from conftest import build, make_project, post, tree
-from pipeline.writer import WRITERS
+from pipeline.writer.spare import WRITERS
 from pipeline.incremental.filestat import signature
 
 
@@ -76,24 +76,24 @@ def test_an_unchanged_file_keeps_its_inode_and_a_changed_one_never_writes_throug
     assert page.stat().st_ino == inode and page.read_bytes() == before
     assert old_inode.read_bytes() == old_bytes   # the new page was never written through the old inode
     assert b"Ankles, edited." in changed.read_bytes()
-    # and the spare tree caught up with it afterwards (see writer._catch_up): one inode again
+    # and the spare tree caught up with it afterwards (see writer.spare._catch_up): one inode again
     assert (project / ".output-spare/site/ankle-basics/index.html").stat().st_ino == changed.stat().st_ino
 
 
 def _one_inode_in_both(out, spare) -> list:
     """Every file of `out` (the marker aside), each one inode with the same file of `spare`."""
-    from pipeline import writer
-    files = [p.relative_to(out) for p in out.rglob("*") if p.is_file() and p.name != writer.MARKER]
+    from pipeline.writer.paths import MARKER
+    files = [p.relative_to(out) for p in out.rglob("*") if p.is_file() and p.name != MARKER]
     assert files and all((spare / f).stat().st_ino == (out / f).stat().st_ino for f in files)
     return files
 
 
 def _links_from_output(monkeypatch) -> list:
     """The files of output/ the writer will hard-link into its staging folder, as it does."""
-    from pipeline import writer
+    from pipeline.writer import staging
     linked: list = []
-    real = writer._put
-    monkeypatch.setattr(writer, "_put", lambda target, content, source, *rest: (
+    real = staging._put
+    monkeypatch.setattr(staging, "_put", lambda target, content, source, *rest: (
         linked.append(source) if source else None) or real(target, content, source, *rest))
     return linked
 
@@ -115,9 +115,9 @@ def test_a_first_build_leaves_a_spare_tree_so_the_next_build_links_nothing_from_
 
 
 def test_after_a_build_that_changed_every_page_the_next_edit_links_nothing_from_output(tmp_path, monkeypatch):
-    """The spare tree catches up with output/ in the build's saves (writer._catch_up): the edit
+    """The spare tree catches up with output/ in the build's saves (writer.spare._catch_up): the edit
     after a template edit stages on a tree that holds every page already."""
-    from pipeline import writer
+    from pipeline.writer.paths import MARKER
     from test_uptodate import UP_TO_DATE, settle
     project = make_project(tmp_path / "p", {
         "a.md": post("Ankle Basics", "2026-05-01", "Ankles.", tags="[ankle]"),
@@ -130,7 +130,7 @@ def test_after_a_build_that_changed_every_page_the_next_edit_links_nothing_from_
     assert build(project).exit_code == 0
     out, spare = project / "output", project / ".output-spare"
     files = _one_inode_in_both(out, spare)
-    assert sorted(p.relative_to(spare) for p in spare.rglob("*") if p.is_file() and p.name != writer.MARKER) \
+    assert sorted(p.relative_to(spare) for p in spare.rglob("*") if p.is_file() and p.name != MARKER) \
         == sorted(files)
     linked = _links_from_output(monkeypatch)
     (project / "content/posts/a.md").write_text(post("Ankle Basics", "2026-05-01", "Ankles, edited.", tags="[ankle]"))
@@ -146,7 +146,7 @@ def test_after_a_build_that_changed_every_page_the_next_edit_links_nothing_from_
 
 
 def test_a_file_of_output_edited_after_the_build_is_not_linked_into_the_spare_tree(tmp_path):
-    from pipeline import writer
+    from pipeline.writer.spare import _catch_up
     out, spare = tmp_path / "output", tmp_path / ".output-spare"
     for folder in (out, spare):
         (folder / "a").mkdir(parents=True)
@@ -161,7 +161,7 @@ def test_a_file_of_output_edited_after_the_build_is_not_linked_into_the_spare_tr
            "a/gone.html": entry(spare / "a/gone.html", "not in output/ any more")}
     (out / "a/other.html").write_text("hand edit")   # after the build, before its saves
     left = {"spare": dict(old), "folders": {"": None, "a": None}}
-    writer._catch_up(out, current, left)
+    _catch_up(out, current, left)
     spare_entries = left["spare"]
     assert (spare / "a/page.html").stat().st_ino == (out / "a/page.html").stat().st_ino
     assert spare_entries["a/page.html"] == current["a/page.html"] == entry(out / "a/page.html", "new page")
@@ -220,7 +220,7 @@ def test_a_damaged_spare_tree_or_manifest_still_gives_a_cold_build(tmp_path, dam
 def test_an_artifact_written_in_pieces_lands_whole_and_leaves_no_partial_file(tmp_path):
     # The report is streamed into the staging folder piece by piece, never held whole in memory.
     from pipeline.model import Artifact
-    from pipeline.writer import Staging
+    from pipeline.writer.staging import Staging
 
     root = tmp_path / "p"
     (root / "content").mkdir(parents=True)
@@ -267,7 +267,7 @@ def known(entries: dict) -> set[str]:
 
 @pytest.mark.parametrize("change", TREE_CHANGES)
 def test_the_survey_made_by_a_forked_process_equals_the_one_made_in_process(tmp_path, change):
-    from pipeline.writer import LastOutput
+    from pipeline.writer.lastoutput import LastOutput
 
     project = make_project(tmp_path / "p", {"a.md": post("Ankle Basics", "2026-05-01", "Ankles."),
                                             "b.md": post("Back Basics", "2026-06-01", "Backs.")})
@@ -293,12 +293,12 @@ def test_the_survey_made_by_a_forked_process_equals_the_one_made_in_process(tmp_
 
 
 def test_a_survey_process_that_fails_or_is_not_wanted_is_reaped_and_the_build_surveys_itself(tmp_path, monkeypatch):
-    from pipeline import writer
+    from pipeline.writer.lastoutput import LastOutput
 
     project = make_project(tmp_path / "p", {"a.md": post("Ankle Basics", "2026-05-01", "Ankles.")})
     for _ in range(2):
         assert build(project).exit_code == 0
-    parent, real = os.getpid(), writer.LastOutput._survey
+    parent, real = os.getpid(), LastOutput._survey
     here = []
 
     def fails_in_the_child(self):
@@ -307,15 +307,15 @@ def test_a_survey_process_that_fails_or_is_not_wanted_is_reaped_and_the_build_su
         here.append(self)
         return real(self)
 
-    monkeypatch.setattr(writer.LastOutput, "_survey", fails_in_the_child)
-    last = writer.LastOutput(project / "output", project, background=True)
+    monkeypatch.setattr(LastOutput, "_survey", fails_in_the_child)
+    last = LastOutput(project / "output", project, background=True)
     child = last._background._child
     old, spare = last.surveys()      # the process failed: surveyed here instead
     assert here == [last]
     assert old.same == set(last.current) and spare.same == known(last.spare_entries)
     with pytest.raises(ChildProcessError):
         os.waitpid(child, os.WNOHANG)   # and it was reaped
-    unwanted = writer.LastOutput(project / "output", project, background=True)
+    unwanted = LastOutput(project / "output", project, background=True)
     child = unwanted._background._child
     unwanted.close()
     with pytest.raises(ChildProcessError):

@@ -22,7 +22,7 @@ from pipeline.config import mailbox_parts
 from pipeline.errors import Finding, Location, PipelineError
 from pipeline.model import Article, Artifact, Reads, Site
 from pipeline.plaintext import html_to_text, wrap
-from pipeline.sources import trim
+from pipeline.conversion import trim
 from pipeline.templating import make_environment, render as render_template
 from pipeline.urls import absolute, is_site_url, with_utm
 

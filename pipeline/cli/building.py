@@ -15,7 +15,7 @@ from pipeline.errors import PipelineError
 from pipeline.incremental import uptodate
 from pipeline.incremental.saves import Later
 from pipeline.options import Options
-from pipeline.writer import MARKER as OUTPUT_MARKER, check_output_dir
+from pipeline.writer.paths import MARKER as OUTPUT_MARKER, check_output_dir
 
 # The renderers (pipeline.build and what it imports) load only when a build really runs, so an
 # up-to-date rebuild answers in a fraction of a second.
@@ -91,13 +91,13 @@ def build_and_write(obj: Context, console: Console, out: Path | None, options: O
 
 
 def survey_early(obj: Context, out: Path, options: Options):
-    """What the last build left in `out` (writer.LastOutput), its survey started now, in a forked
+    """What the last build left in `out` (writer.lastoutput.LastOutput), its survey started now, in a forked
     process, rather than once the build's modules are imported: at 5,000 articles the build
     otherwise waited for it (0.02-0.05 s)."""
     from pipeline.incremental.saves import wait
     from pipeline.incremental.memory import no_collection
     from pipeline.parallel import jobs, set_jobs
-    from pipeline.writer import LastOutput
+    from pipeline.writer.lastoutput import LastOutput
 
     wait(obj.root)   # for the saves of the build before: they finish the manifest it reads
     set_jobs(options.jobs)

@@ -58,10 +58,10 @@ class Damaged(Exception):
 @dataclass(frozen=True)
 class SourceRecord:
     key: str                       # the file's bytes and what parsing depends on
-    parsed: object                 # sources.Parsed without its text and YAML nodes
+    parsed: object                 # article_fields._Parsed without its text and YAML nodes
     findings: tuple                # what parsing reported (warnings only: errors stop the build)
     convert_key: str = ""          # + what Markdown conversion depends on
-    article: Article | None = None  # without its body (sources.light)
+    article: Article | None = None  # without its body (model.light)
     digest: str = ""               # cache.article_digest of the whole article
     applying: tuple[str, ...] = ()  # ids of the disclaimers that apply to it
     convert_findings: tuple = ()

@@ -16,7 +16,8 @@ from pipeline.incremental import cache
 from pipeline.incremental.records import Artifacts, OutputRecord, Records, UnitRecord, output
 from pipeline.model import Artifact, Reads, Site
 from pipeline.parallel import imap_ordered, map_ordered
-from pipeline.writer import PathCheck, Staging
+from pipeline.writer.paths import PathCheck
+from pipeline.writer.staging import Staging
 
 UNIT_WINDOW = 64  # articles per window of workers: two windows' outputs are held until written
 BATCH = 1024  # site-wide artifacts checked (in parallel) and written together; bounds what is held in memory

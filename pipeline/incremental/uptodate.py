@@ -236,7 +236,7 @@ def save(root: Path, out: Path, stamp_fields: dict, shown: list[Finding], entrie
     itself) with the stamp the writer has of it (see pipeline.incremental.survey: taken after the swap for
     every folder it touched; None: stat it here). With `later`, all that follows the stats of
     the None entries is added to it (see pipeline.incremental.saves), after the writer's saves, which
-    update the entries of the files they link into the spare tree (writer._catch_up); no stat
+    update the entries of the files they link into the spare tree (writer.spare._catch_up); no stat
     is taken after the command returns, so none can see a change made to output/ after it."""
     path = _stamp_path(root, out)
     path.unlink(missing_ok=True)

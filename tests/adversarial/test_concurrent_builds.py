@@ -24,13 +24,13 @@ def test_a_second_build_waits_for_the_first_and_both_succeed(tmp_path):
     # The first build stops (SIGSTOP) as soon as its staging folder exists, the second starts then.
     script = textwrap.dedent(f"""
         import os, signal, sys
-        import pipeline.writer as writer
-        real = writer.Staging.__init__
+        from pipeline.writer.staging import Staging
+        real = Staging.__init__
         def staged(self, *args, **kwargs):
             real(self, *args, **kwargs)
             print("staging", flush=True)
             os.kill(os.getpid(), signal.SIGSTOP)
-        writer.Staging.__init__ = staged
+        Staging.__init__ = staged
         from pipeline.cli import main
         sys.argv = ["pipeline", "build", "--now", {NOW!r}, "--jobs", "1"]
         main()

@@ -19,7 +19,7 @@ def kill_during(project: Path, step: str) -> subprocess.CompletedProcess:
     """Run a build that SIGKILLs itself at `step` of the writer ('after-staging', 'after-move-old')."""
     script = textwrap.dedent(f"""
         import os, signal, sys
-        import pipeline.writer as writer
+        import pipeline.writer.staging as staging
         real_replace = os.replace
         calls = []
         def dying_replace(src, dst):
@@ -30,7 +30,7 @@ def kill_during(project: Path, step: str) -> subprocess.CompletedProcess:
             if {step!r} == "after-staging":
                 os.kill(os.getpid(), signal.SIGKILL)
             return real_replace(src, dst)
-        writer.os.replace = dying_replace
+        staging.os.replace = dying_replace
         from pipeline.cli import main
         sys.argv = ["pipeline", "build", "--now", {NOW!r}]
         main()

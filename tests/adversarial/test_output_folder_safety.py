@@ -7,9 +7,10 @@ import os
 import pytest
 
 from conftest import build, cli, post, tree
-from pipeline import writer
 from pipeline.errors import PipelineError
 from pipeline.model import Artifact
+from pipeline.writer.lastoutput import recover
+from pipeline.writer.paths import check_paths
 
 
 def test_a_failed_build_leaves_the_previous_output_byte_for_byte(project):
@@ -98,7 +99,7 @@ def test_a_swap_interrupted_after_moving_the_old_output_is_recovered(project):
     build(project)
     before = tree(project / "output")
     os.replace(project / "output", project / ".output.old-999")  # killed between the two renames
-    writer.recover(project / "output")
+    recover(project / "output")
     assert tree(project / "output") == before
     assert build(project).exit_code == 0
     assert not list(project.glob(".output.*"))
@@ -108,14 +109,14 @@ def test_a_swap_interrupted_after_moving_the_old_output_is_recovered(project):
                                   "site//x", ""])
 def test_the_writer_refuses_paths_outside_output(path):
     with pytest.raises(PipelineError, match="refusing to write outside output/"):
-        writer.check_paths([Artifact(path, b"", "blog", "text/html")])
+        check_paths([Artifact(path, b"", "blog", "text/html")])
 
 
 def test_the_writer_refuses_two_artifacts_on_one_path_even_by_case_or_unicode_form():
     artifacts = [Artifact("site/Caf\u00e9/index.html", b"", "blog", "text/html"),
                  Artifact("site/cafe\u0301/index.html", b"", "feed", "text/html")]
     with pytest.raises(PipelineError, match="two outputs would be written to the same file"):
-        writer.check_paths(artifacts)
+        check_paths(artifacts)
 
 
 def test_check_never_writes(project):
