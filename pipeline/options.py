@@ -18,4 +18,4 @@ class Options:
     digest_until: datetime | None = None   # default: the publishing clock
     progress: Callable[[str, int, int], None] | None = field(default=None, compare=False)  # (stage, done, total)
     jobs: int | None = None          # worker processes; default: the number of cores
-    cache: bool = True               # reuse per-article results from .pipeline/cache.sqlite
+    cache: bool = True               # reuse results and records from .pipeline/state.sqlite

@@ -149,9 +149,12 @@ def test_deleting_a_linked_article_is_caught_even_with_the_cache(warm):
 @pytest.mark.parametrize("damage", [b"not a database", b"", b"SQLite format 3\x00" + b"\xff" * 200])
 def test_a_corrupt_cache_is_ignored_with_a_note_and_rebuilt(warm, tmp_path, damage):
     CHANGES["article text"](warm)   # else the build may rightly find the output up to date and not run
-    (warm / ".pipeline/cache.sqlite").write_bytes(damage)
+    (warm / ".pipeline/state.sqlite").write_bytes(damage)
     result = build_into(warm, warm / "output")
-    assert "note: the build cache cache.sqlite could not be read" in result.stderr
+    if damage:   # (an empty file is an empty store: nothing to note)
+        assert "note: the build cache in state.sqlite could not be read" in result.stderr
+    else:
+        assert "could not be read" not in result.stderr
     assert tree(warm / "output") == cold(warm, tmp_path, "corrupt")
     again = build_into(warm, warm / "output")
     assert "could not be read" not in again.stderr and "Reused 0 cached" not in again.stderr
@@ -159,28 +162,28 @@ def test_a_corrupt_cache_is_ignored_with_a_note_and_rebuilt(warm, tmp_path, dama
 
 def test_a_foreign_cache_is_ignored(warm, tmp_path):
     CHANGES["article text"](warm)   # so that the build runs
-    path = warm / ".pipeline/cache.sqlite"
+    path = warm / ".pipeline/state.sqlite"
     path.unlink()
-    sql(path, "CREATE TABLE meta (name TEXT, value TEXT)", "INSERT INTO meta VALUES ('format', 'someone-else')")
+    sql(path, "CREATE TABLE meta (name TEXT, value TEXT)", "INSERT INTO meta VALUES ('cache-format', 'someone-else')")
     result = build_into(warm, warm / "output")
     assert "could not be read (format someone-else)" in result.stderr
     assert tree(warm / "output") == cold(warm, tmp_path, "foreign")
 
 
 def test_no_cache_builds_from_scratch_and_leaves_the_cache_alone(warm):
-    before = (warm / ".pipeline/cache.sqlite").read_bytes()
+    before = (warm / ".pipeline/state.sqlite").read_bytes()
     result = build_into(warm, warm / "output", "--no-cache")
     assert "Reused 0 cached results" in result.stderr
-    assert (warm / ".pipeline/cache.sqlite").read_bytes() == before
+    assert (warm / ".pipeline/state.sqlite").read_bytes() == before
 
 
 @pytest.mark.parametrize("damage", [b"", b"not a database", b"SQLite format 3\x00" + b"\xff" * 200])
 def test_damaged_build_records_are_ignored_with_a_note_and_rebuilt(warm, tmp_path, damage):
     (warm / "content/posts/p03.md").write_text(post("Article 3", "2026-03-04", "New body.", tags="[knee]"))
-    (warm / ".pipeline/records.sqlite").write_bytes(damage)
+    (warm / ".pipeline/state.sqlite").write_bytes(damage)
     result = build_into(warm, warm / "output")
     if damage:
-        assert "note: the build records records.sqlite could not be read" in result.stderr
+        assert "note: the build records in state.sqlite could not be read" in result.stderr
     assert tree(warm / "output") == cold(warm, tmp_path, "records")
     build_into(warm, warm / "output", "--no-cache")
     assert tree(warm / "output") == cold(warm, tmp_path, "records-again")
@@ -188,11 +191,11 @@ def test_damaged_build_records_are_ignored_with_a_note_and_rebuilt(warm, tmp_pat
 
 def test_a_damaged_unit_record_read_after_the_others_is_ignored_with_a_note_and_rebuilt(warm, tmp_path):
     """The unit records are read when the build first uses them, after the other tables."""
-    path = warm / ".pipeline/records.sqlite"
+    path = warm / ".pipeline/state.sqlite"
     sql(path, f"UPDATE units SET data = x'00ff' WHERE number = {set_of(path, 'units', 'content/posts/p07.md')}")
     CHANGES["article text"](warm)
     result = build_into(warm, warm / "output")
-    assert "note: the build records records.sqlite could not be read" in result.stderr
+    assert "note: the build records in state.sqlite could not be read" in result.stderr
     assert tree(warm / "output") == cold(warm, tmp_path, "unit-row")
     again = build_into(warm, warm / "output")
     assert "could not be read" not in again.stderr
@@ -206,28 +209,28 @@ def test_a_damaged_unit_record_read_after_the_others_is_ignored_with_a_note_and_
 def test_a_damaged_output_record_is_ignored_with_a_note_and_rebuilt(warm, tmp_path, row):
     """Output records (site-wide files) are kept in pickled sets: a row that is not one, or holds
     anything but output records, means no records at all, never a wrong adoption."""
-    path = warm / ".pipeline/records.sqlite"
+    path = warm / ".pipeline/state.sqlite"
     name = next(name for name in record_sets(path, "outputs") if name.startswith("site/tags/"))
     sql(path, f"UPDATE outputs SET data = {row} WHERE number = {set_of(path, 'outputs', name)}")
     CHANGES["article text"](warm)
     result = build_into(warm, warm / "output")
-    assert "note: the build records records.sqlite could not be read" in result.stderr
+    assert "note: the build records in state.sqlite could not be read" in result.stderr
     assert tree(warm / "output") == cold(warm, tmp_path, "output-row")
     assert "could not be read" not in build_into(warm, warm / "output").stderr
 
 
 def test_records_of_other_code_are_replaced_and_a_section_whose_key_differs_is_rendered_again(warm, tmp_path):
-    path = warm / ".pipeline/records.sqlite"
+    path = warm / ".pipeline/state.sqlite"
     # sections whose keys no longer match: each is rendered again, none is spliced in
     sql(path, "UPDATE sections SET key = 'stale'")
     CHANGES["article text"](warm)
     build_into(warm, warm / "output")
     assert tree(warm / "output") == cold(warm, tmp_path, "stale-sections")
-    sql(path, "UPDATE meta SET value = 'other code' WHERE name = 'code'")
+    sql(path, "UPDATE meta SET value = 'other code' WHERE name = 'records-code'")
     CHANGES["article deleted"](warm)
     build_into(warm, warm / "output")
     assert tree(warm / "output") == cold(warm, tmp_path, "other-code")
-    [(code,)] = sql(path, "SELECT value FROM meta WHERE name = 'code'")
+    [(code,)] = sql(path, "SELECT value FROM meta WHERE name = 'records-code'")
     sources = list(record_sets(path, "sources"))
     assert code != "other code" and "content/posts/dry.md" not in sources and len(sources) == 12
 
@@ -458,7 +461,7 @@ def test_the_cache_drops_what_no_build_uses_any_more(warm):
     # Each edit leaves the old version's entries behind; the build drops them, so the cache holds
     # one build's worth however often an article is edited (and records stand for the rest).
     def entries():
-        return {key for (key,) in sql(warm / ".pipeline/cache.sqlite", "SELECT key FROM entries")}
+        return {key for (key,) in sql(warm / ".pipeline/state.sqlite", "SELECT key FROM entries")}
 
     sizes = []
     for round_ in range(6):
@@ -489,7 +492,7 @@ def test_a_rebuild_drops_what_it_superseded_without_reading_every_key_unless_som
         return connection
 
     monkeypatch.setattr(sqlite3, "connect", traced)
-    database = warm / ".pipeline/cache.sqlite"
+    database = warm / ".pipeline/state.sqlite"
 
     def edit_and_build(round_):
         log.write_text("")
@@ -720,7 +723,7 @@ def test_source_records_are_read_back_as_they_were_made(tmp_path):
     build_into(project, project / "output")
     read = Records(project / ".pipeline", cache.code_digest())
     read.close()
-    assert read.sources.keys() == record_sets(project / ".pipeline/records.sqlite", "sources").keys()
+    assert read.sources.keys() == record_sets(project / ".pipeline/state.sqlite", "sources").keys()
     # The records as this build makes them (in process, with nothing to read): each read back has
     # every value it was made with (times with their zones: repr shows them).
     made = Records(None, "")
@@ -757,7 +760,7 @@ def test_unit_and_output_records_are_read_back_with_every_field_they_were_writte
     (warm / "content/posts/p05.md").write_text(post("Article 5", "2026-03-06", "Which plan is best? It may "
                                                      "improve circulation.", tags="[knee]"))
     build_into(warm, warm / "output")
-    path = warm / ".pipeline/records.sqlite"
+    path = warm / ".pipeline/state.sqlite"
     records = Records(warm / ".pipeline", cache.code_digest())
     try:
         units, outputs = record_sets(path, "units"), record_sets(path, "outputs")
@@ -792,7 +795,7 @@ def test_a_build_writes_again_only_the_sets_of_records_that_changed(warm, monkey
     settle(warm)
     CHANGES["article text"](warm)
     build_into(warm, warm / "output")   # (every set written again: their members changed)
-    path = warm / ".pipeline/records.sqlite"
+    path = warm / ".pipeline/state.sqlite"
     tables = ("sources", "units", "outputs")
     sql(path, "CREATE TABLE written (name TEXT, number INTEGER)", *(
         f"CREATE TRIGGER written_{table} AFTER INSERT ON {table} BEGIN "
@@ -935,7 +938,7 @@ def test_a_preview_with_drafts_does_not_undo_the_cache_and_records_of_the_publis
     finally:
         article_stage.make = real
     assert sorted(rendered) == ["article-4", "article-5", "article-6"]
-    assert (project / ".pipeline/drafts/records.sqlite").is_file() and (project / ".pipeline/records.sqlite").is_file()
+    assert (project / ".pipeline/drafts/state.sqlite").is_file() and (project / ".pipeline/state.sqlite").is_file()
     assert tree(project / "output") == cold(project, tmp_path, "after-preview")
 
 
@@ -951,7 +954,7 @@ def test_a_previews_first_build_starts_from_the_published_builds_cache(tmp_path,
     posts["draft.md"] = post("Draft", "2026-04-01", "Not yet.", tags="[new topic]", draft="true")
     project = make_project(tmp_path / "p", posts)
     build_into(project, project / "output")
-    published = (project / ".pipeline/cache.sqlite").read_bytes()
+    published = (project / ".pipeline/state.sqlite").read_bytes()
     converted, drawn = [], []
     real_render, real_card = MarkdownRenderer.render, blog.render_card
     monkeypatch.setattr(MarkdownRenderer, "render", lambda self, source, *rest: converted.append(source)
@@ -959,8 +962,8 @@ def test_a_previews_first_build_starts_from_the_published_builds_cache(tmp_path,
     monkeypatch.setattr(blog, "render_card", lambda title, *rest: drawn.append(title) or real_card(title, *rest))
     build_into(project, tmp_path / "preview", "--drafts", "--jobs", "1")
     assert converted == ["\nNot yet.\n"] and drawn == ["Draft"]
-    assert (project / ".pipeline/cache.sqlite").read_bytes() == published
-    assert (project / ".pipeline/drafts/cache.sqlite").is_file()
+    assert (project / ".pipeline/state.sqlite").read_bytes() == published
+    assert (project / ".pipeline/drafts/state.sqlite").is_file()
     copy = tmp_path / "copy"
     shutil.copytree(project, copy, ignore=shutil.ignore_patterns(".pipeline", "output"))
     build_into(copy, tmp_path / "preview-cold", "--drafts", "--no-cache")
@@ -1026,8 +1029,14 @@ def test_a_check_renders_only_what_changed_since_the_last_build_and_holds_no_con
     from pipeline import article_stage
     from pipeline.options import Options
 
-    records = warm / ".pipeline/records.sqlite"
-    before = (records.stat().st_mtime_ns, records.read_bytes())
+    store = warm / ".pipeline/state.sqlite"
+
+    def records() -> list:   # every row of the build records (the store also holds the cache, which a check keeps)
+        return [sql(store, f"SELECT * FROM {table} ORDER BY 1") for table in
+                ("sources", "units", "outputs", "details", "sections", "layout")] + \
+            [sql(store, "SELECT * FROM meta WHERE name LIKE 'records-%' ORDER BY 1")]
+
+    before = records()
     rendered = []
     real = article_stage.make
     monkeypatch.setattr(article_stage, "make", lambda context, index: rendered.append(index) or real(context, index))
@@ -1038,7 +1047,7 @@ def test_a_check_renders_only_what_changed_since_the_last_build_and_holds_no_con
     assert 1 <= len(set(rendered)) <= 3   # the edited article and the two whose pages link to it
     result = build.run(warm, Options(jobs=1), checking=True)
     assert result.artifacts and all(a.content == b"" and len(a.sha256) == 64 for a in result.artifacts)
-    assert (records.stat().st_mtime_ns, records.read_bytes()) == before   # read, never written
+    assert records() == before   # read, never written
 
 
 def test_check_refuses_two_outputs_for_one_file_as_build_does(tmp_path):

@@ -213,7 +213,7 @@ def test_on_ci_the_saves_are_made_before_the_command_returns(tmp_path, monkeypat
     stamp, records = _runs_in(monkeypatch, uptodate, "_save"), _runs_in(monkeypatch, Records, "_save")
     _invoke(project)
     assert stamp == records == [os.getpid()]
-    assert list((project / ".pipeline").glob("uptodate-*")) and (project / ".pipeline/records.sqlite").is_file()
+    assert list((project / ".pipeline").glob("uptodate-*")) and (project / ".pipeline/state.sqlite").is_file()
     assert UP_TO_DATE in _invoke(project).stderr
 
 

@@ -32,7 +32,7 @@ def parse_now(ctx, param, value):
 
 def build_options(function):
     options = [
-        click.option("--no-cache", "no_cache", is_flag=True, help="Ignore and do not reuse .pipeline/cache.sqlite."),
+        click.option("--no-cache", "no_cache", is_flag=True, help="Ignore and do not reuse .pipeline/state.sqlite (the build cache and records)."),
         click.option("--jobs", "-j", type=click.IntRange(1, 256), default=None,
                      help="Worker processes [default: the number of cores]."),
         click.option("--verbose", "-v", is_flag=True, help="List every changed file and each stage's time."),

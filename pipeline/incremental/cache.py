@@ -1,6 +1,6 @@
 """Build cache: the results of per-article work, keyed by a hash of everything that determines
 them (the article as rendered, its neighbours where they show, the templates of its channel, the
-settings and rules, and the pipeline's own code), in one SQLite file under .pipeline/.
+settings and rules, and the pipeline's own code), in the build's store (store.py, table entries).
 
 Workers only read; what they compute comes back to the parent, which writes it in one transaction
 and drops entries no longer used, so the cache never grows past one build's worth. A corrupt or
@@ -18,23 +18,13 @@ from pathlib import Path
 from typing import Callable
 
 import pipeline
+from pipeline.incremental import store
+from pipeline.incremental.store import seal, unseal  # noqa: F401 - (records and tests use them from here)
 from pipeline.model import is_light
 
 FORMAT = "2"
+META = "cache-format"   # the store's meta value that holds FORMAT
 MISSING = object()
-
-
-def seal(data: bytes) -> bytes:
-    """`data` behind a 16-byte BLAKE2b checksum of it, as stored (see unseal)."""
-    return hashlib.blake2b(data, digest_size=16).digest() + data
-
-
-def unseal(stored: bytes) -> bytes:
-    """The data `stored` by seal; ValueError when a byte of it or of its checksum changed."""
-    if not isinstance(stored, bytes) or len(stored) < 16 or \
-            hashlib.blake2b(stored[16:], digest_size=16).digest() != stored[:16]:
-        raise ValueError("checksum mismatch")
-    return stored[16:]
 
 
 class Miss(Exception):
@@ -102,8 +92,8 @@ class BuildCache:
         lacks, an entry found there being kept in this one from then on: a preview with drafts,
         whose cache is its own, starts from the published build's (its Markdown, cards, emails
         and posts are mostly the same) instead of rendering every article."""
-        self.path = folder / "cache.sqlite" if folder is not None else None
-        self.fallback = fallback / "cache.sqlite" if fallback is not None and folder is not None else None
+        self.path = store.path(folder) if folder is not None else None
+        self.fallback = store.path(fallback) if fallback is not None and folder is not None else None
         self._fallback_connection, self._fallback_pid = None, None
         self.notes: list[str] = []
         self.pending: list[tuple[str, bytes]] = []
@@ -133,8 +123,8 @@ class BuildCache:
             return None
         try:
             self._connection = _read_only(self.path)
-        except (sqlite3.Error, TypeError, ValueError) as exc:
-            self.notes.append(f"the build cache {self.path.name} could not be read ({exc}); it is ignored and "
+        except (sqlite3.Error, ValueError) as exc:
+            self.notes.append(f"the build cache in {self.path.name} could not be read ({exc}); it is ignored and "
                               f"rebuilt")
             self._connection = None
             self._broken = True
@@ -185,7 +175,7 @@ class BuildCache:
             if self.fallback.exists():
                 try:
                     self._fallback_connection = _read_only(self.fallback)
-                except (sqlite3.Error, TypeError, ValueError):
+                except (sqlite3.Error, ValueError):
                     pass
         if self._fallback_connection is None:
             return None
@@ -265,30 +255,26 @@ class BuildCache:
         if self._connection is not None:  # no open read may hold a lock while this writes
             self._connection.close()
             self._connection = None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._write(prune)
         except sqlite3.Error as exc:
-            self.notes.append(f"the build cache could not be written ({exc}); it was deleted")
-            self.path.unlink(missing_ok=True)
+            self.notes.append(f"the build cache could not be written ({exc}); the build's store was deleted")
+            store.forget(self.path)
             self.path = None
 
     def _write(self, prune: bool) -> None:
-        if self._broken:
-            self.path.unlink(missing_ok=True)
-            self._broken = False
-        connection = sqlite3.connect(self.path, timeout=30)
+        connection = store.writing(self.path, drop=("entries",) if self._broken else ())
+        self._broken = False
         try:
             with connection:
-                connection.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
                 connection.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB)")
-                connection.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (FORMAT,))
+                connection.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (META, FORMAT))
                 connection.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)", self.pending)
                 if prune:
-                    # The file held what the last build used; this build used all it holds but what
+                    # The table held what the last build used; this build used all it holds but what
                     # it superseded (an edited article's entries), unless the count says otherwise
                     # (a used entry gone, one dropped elsewhere): then every key is looked at (a scan
-                    # of the key index, not of the values; 0.06-0.09 s at 5,000 articles).
+                    # of the key index, not of the values).
                     used = set(self.used)
                     connection.executemany("DELETE FROM entries WHERE key = ?",
                                            [(key,) for key in set(self.dropped) - used])
@@ -303,12 +289,15 @@ class BuildCache:
             self.used, self.dropped = [], []
 
 
-def _read_only(path: Path) -> sqlite3.Connection:
-    """A read-only connection to the cache file at `path`, if it is of this FORMAT (else
-    sqlite3.DatabaseError, or TypeError for a file without one)."""
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+def _read_only(path: Path) -> sqlite3.Connection | None:
+    """A read-only connection to the store at `path` for its cache entries: None when it holds
+    none yet; sqlite3.DatabaseError when they are of another FORMAT or it cannot be read."""
+    connection = store.reading(path)
     try:
-        (stored,) = connection.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
+        stored = store.meta(connection, META)
+        if stored is None:
+            connection.close()
+            return None
         if stored != FORMAT:
             raise sqlite3.DatabaseError(f"format {stored}")
     except BaseException:

@@ -15,12 +15,12 @@ that made them is unchanged).
 A record is only used when the writer can still find its outputs' bytes (output/ or the spare
 tree, as the manifest and a stat say), so a record never stands for a file that is gone.
 
-Records live in one SQLite file. The source, unit and output records, which every build reads,
+Records live in the build's store (store.py), beside the build cache. The source, unit and output records, which every build reads,
 are kept in pickled sets (see SET_SIZE); an article's disclaimer checks and claims and its report
 section, each a row of its own, stay on disk unless that article is rendered or reported again.
 A build writes only the sets and rows that changed, in one transaction after a successful build.
-Every stored value is kept behind a checksum (cache.seal) and checked before use. A damaged or
-foreign file is ignored with a note and rebuilt; a row found damaged while a build runs (an
+Every stored value is kept behind a checksum (store.seal) and checked before use. Damaged or
+foreign records are ignored with a note and rebuilt; a row found damaged while a build runs (an
 article's details or report section) raises Damaged, and the build starts again without
 records (see build.run)."""
 
@@ -36,12 +36,15 @@ from functools import partial
 from pathlib import Path
 from typing import Callable
 
-from pipeline.incremental.cache import digest, seal, unseal
+from pipeline.incremental import store
+from pipeline.incremental.cache import digest
+from pipeline.incremental.store import seal, unseal
 from pipeline.errors import Finding
 from pipeline.incremental.memory import no_collection
 from pipeline.model import Article, Artifact, remade
 
 FORMAT = "18"
+META, CODE = "records-format", "records-code"   # the store's meta values that hold FORMAT and the code's digest
 _TABLES = {
     "sources": "number INTEGER PRIMARY KEY, data BLOB",   # sets of records (see SET_SIZE)
     "units": "number INTEGER PRIMARY KEY, data BLOB",
@@ -228,7 +231,7 @@ class Records:
 
     def __init__(self, folder: Path | None, code: str):
         """`folder`: where the records file lives (see build.state_folder); None: no records."""
-        self.path = folder / "records.sqlite" if folder is not None else None
+        self.path = store.path(folder) if folder is not None else None
         self.code = code
         self.notes: list[str] = []
         self.sources: dict[str, SourceRecord | None] = {}   # None: superseded by this build
@@ -263,14 +266,13 @@ class Records:
         self.sources, self._units, self.outputs, self.section_keys = {}, {}, {}, {}
         self.members = {table: [] for table in self.members}
         self._damaged = True
-        self.notes.append(f"the build records {self.path.name} could not be read ({exc}); they are "
+        self.notes.append(f"the build records in {self.path.name} could not be read ({exc}); they are "
                           f"ignored and rebuilt")
 
     def _read(self) -> None:
-        connection = self._connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+        connection = self._connection = store.reading(self.path)
         connection.execute("BEGIN")   # one snapshot for the whole build: rows are read as needed
-        meta = dict(connection.execute("SELECT name, value FROM meta"))
-        if meta.get("format") != FORMAT or meta.get("code") != self.code:
+        if store.meta(connection, META) != FORMAT or store.meta(connection, CODE) != self.code:
             self.close()   # another version's or other code's: not used, replaced on save
             return
         self.sources = _read_sets(connection, "sources", SourceRecord, self.members["sources"])
@@ -344,28 +346,22 @@ class Records:
         if self.path is None:
             return
         try:
-            if self._damaged:
-                self.path.unlink(missing_ok=True)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, timeout=30)
+            # Records this build did not read (damaged, foreign, none) are replaced whole.
+            connection = store.writing(self.path, drop=tuple(_TABLES) if self._damaged or not known else ())
             try:
                 with connection:
                     self._write(connection, known)
             finally:
                 connection.close()
         except (OSError, sqlite3.Error) as exc:
-            self.path.unlink(missing_ok=True)
+            store.forget(self.path)
             self.notes.append(f"the build records could not be written ({exc}); the build after the one that "
                               f"wrote them renders every article")
 
     def _write(self, connection: sqlite3.Connection, known: bool) -> None:
-        if not known:   # (another format's tables may differ)
-            for (table,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
-                connection.execute(f"DROP TABLE {table}")
-        connection.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
         for table, columns in _TABLES.items():
             connection.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
-        connection.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [("format", FORMAT), ("code", self.code)])
+        connection.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(META, FORMAT), (CODE, self.code)])
         units, new_units = self.units, self.new_units
         for table, old, new in (("sources", self.sources, self.new_sources), ("units", units, new_units),
                                 ("outputs", self.outputs, self.new_outputs)):

@@ -42,6 +42,14 @@ def flip_in_rows(database: Path, table: str, column: str, needle: bytes, where: 
     return changed
 
 
+def forget_records(database: Path) -> None:
+    """The store without its build records (as though none had been saved), its cache kept."""
+    connection = sqlite3.connect(database)
+    with connection:
+        connection.execute("DELETE FROM meta WHERE name LIKE 'records-%'")
+    connection.close()
+
+
 def published_text(project: Path) -> tuple[str, str]:
     page = (project / "output/site/hip-strength/index.html").read_text()
     [eml] = (project / "output/newsletter").glob("*hip-strength*/message.eml")
@@ -51,9 +59,9 @@ def published_text(project: Path) -> tuple[str, str]:
 
 @pytest.mark.parametrize("records", ["deleted", "kept"])
 def test_a_damaged_cache_entry_is_a_miss_not_a_wrong_page(site, records):
-    assert flip_in_rows(site / ".pipeline/cache.sqlite", "entries", "value", SECRET.encode()) >= 1
+    assert flip_in_rows(site / ".pipeline/state.sqlite", "entries", "value", SECRET.encode()) >= 1
     if records == "deleted":
-        (site / ".pipeline/records.sqlite").unlink()
+        forget_records(site / ".pipeline/state.sqlite")
     (site / "content/posts/knee.md").write_text(post("Knee Basics", "2026-05-01", "Knees carry a great deal."))
     for _ in range(2):   # and on the build after
         result = build(site)
@@ -64,8 +72,8 @@ def test_a_damaged_cache_entry_is_a_miss_not_a_wrong_page(site, records):
 
 
 def test_a_damaged_cache_entry_is_noted(site):
-    assert flip_in_rows(site / ".pipeline/cache.sqlite", "entries", "value", SECRET.encode()) >= 1
-    (site / ".pipeline/records.sqlite").unlink()
+    assert flip_in_rows(site / ".pipeline/state.sqlite", "entries", "value", SECRET.encode()) >= 1
+    forget_records(site / ".pipeline/state.sqlite")
     result = build(site)
     assert result.exit_code == 0, result.stderr
     assert "the build cache entry markdown" in result.stderr and "was damaged; it is ignored and made again" \
@@ -85,7 +93,7 @@ def _rows(database: Path, table: str) -> int:
 def test_a_damaged_row_of_the_records_is_ignored_with_a_note(site, tmp_path, table, column):
     """Each kind of row, one byte changed, with the last report gone (so report sections come from
     the records) and one article edited: the build succeeds, says so, and equals a cold build."""
-    database = site / ".pipeline/records.sqlite"
+    database = site / ".pipeline/state.sqlite"
     assert _rows(database, table) >= 1
     connection = sqlite3.connect(database)
     with connection:
@@ -100,7 +108,7 @@ def test_a_damaged_row_of_the_records_is_ignored_with_a_note(site, tmp_path, tab
     assert result.exit_code == 0, result.stderr
     assert "Traceback" not in result.stderr
     if table != "details":   # (read only by a build that renders an unchanged article's section again)
-        assert "the build records records.sqlite could not be read" in result.stderr
+        assert "the build records in state.sqlite could not be read" in result.stderr
     cold = shutil.copytree(site / "content", tmp_path / "cold/content")
     shutil.copytree(site / "templates", tmp_path / "cold/templates")
     assert build(cold.parent).exit_code == 0
