@@ -26,6 +26,7 @@ from pipeline.options import Options
 from pipeline.incremental.pages_ahead import pages_ahead, pages_from
 from pipeline.parallel import Background, jobs, set_jobs
 from pipeline.incremental.records import Artifacts, Damaged, Records
+from pipeline.limits import check_limits
 from pipeline.sources import load_articles
 from pipeline.templating import page_digests
 from pipeline.writer import Changes, LastOutput, Staging
@@ -110,6 +111,7 @@ def run(root: Path, options: Options = Options(), out: Path | None = None, later
     artifacts are kept without their content (at 5,000 articles: 29 s and 550 MB before, as a
     cold build held in memory). `last`: LastOutput(out, root) made by the caller, its survey
     started (after waiting for the saves of the build before); else made here."""
+    check_limits()
     wait(root)   # for the saves of the build before
     earlier = take_notes(root)   # what they had to say
     set_jobs(options.jobs)

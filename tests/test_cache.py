@@ -784,9 +784,7 @@ def test_a_build_writes_again_only_the_sets_of_records_that_changed(warm, monkey
     """An edited article's source record is written again with the other records of its set, and
     no other set of source records is; nor any set of unit records but those of the articles
     made again. A new article's record goes in at its place: the sets before it stay as they were."""
-    from pipeline.incremental import records
-
-    monkeypatch.setattr(records, "SET_SIZE", 3)   # 13 articles: five sets of each kind
+    monkeypatch.setenv("PIPELINE_RECORD_SET_SIZE", "3")   # 13 articles: five sets of each kind
     # Inputs edited a minute ago, whatever the machine's speed: a file changed within a second of a
     # build is not trusted, and its record would be written again once it is (a set more or less).
     settle(warm)

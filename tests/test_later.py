@@ -25,7 +25,7 @@ NOW = "2026-11-24T12:00"
 def detached(monkeypatch):
     """Saves in a detached process, as on a large site off CI, for these small projects."""
     monkeypatch.delenv("CI", raising=False)   # (on CI the saves are made before the command returns)
-    monkeypatch.setattr(saving, "DETACH_FROM", 0)
+    monkeypatch.setenv("PIPELINE_DETACH_SAVES_FROM", "0")
 
 
 def _invoke(project, *args):
@@ -220,11 +220,11 @@ def test_on_ci_the_saves_are_made_before_the_command_returns(tmp_path, monkeypat
 def test_a_small_sites_saves_are_made_before_the_command_returns(tmp_path, monkeypatch):
     from pipeline.incremental.records import Records
     project = _project(tmp_path)
-    monkeypatch.setattr(saving, "DETACH_FROM", 1000)   # the default: this site has 30-odd files
+    monkeypatch.delenv("PIPELINE_DETACH_SAVES_FROM")   # the default, 1000: this site has 30-odd files
     ran_in = _runs_in(monkeypatch, Records, "_save")
     _invoke(project)
     assert ran_in == [os.getpid()]
-    monkeypatch.setattr(saving, "DETACH_FROM", 10)
+    monkeypatch.setenv("PIPELINE_DETACH_SAVES_FROM", "10")
     (project / "content/posts/hip.md").write_text(post("Hip Strength", "2026-06-01", "Edited."))
     settle(project)
     _invoke(project)

@@ -7,20 +7,22 @@ from typing import Iterator
 
 from pipeline.incremental import cache
 from pipeline.channels import blog
+from pipeline.limits import Limit
 from pipeline.model import Artifact, Site
 
-RENDER_AHEAD = 8_000_000   # bytes of pages rendered ahead at most (what is handed back is held)
+# What is rendered ahead is handed back, and held until written.
+RENDER_AHEAD = Limit("PIPELINE_RENDER_AHEAD_BYTES", 8_000_000, "bytes of the blog's site-wide pages rendered ahead")
 
 
 def pages_ahead(site: Site, known: dict[str, str]) -> list:
     """blog.site_pages as ([(path, key)], rendered): `rendered` holds the fields of the artifacts
     of a page whose key is not the one the last build recorded (`known`: path -> key), up to
     RENDER_AHEAD bytes; else None. Plain values, to be handed back; see pages_from."""
-    result, spent = [], 0
+    result, spent, budget = [], 0, RENDER_AHEAD.value()
     for declared, make in blog.site_pages(site):
         pairs = [(path, cache.key(reads)) for path, reads in declared]
         rendered = None
-        if spent < RENDER_AHEAD and not all(known.get(path) == key for path, key in pairs):
+        if spent < budget and not all(known.get(path) == key for path, key in pairs):
             artifacts = make()
             rendered = [(a.path, a.content, a.channel, a.media_type, a.articles, a.for_readers) for a in artifacts]
             spent += sum(len(a.content) for a in artifacts)

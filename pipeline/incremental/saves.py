@@ -19,6 +19,8 @@ import os
 from pathlib import Path
 from typing import Callable
 
+from pipeline.limits import Limit
+
 try:
     import fcntl
 except ImportError:   # no flock here: saves are made before the command returns
@@ -38,7 +40,8 @@ _SAVERS: list[tuple[int, list]] = []
 # Output files below which a build's saves are made in the command: they then take about as long
 # as forking the saver (a site of a few articles: 10-30 ms each), and a project that small is
 # what scripts and tests build and look into at once.
-DETACH_FROM = 1000
+DETACH_FROM = Limit("PIPELINE_DETACH_SAVES_FROM", 1000, "output files from which a build's saves are made "
+                    "after the command returns")
 
 
 def notes_path(root: Path) -> Path:
@@ -94,7 +97,7 @@ class Later:
         self.early, self.saves = [], []
         if not early and not saves:
             return
-        if self.detached and (files is None or files >= DETACH_FROM):
+        if self.detached and (files is None or files >= DETACH_FROM.value()):
             fds: list[int] = []
             try:
                 for stamp in (False, True):
