@@ -55,9 +55,9 @@ def stamped(tmp_path):
 
 
 def _findings(stderr: str) -> list[str]:
-    """The finding lines, without --verbose's timing and cache lines."""
-    return [line for line in stderr.splitlines()
-            if line != UP_TO_DATE and not line.startswith("Reused ") and not line.endswith(" s")]
+    """The finding lines, without --verbose's timing, cache and work lines."""
+    return [line for line in stderr.splitlines() if line != UP_TO_DATE and not line.startswith(("Reused ", "Work: "))
+            and not line.endswith(" s")]
 
 
 def test_an_unchanged_rebuild_is_skipped_and_repeats_findings_and_summary(tmp_path):
