@@ -85,21 +85,25 @@ def warm(tmp_path):
     return project
 
 
+def replace_in(path, old: str, new: str) -> None:
+    """Edit a file: `old` (which it must hold, so that no change silently becomes none) becomes `new`."""
+    text = path.read_text()
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new))
+
+
 CHANGES = {
     "article text": lambda p: (p / "content/posts/p03.md").write_text(post("Article 3", "2026-03-04", "New body.",
                                                                            tags="[knee]")),
     "article title (neighbours' links)": lambda p: (p / "content/posts/p05.md").write_text(
         post("Renamed Five", "2026-03-06", "Body 5.", tags="[knee, topic 2]")),
     "article deleted": lambda p: (p / "content/posts/dry.md").unlink(),
-    "template": lambda p: (p / "templates/newsletter/email.html").write_text(
-        (p / "templates/newsletter/email.html").read_text().replace("Read it on our blog", "Read the article")),
+    "template": lambda p: replace_in(p / "templates/newsletter/email.html", "on our blog</a>", "on the blog</a>"),
     "social template": lambda p: (p / "templates/social/post.txt").write_text(
         (p / "templates/social/post.txt").read_text() + "\nNew line.\n"),
-    "site settings": lambda p: (p / "content/site.yaml").write_text(
-        (p / "content/site.yaml").read_text().replace("Test Clinic Blog", "Renamed Clinic Blog")),
-    "compliance rules": lambda p: (p / "content/compliance.yaml").write_text(
-        (p / "content/compliance.yaml").read_text().replace("Educational only, not medical advice.",
-                                                            "For education only; not medical advice.")),
+    "site settings": lambda p: replace_in(p / "content/site.yaml", "Test Clinic Blog", "Renamed Clinic Blog"),
+    "compliance rules": lambda p: replace_in(p / "content/compliance.yaml", "Educational only, not medical advice.",
+                                             "For education only; not medical advice."),
     "a tag renamed on one article": lambda p: (p / "content/posts/p01.md").write_text(
         post("Article 1", "2026-03-02", "Body 1.", tags="[Knee, topic 1]")),
 }
