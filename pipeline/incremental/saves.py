@@ -62,7 +62,7 @@ def take_notes(root: Path) -> list[str]:
 def wait(root: Path, stamp: bool = False) -> None:
     """Return once no process is saving an earlier build of the project at `root` (`stamp`: once
     none is still making the early saves, the up-to-date stamp's)."""
-    _reap()
+    reap_savers()
     if fcntl is None:
         return
     try:
@@ -130,7 +130,7 @@ def _saver(root: Path, early: list, stamp_lock: int, saves: list) -> None:
     collection would touch, and so copy, every page it shares with the command), leave what the
     saves had to say for the next build, and exit without running what the forked program
     registered for its own exit. Not forked twice: the command exits at once, and init reaps the
-    saver (a process that goes on reaps its savers in wait)."""
+    saver (a process that goes on reaps its savers in wait, or reap_savers)."""
     try:
         gc.disable()
         os.setsid()
@@ -157,10 +157,12 @@ def _make(save: Callable[[], None], notes: list | None) -> list[str]:
     return notes[before:] if notes is not None else []
 
 
-def _reap() -> None:
+def reap_savers(block: bool = False) -> None:
+    """Reap this process's savers that have ended, and let go of what they held (`block`: wait
+    for every one of them to end first, as a process that goes on may when it wants that memory)."""
     for saver in list(_SAVERS):
         try:
-            done, _ = os.waitpid(saver[0], os.WNOHANG)
+            done, _ = os.waitpid(saver[0], 0 if block else os.WNOHANG)
         except ChildProcessError:
             done = saver[0]
         if done:
