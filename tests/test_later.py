@@ -59,16 +59,16 @@ def _stamped(project) -> bool:
 @contextmanager
 def _when_blocked(project, then, stamp: bool | None = None):
     """In the block, when this process is about to wait for a lock of `project` that another
-    process holds (a saver's: see pipeline.incremental.saves.wait; `stamp`: that lock only, else
+    process holds (a saver's: see pipeline.incremental.saves; `stamp`: that lock only, else
     either), then() is called first."""
     real = fcntl.flock
     locks = [saving.lock_path(project, held) for held in (False, True) if stamp is None or held == stamp]
 
     def flock(fd, operation):
-        if operation == fcntl.LOCK_SH and any(lock.exists() and os.path.samestat(os.fstat(fd), lock.stat())
-                                              for lock in locks):
+        if operation in (fcntl.LOCK_SH, fcntl.LOCK_EX) and any(
+                lock.exists() and os.path.samestat(os.fstat(fd), lock.stat()) for lock in locks):
             try:
-                return real(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                return real(fd, operation | fcntl.LOCK_NB)
             except BlockingIOError:
                 then()
         return real(fd, operation)

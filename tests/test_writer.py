@@ -115,9 +115,11 @@ def test_after_a_build_that_changed_every_page_the_next_edit_links_nothing_from_
     for _ in range(2):
         assert build(project).exit_code == 0
     template = project / "templates/blog/article.html"
-    template.write_text(template.read_text() + "\n<!-- edited -->\n")
+    template.write_text(template.read_text().replace("</nav>", "</nav>\n<p>Edited template.</p>"))
     assert build(project).exit_code == 0
     out, spare = project / "output", project / ".output-spare"
+    assert all("Edited template." in (out / "site" / slug / "index.html").read_text()
+               for slug in ("ankle-basics", "back-basics"))   # (every page changed)
     files = _one_inode_in_both(out, spare)
     assert sorted(p.relative_to(spare) for p in spare.rglob("*") if p.is_file() and p.name != writer.MARKER) \
         == sorted(files)
