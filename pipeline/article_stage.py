@@ -88,7 +88,8 @@ def make(context: ArticleContext, index: int) -> Made:
         preview, card_at = blog.link_preview(site, article)
         artifacts = []
         if card_at is not None:
-            png = cache.memo_reads(blog.card_reads(site, article), lambda: blog.draw_card(site, article))
+            png = cache.memo_reads(blog.card_reads(site, article), lambda: blog.draw_card(site, article),
+                                   article.source)
             artifacts.append(blog.card_artifact(card_at, png))
         artifacts.append(cache.memo_reads(page, lambda: blog.render_page(context.blog, index, article, preview)))
         artifacts += cache.memo_reads(emails, lambda: newsletter.article_outputs(context.newsletter, article))

@@ -26,6 +26,8 @@ from pipeline.options import Options
 from pipeline.incremental.pages_ahead import pages_ahead, pages_from
 from pipeline.parallel import Background, jobs, set_jobs
 from pipeline.incremental.records import Artifacts, Damaged, Records
+from pipeline.incremental.work import Work
+from pipeline.limits import check_limits
 from pipeline.sources import load_articles
 from pipeline.templating import page_digests
 from pipeline.writer.lastoutput import LastOutput
@@ -50,6 +52,7 @@ class BuildResult:
                                              # None where the writer did not stamp it (see pipeline.incremental.survey)
     repeated: tuple = ()                     # those of `findings` taken from the last build's records (of
                                              # articles it did not render again), as opposed to made by it
+    work: Work = Work()                      # what it did, and what it took from earlier builds instead
 
 
 def load_site(root: Path, options: Options, findings: FindingList, dates: list | None = None,
@@ -111,6 +114,7 @@ def run(root: Path, options: Options = Options(), out: Path | None = None, later
     artifacts are kept without their content (at 5,000 articles: 29 s and 550 MB before, as a
     cold build held in memory). `last`: LastOutput(out, root) made by the caller, its survey
     started (after waiting for the saves of the build before); else made here."""
+    check_limits()
     wait(root)   # for the saves of the build before
     earlier = take_notes(root)   # what they had to say
     set_jobs(options.jobs)
@@ -277,8 +281,14 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
         raise
     distinct = len({item.key for item in derived})
     made = [f"images: {images.made} files made, {max(0, distinct - images.made)} reused"] if derived else []
+    work = Work.of(cache.current().done, articles=len(site.articles), articles_rendered=tuple(sink.rendered),
+                   sources=len(records.new_sources), sources_parsed=tuple(
+                       name for name in records.new_sources if records.sources.get(name) is None),
+                   site_files_made=tuple(sink.made), site_files_reused=sink.reused, report_written=sink.streamed,
+                   files_linked=len(sink.staging.linked) if sink.staging is not None else 0)
     return BuildResult(site, sink.artifacts, ordered, made, clock_events=clock.result(), schedule=schedule_notes,
-                       changes=changes, written=written, written_folders=folders, repeated=tuple(sink.repeated))
+                       changes=changes, written=written, written_folders=folders, repeated=tuple(sink.repeated),
+                       work=work)
 
 
 def clock_events(site: Site, dates: list[datetime]) -> tuple[float, ...]:

@@ -21,6 +21,7 @@ from markdown.extensions import Extension
 from markdown.inlinepatterns import LinkInlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
+from pipeline.limits import Limit
 from pipeline.text import readable_text
 
 ALLOWED_TAGS = {
@@ -38,7 +39,8 @@ ALLOWED_ATTRIBUTES = {
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
 
-TIME_LIMIT = 10.0  # seconds for one article's conversion
+TIME_LIMIT = Limit("PIPELINE_MARKDOWN_TIME_LIMIT", 10.0, "seconds one article's Markdown conversion may take",
+                   least=0.001)
 
 
 class MarkupTooComplex(Exception):
@@ -141,9 +143,10 @@ class _CollectExtension(Extension):
 class MarkdownRenderer:
     """Reusable converter (one Python-Markdown instance, reset between articles)."""
 
-    def __init__(self, time_limit: float = TIME_LIMIT):
-        """`time_limit`: seconds one article's conversion may take, in whatever thread it runs."""
-        self.time_limit = time_limit
+    def __init__(self, time_limit: float | None = None):
+        """`time_limit`: seconds one article's conversion may take, in whatever thread it runs
+        (default: TIME_LIMIT's value)."""
+        self.time_limit = time_limit if time_limit is not None else TIME_LIMIT.value()
         self.state: dict = {}
         self._md = None   # made on first use: a rebuild that converts nothing never pays for it
 

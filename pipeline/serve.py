@@ -16,7 +16,7 @@ from email.parser import BytesParser
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import jinja2
 
@@ -30,13 +30,20 @@ _PREVIEW = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).
                               autoescape=True, undefined=jinja2.StrictUndefined)
 
 
+LONG_POLL = 30   # seconds /_pipeline/version?after=N may wait for the next build
+
+
 @dataclass
 class State:
-    version: int = 0
+    version: int = 0   # builds made, failed ones included
     result: BuildResult | None = None
     errors: list[Finding] | None = None
     crash: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    built: threading.Condition = field(init=False)   # notified, under `lock`, after each build
+
+    def __post_init__(self):
+        self.built = threading.Condition(self.lock)
 
 
 class PreviewServer:
@@ -85,6 +92,7 @@ class PreviewServer:
                 self.state.crash = traceback.format_exc()
         with self.state.lock:
             self.state.version += 1
+            self.state.built.notify_all()
         self.on_build(self.state)
 
     def watch(self) -> None:
@@ -139,7 +147,14 @@ class PreviewServer:
     def respond(self, request, path: str) -> None:
         state = self.state
         if path == "/_pipeline/version":
-            return _send(request, HTTPStatus.OK, json.dumps({"version": state.version}).encode(), "application/json")
+            # ?after=N: answered once a build after the N-th is made (or LONG_POLL seconds have
+            # passed), so a tool waits for the next build without asking again and again.
+            after = parse_qs(urlsplit(request.path).query).get("after", [""])[0]
+            with state.built:
+                if after.isdigit():
+                    state.built.wait_for(lambda: state.version != int(after), timeout=LONG_POLL)
+                version = state.version
+            return _send(request, HTTPStatus.OK, json.dumps({"version": version}).encode(), "application/json")
         if path.startswith("/_pipeline/source/"):
             return self._source(request, path[len("/_pipeline/source/"):])
         if path.startswith("/_pipeline/file/"):

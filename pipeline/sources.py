@@ -179,6 +179,7 @@ def _read(path: Path, rel: str, findings: FindingList, inside: "_Inside") -> byt
             findings.add(Location(rel), f"the article is {size / 1e6:.1f} MB; the limit is {MAX_BYTES // 1_000_000} "
                          f"MB. Split it into several articles, and keep images in content/static/")
             return None
+        cache.did(cache.READ, rel)
         return path.read_bytes()
     except OSError as exc:
         findings.add(Location(rel), f"cannot read the file: {exc.strerror or exc}")

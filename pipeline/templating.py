@@ -23,7 +23,7 @@ def make_environment(root: Path, channel: str, *, autoescape: bool = True) -> ji
     if not folder.is_dir():
         raise PipelineError(Finding(Location(f"templates/{channel}"), f"the template folder for the {channel} "
                                     f"channel is missing; restore templates/{channel}/ from the repository"))
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.FileSystemLoader(str(folder)),
         autoescape=autoescape,
         undefined=jinja2.StrictUndefined,
@@ -70,6 +70,15 @@ def page_digests(folder: Path, pages: tuple[str, ...]) -> dict[str, str]:
         left_out = set() if needed is None else set(pages) - needed
         digests[page] = cache.digest(*[(path, data) for path, data in files.items() if path not in left_out])
     return digests
+
+
+class _Environment(jinja2.Environment):
+    """Jinja's environment, noting each template it compiles (cache.did): a build's account of
+    its work says which were (see pipeline.incremental.work)."""
+
+    def compile(self, source, name=None, filename=None, raw=False, defer_init=False):
+        cache.did(cache.TEMPLATE, f"{self.globals.get('channel')}/{name}")
+        return super().compile(source, name, filename, raw, defer_init)
 
 
 class _CompiledTemplates(jinja2.FileSystemBytecodeCache):

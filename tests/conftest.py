@@ -9,7 +9,9 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -103,6 +105,18 @@ def build(project: Path, *args: str):
     return cli(project, "build", "--now", NOW, *args)
 
 
+def built(project: Path, out: Path | str = "output", checking: bool = False, **options):
+    """pipeline.build's result for `project` at NOW (written to project/`out`, or to `out` when it
+    is a path; `checking`: written nowhere, as `pipeline check`), in one process unless `jobs`
+    says otherwise, its saves made before it returns. Its `work` says what the build did and
+    what it took from earlier builds instead."""
+    from pipeline import build as pipeline_build
+    from pipeline.options import Options
+
+    options = Options(**{"now": datetime.fromisoformat(NOW), "jobs": 1, **options})
+    return pipeline_build.run(project, options, out=None if checking else project / out, checking=checking)
+
+
 def build_errors(root: Path, posts: dict[str, str]) -> str:
     """Build a project that must fail: exit 1, no traceback, nothing written. Returns stderr."""
     project = make_project(root, posts)
@@ -111,6 +125,16 @@ def build_errors(root: Path, posts: dict[str, str]) -> str:
     assert "Traceback" not in result.stderr
     assert not (project / "output").exists()
     return result.stderr
+
+
+def settle(project: Path, seconds: float = 60) -> None:
+    """Make every input look edited a minute ago, whatever the machine's speed: files changed
+    within a second before a build are never trusted by the next one (see
+    test_uptodate.test_a_file_changed_just_before_a_build_is_not_trusted)."""
+    then = time.time() - seconds
+    for folder in ("content", "templates"):
+        for path in (project / folder).rglob("*"):
+            os.utime(path, (then, then))
 
 
 def tree(folder: Path) -> dict[str, bytes]:

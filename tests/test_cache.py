@@ -8,11 +8,11 @@ import json
 import os
 import pickle
 import shutil
+from datetime import datetime
 
 import pytest
 
-from conftest import SITE_YAML, cli, make_project, post, tree
-from test_uptodate import settle
+from conftest import SITE_YAML, built, cli, make_project, post, settle, tree
 
 from pipeline.incremental.cache import unseal
 
@@ -85,21 +85,25 @@ def warm(tmp_path):
     return project
 
 
+def replace_in(path, old: str, new: str) -> None:
+    """Edit a file: `old` (which it must hold, so that no change silently becomes none) becomes `new`."""
+    text = path.read_text()
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new))
+
+
 CHANGES = {
     "article text": lambda p: (p / "content/posts/p03.md").write_text(post("Article 3", "2026-03-04", "New body.",
                                                                            tags="[knee]")),
     "article title (neighbours' links)": lambda p: (p / "content/posts/p05.md").write_text(
         post("Renamed Five", "2026-03-06", "Body 5.", tags="[knee, topic 2]")),
     "article deleted": lambda p: (p / "content/posts/dry.md").unlink(),
-    "template": lambda p: (p / "templates/newsletter/email.html").write_text(
-        (p / "templates/newsletter/email.html").read_text().replace("Read it on our blog", "Read the article")),
+    "template": lambda p: replace_in(p / "templates/newsletter/email.html", "on our blog</a>", "on the blog</a>"),
     "social template": lambda p: (p / "templates/social/post.txt").write_text(
         (p / "templates/social/post.txt").read_text() + "\nNew line.\n"),
-    "site settings": lambda p: (p / "content/site.yaml").write_text(
-        (p / "content/site.yaml").read_text().replace("Test Clinic Blog", "Renamed Clinic Blog")),
-    "compliance rules": lambda p: (p / "content/compliance.yaml").write_text(
-        (p / "content/compliance.yaml").read_text().replace("Educational only, not medical advice.",
-                                                            "For education only; not medical advice.")),
+    "site settings": lambda p: replace_in(p / "content/site.yaml", "Test Clinic Blog", "Renamed Clinic Blog"),
+    "compliance rules": lambda p: replace_in(p / "content/compliance.yaml", "Educational only, not medical advice.",
+                                             "For education only; not medical advice."),
     "a tag renamed on one article": lambda p: (p / "content/posts/p01.md").write_text(
         post("Article 1", "2026-03-02", "Body 1.", tags="[Knee, topic 1]")),
 }
@@ -235,83 +239,49 @@ def test_records_of_other_code_are_replaced_and_a_section_whose_key_differs_is_r
     assert code != "other code" and "content/posts/dry.md" not in sources and len(sources) == 12
 
 
-def test_only_the_changed_article_is_rendered_again(warm, monkeypatch):
-    from datetime import datetime
-
-    from pipeline import build
-    from pipeline import article_stage
-    from pipeline.options import Options
-    made = []
-    real = article_stage.make
-
-    def spy(context, index):
-        made.append(context.site.articles[index].source)
-        return real(context, index)
-
-    monkeypatch.setattr(article_stage, "make", spy)
+def test_only_the_changed_article_is_rendered_again(warm):
     (warm / "content/posts/p03.md").write_text(post("Article 3", "2026-03-04", "New body.", tags="[knee, topic 0]"))
-    result = build.run(warm, Options(now=datetime.fromisoformat(NOW), jobs=1), out=warm / "output")
-    # it and the two pages that show it as their neighbour (a cache probe may call make twice)
-    assert set(made) == {"content/posts/p02.md", "content/posts/p03.md", "content/posts/p04.md"}
+    result = built(warm)
+    # it and the two pages that show it as their neighbour
+    assert sorted(result.work.articles_rendered) == ["content/posts/p02.md", "content/posts/p03.md",
+                                                     "content/posts/p04.md"]
+    assert result.work.articles_reused == 10
     assert "site/article-3/index.html" in result.changes.changed
     # every output the result describes, made, streamed or taken from a record, with its bytes' hash
     assert {a.path: a.sha256 for a in result.artifacts} == {
         path: hashlib.sha256(data).hexdigest() for path, data in tree(warm / "output").items()
         if path != ".pipeline-output"}
     (warm / "content/posts/p05.md").write_text(post("Renamed Five", "2026-03-06", "Body 5.", tags="[knee, topic 2]"))
-    made.clear()
-    build.run(warm, Options(now=datetime.fromisoformat(NOW), jobs=1), out=warm / "output")
     # p05 and its neighbours p04 and p06; p04 links to p05 by its new slug, so p04's neighbour p03 too
-    assert set(made) == {"content/posts/p03.md", "content/posts/p04.md", "content/posts/p05.md",
-                         "content/posts/p06.md"}
+    assert sorted(built(warm).work.articles_rendered) == ["content/posts/p03.md", "content/posts/p04.md",
+                                                          "content/posts/p05.md", "content/posts/p06.md"]
     assert tree(warm / "output") == cold(warm, warm.parent, "spy")
 
 
-def test_compiled_templates_are_reused_until_their_template_changes(warm, monkeypatch, tmp_path):
-    from datetime import datetime
-
-    import jinja2
-
-    from pipeline import build
-    from pipeline.options import Options
-    compiled = []
-    real = jinja2.Environment.compile
-
-    def spy(self, source, name=None, filename=None, *args, **kwargs):
-        compiled.append(f"{self.globals['channel']}/{name}")
-        return real(self, source, name, filename, *args, **kwargs)
-
-    monkeypatch.setattr(jinja2.Environment, "compile", spy)
+def test_compiled_templates_are_reused_until_their_template_changes(warm, tmp_path):
     (warm / "content/posts/p03.md").write_text(post("Article 3", "2026-03-04", "New body.", tags="[knee, topic 0]"))
-    build.run(warm, Options(now=datetime.fromisoformat(NOW), jobs=1), out=warm / "output")
-    assert compiled == []
+    assert built(warm).work.templates_compiled == ()
     template = warm / "templates/social/post.txt"
     template.write_text(template.read_text() + "\nNew line.\n")
-    build.run(warm, Options(now=datetime.fromisoformat(NOW), jobs=1), out=warm / "output")
-    assert compiled == ["social/post.txt"]
+    assert built(warm).work.templates_compiled == ("social/post.txt",)
     assert tree(warm / "output") == cold(warm, tmp_path, "compiled")
     # one folder for this pipeline and Jinja, one per environment: HTML and text code differ
     (version,) = (warm / ".pipeline/templates").iterdir()
     assert {"blog-html", "newsletter-html", "newsletter-text", "social-text"} <= {p.name for p in version.iterdir()}
 
 
-def test_the_scheduling_exports_are_made_again_only_when_a_post_in_them_changes(tmp_path, monkeypatch):
-    from datetime import datetime
-
-    from pipeline import build
-    from pipeline.channels import social
-    from pipeline.options import Options
+def test_the_scheduling_exports_are_made_again_only_when_a_post_in_them_changes(tmp_path):
     posts = {"knee.md": post("Knee Basics", "2026-11-24T11:00:00", "About knees.", tags="[knee]"),
              "hip.md": post("Hip Strength", "2026-11-24T11:30:00", "About hips.", tags="[hip]"),
              "old.md": post("Old News", "2026-03-01", "From the spring.", tags="[knee]")}
     project = make_project(tmp_path / "p", posts)
-    made = []
-    real = social.exports
-    monkeypatch.setattr(social, "exports", lambda site, upcoming: made.append(1) or real(site, upcoming))
+    exports = ["social/hootsuite-linkedin.csv", "social/calendar.ics"]
 
     def run():
-        made.clear()
-        build.run(project, Options(now=datetime.fromisoformat(NOW), jobs=1), out=project / "output")
+        """Were the exports made again (else taken from the records)? Made or taken, all of them."""
+        made = built(project).work.site_files_made
+        made = [path for path in exports if path in made]
+        assert made in ([], exports)
         return bool(made)
 
     assert run()
@@ -350,15 +320,10 @@ def test_no_cache_keeps_no_compiled_templates(tmp_path):
 
 
 @pytest.mark.parametrize("upset", ["spare tree deleted", "output copied back from a backup"])
-def test_outputs_whose_times_moved_but_bytes_did_not_are_kept_not_rendered_again(warm, monkeypatch, tmp_path, upset):
+def test_outputs_whose_times_moved_but_bytes_did_not_are_kept_not_rendered_again(warm, tmp_path, upset):
     # Deleting the spare tree moves the ctime of every file of output/ (each loses a hard link); a
     # backup restored by copying gives every file new times and inodes. The bytes are hashed
     # instead of the articles rendered again.
-    from datetime import datetime
-
-    from pipeline import build
-    from pipeline import article_stage
-    from pipeline.options import Options
     build_into(warm, warm / "output")   # a second build: output/ and the spare tree share inodes
     if upset == "spare tree deleted":
         shutil.rmtree(warm / ".output-spare")
@@ -366,62 +331,34 @@ def test_outputs_whose_times_moved_but_bytes_did_not_are_kept_not_rendered_again
         shutil.copytree(warm / "output", tmp_path / "backup")
         shutil.rmtree(warm / "output")
         shutil.copytree(tmp_path / "backup", warm / "output", copy_function=shutil.copyfile)
-    made = []
-    real = article_stage.make
-    monkeypatch.setattr(article_stage, "make", lambda context, index: made.append(index) or real(context, index))
     (warm / "content/posts/p03.md").write_text(post("Article 3", "2026-03-04", "New body.", tags="[knee, topic 0]"))
-    build.run(warm, Options(now=datetime.fromisoformat(NOW), jobs=1), out=warm / "output")
-    assert 0 < len(set(made)) <= 3   # the article and its two neighbours
+    assert 0 < len(built(warm).work.articles_rendered) <= 3   # the article and its two neighbours
     assert tree(warm / "output") == cold(warm, tmp_path, "upset")
 
 
-def test_the_cache_keeps_what_adopted_records_stand_for(warm, monkeypatch):
+def test_the_cache_keeps_what_adopted_records_stand_for(warm):
     # After an edit, the other articles come from their records; their cached Markdown must stay,
     # so a template change afterwards re-renders every page without converting every article again.
-    from datetime import datetime
-
-    from pipeline import build
-    from pipeline.markdown import MarkdownRenderer
-    from pipeline.options import Options
-    converted = []
-    real = MarkdownRenderer.render
-
-    def spy(self, source, resolve=None):
-        converted.append(source)
-        return real(self, source, resolve)
-
-    monkeypatch.setattr(MarkdownRenderer, "render", spy)
     CHANGES["article text"](warm)
-    build.run(warm, Options(now=datetime.fromisoformat(NOW), jobs=1), out=warm / "output")
-    assert [text.strip() for text in converted] == ["New body."]
-    converted.clear()
+    assert built(warm).work.markdown_conversions == 1   # the edited article's (its page has its new text)
+    assert "New body." in (warm / "output/site/article-3/index.html").read_text()
     CHANGES["template"](warm)
-    build.run(warm, Options(now=datetime.fromisoformat(NOW), jobs=1), out=warm / "output")
-    assert converted == []
+    work = built(warm).work
+    assert len(work.articles_rendered) == 13 and work.markdown_conversions == 0
     assert tree(warm / "output") == cold(warm, warm.parent, "template-after-edit")
 
 
-def test_sources_unchanged_since_they_were_read_are_not_read_again_but_a_same_size_edit_is(warm, monkeypatch):
-    from datetime import datetime
-
-    from pipeline import build, sources
-    from pipeline.options import Options
+def test_sources_unchanged_since_they_were_read_are_not_read_again_but_a_same_size_edit_is(warm):
     for path in (warm / "content/posts").glob("*.md"):  # older than a second: their metadata is trusted
         os.utime(path, ns=(1_700_000_000 * 10**9, 1_700_000_000 * 10**9))
-    now = Options(now=datetime.fromisoformat(NOW), jobs=1)
-    build.run(warm, now, out=warm / "output")
-    read = []
-    real = sources._read
-    monkeypatch.setattr(sources, "_read", lambda path, *rest: read.append(path.name) or real(path, *rest))
-    build.run(warm, now, out=warm / "output")
-    assert read == []
+    built(warm)
+    assert built(warm).work.sources_read == ()
     target = warm / "content/posts/p03.md"
     before = target.stat()
     target.write_text(target.read_text().replace("Body 3.", "Body X."))  # same size, mtime put back
     os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert target.stat().st_size == before.st_size and target.stat().st_mtime_ns == before.st_mtime_ns
-    build.run(warm, now, out=warm / "output")
-    assert "p03.md" in read
+    assert "content/posts/p03.md" in built(warm).work.sources_read
     assert "Body X." in (warm / "output/site/article-3/index.html").read_text()
     assert tree(warm / "output") == cold(warm, warm.parent, "same-size")
 
@@ -512,124 +449,59 @@ def test_a_rebuild_drops_what_it_superseded_without_reading_every_key_unless_som
     assert tree(warm / "output") == cold(warm, warm.parent, "dropped")
 
 
-def test_a_card_is_drawn_again_only_when_its_title_or_the_clinics_names_change(warm, monkeypatch):
-    from datetime import datetime
-
-    from pipeline import build
-    from pipeline.channels import blog
-    from pipeline.options import Options
-    drawn = []
-    real = blog.render_card
-    monkeypatch.setattr(blog, "render_card", lambda title, *rest: drawn.append(title) or real(title, *rest))
-    now = Options(now=datetime.fromisoformat(NOW), jobs=1)
+def test_a_card_is_drawn_again_only_when_its_title_or_the_clinics_names_change(warm):
     template = warm / "templates/blog/article.html"
     template.write_text(template.read_text().replace("</nav>", "</nav>\n<p>Edited template.</p>"))
     CHANGES["article text"](warm)
-    build.run(warm, now, out=warm / "output")
+    work = built(warm).work
     assert "Edited template." in (warm / "output/site/article-3/index.html").read_text()
-    assert drawn == []   # every page rendered again, no card drawn again
+    assert len(work.articles_rendered) == 13 and work.cards_drawn == ()   # every page rendered again, no card drawn again
     CHANGES["article title (neighbours' links)"](warm)
-    build.run(warm, now, out=warm / "output")
-    assert drawn == ["Renamed Five"]
+    assert built(warm).work.cards_drawn == ("content/posts/p05.md",)
     assert tree(warm / "output") == cold(warm, warm.parent, "cards")
-    drawn.clear()
     CHANGES["site settings"](warm)   # the site's title is on every card
-    build.run(warm, now, out=warm / "output")
-    assert len(drawn) == 13
+    assert sorted(built(warm).work.cards_drawn) == sorted(f"content/posts/{p.name}" for p in
+                                                          (warm / "content/posts").glob("*.md"))
     assert tree(warm / "output") == cold(warm, warm.parent, "cards-settings")
 
 
 @pytest.mark.parametrize("template", ["blog/article.html", "newsletter/email.html", "social/post.txt"])
-def test_after_a_template_edit_each_article_is_read_once_not_also_to_probe_the_cache(warm, monkeypatch, template):
-    from datetime import datetime
-
-    from pipeline import build, sources
-    from pipeline.options import Options
+def test_after_a_template_edit_each_article_is_read_once_not_also_to_probe_the_cache(warm, template):
     for path in (warm / "content/posts").glob("*.md"):  # older than a second: the records are trusted
         os.utime(path, ns=(1_700_000_000 * 10**9, 1_700_000_000 * 10**9))
-    build.run(warm, Options(now=datetime.fromisoformat(NOW), jobs=1), out=warm / "output")
-    read = []
-    real = sources._read
-    monkeypatch.setattr(sources, "_read", lambda path, *rest: read.append(path.name) or real(path, *rest))
+    built(warm)
     path = warm / "templates" / template
     path.write_text(path.read_text() + "\n")
-    build.run(warm, Options(now=datetime.fromisoformat(NOW), jobs=1), out=warm / "output")
-    assert sorted(read) == sorted(p.name for p in (warm / "content/posts").glob("*.md"))
+    assert sorted(built(warm).work.sources_read) == sorted(f"content/posts/{p.name}" for p in
+                                                           (warm / "content/posts").glob("*.md"))
     assert tree(warm / "output") == cold(warm, warm.parent, "template-read-once")
 
 
-def site_files_made(monkeypatch) -> list[str]:
-    """The paths of the site-wide files the builds from now on make (not adopt), in order."""
-    from pipeline.incremental.sink import Sink
-    made = []
-    real = Sink.flush
-
-    def flush(self):
-        made.extend(artifact.path for artifact, *_ in self._batch)
-        return real(self)
-
-    monkeypatch.setattr(Sink, "flush", flush)
-    return made
-
-
-def report_sections_rendered(monkeypatch) -> list[str]:
-    """The slugs of the articles whose report section the builds from now on render."""
-    from pipeline.compliance import report
-    sections = []
-    real = report.render
-
-    def render(env, name, **values):
-        if name == "article.html":
-            sections.append(values["entry"]["article"].slug)
-        return real(env, name, **values)
-
-    monkeypatch.setattr(report, "render", render)
-    return sections
-
-
-def test_a_page_template_edit_makes_no_social_json_or_report_section_again(warm, monkeypatch):
+def test_a_page_template_edit_makes_no_social_json_or_report_section_again(warm):
     # Both show an article's posts or checks and claims, which a page template does not change.
-    from datetime import datetime
-
-    from pipeline import build
-    from pipeline.options import Options
-    made, sections = site_files_made(monkeypatch), report_sections_rendered(monkeypatch)
-    now = Options(now=datetime.fromisoformat(NOW), jobs=1)
     template = warm / "templates/blog/article.html"
     template.write_text(template.read_text().replace("</nav>", "</nav>\n<p>Edited template.</p>"))
-    build.run(warm, now, out=warm / "output")
+    work = built(warm).work
     assert "Edited template." in (warm / "output/site/article-3/index.html").read_text()
-    assert not [path for path in made if path.startswith("social/")] and sections == []
+    made = work.site_files_made
+    assert not [path for path in made if path.startswith("social/")] and work.report_sections_rendered == ()
     assert "site/index.html" not in made   # the listings do not use the article template
     assert tree(warm / "output") == cold(warm, warm.parent, "page-template")
-    made.clear()   # the cold build's
     template = warm / "templates/social/post.txt"
     template.write_text(template.read_text() + "\nNew line.\n")
-    build.run(warm, now, out=warm / "output")
+    made = built(warm).work.site_files_made
     assert len([path for path in made if path.startswith("social/") and path.endswith(".json")]) == 13
     assert tree(warm / "output") == cold(warm, warm.parent, "social-template")
 
 
-def test_each_kind_of_blog_page_is_rendered_again_only_when_a_template_it_uses_changes(warm, monkeypatch):
-    from datetime import datetime
-
-    from pipeline import build
-    from pipeline import article_stage
-    from pipeline.options import Options
-    made, pages = site_files_made(monkeypatch), []
-    real_make = article_stage.make
-    monkeypatch.setattr(article_stage, "make", lambda context, index: pages.append(index) or real_make(context, index))
-    now = Options(now=datetime.fromisoformat(NOW), jobs=1)
-
+def test_each_kind_of_blog_page_is_rendered_again_only_when_a_template_it_uses_changes(warm):
     def edit(name: str, old: str, new: str) -> tuple[list, set]:
         """The site files made again and the articles rendered again after the edit."""
-        made.clear()
-        pages.clear()
         template = warm / "templates/blog" / name
         assert old in template.read_text()
         template.write_text(template.read_text().replace(old, new, 1))
-        build.run(warm, now, out=warm / "output")
-        found = [path for path in made if path.startswith("site/")], set(pages)
+        work = built(warm).work
+        found = [path for path in work.site_files_made if path.startswith("site/")], set(work.articles_rendered)
         assert tree(warm / "output") == cold(warm, warm.parent, name)
         return found
 
@@ -678,19 +550,11 @@ def test_a_page_template_depends_on_every_file_but_the_page_templates_it_does_no
     assert changed_by("sitemap.xml", "<urlset>   </urlset>") == set(pages)
 
 
-def test_editing_the_report_page_template_renders_no_article_section_again(warm, monkeypatch):
-    from datetime import datetime
-
-    from pipeline import build
-    from pipeline.options import Options
-    sections = report_sections_rendered(monkeypatch)
-    now = Options(now=datetime.fromisoformat(NOW), jobs=1)
+def test_editing_the_report_page_template_renders_no_article_section_again(warm):
     for name, expected in (("report.html", 0), ("article.html", 13)):
         template = warm / "templates/report" / name
         template.write_text(template.read_text() + "\n<!-- edited -->\n")
-        sections.clear()
-        build.run(warm, now, out=warm / "output")
-        assert len(sections) == expected, name
+        assert len(built(warm).work.report_sections_rendered) == expected, name
         assert "<!-- edited -->" in (warm / "output/report.html").read_text()
         assert tree(warm / "output") == cold(warm, warm.parent, f"report-{name}")
 
@@ -787,9 +651,7 @@ def test_a_build_writes_again_only_the_sets_of_records_that_changed(warm, monkey
     """An edited article's source record is written again with the other records of its set, and
     no other set of source records is; nor any set of unit records but those of the articles
     made again. A new article's record goes in at its place: the sets before it stay as they were."""
-    from pipeline.incremental import records
-
-    monkeypatch.setattr(records, "SET_SIZE", 3)   # 13 articles: five sets of each kind
+    monkeypatch.setenv("PIPELINE_RECORD_SET_SIZE", "3")   # 13 articles: five sets of each kind
     # Inputs edited a minute ago, whatever the machine's speed: a file changed within a second of a
     # build is not trusted, and its record would be written again once it is (a set more or less).
     settle(warm)
@@ -834,54 +696,30 @@ def test_a_build_writes_again_only_the_sets_of_records_that_changed(warm, monkey
     assert "content/posts/p055.md" not in record_sets(path, "sources") | record_sets(path, "units")
 
 
-def test_unchanged_report_sections_are_copied_from_the_last_report_or_else_from_the_records(warm, tmp_path,
-                                                                                            monkeypatch):
+def test_unchanged_report_sections_are_copied_from_the_last_report_or_else_from_the_records(warm, tmp_path):
     """A section whose article and findings are unchanged is read from the report the last build
     wrote, where the records place it; if that report is not as written (edited by hand, gone),
     from the records. Either way the report equals a cold build's."""
-    from pipeline.incremental.records import Records
-
-    unpacked = []
-    real = Records.section
-
-    def section(self, name):
-        unpacked.append(name)
-        return real(self, name)
-
-    monkeypatch.setattr(Records, "section", section)
-    rendered = report_sections_rendered(monkeypatch)
     report = warm / "output/report.html"
     damage = {"copied": lambda: None,
               "unpacked": lambda: report.write_bytes(report.read_bytes().replace(b"Article 5", b"Article X")),
               "gone": report.unlink}
     for run, (name, damage_by_hand) in enumerate(damage.items()):
         damage_by_hand()
-        (warm / "content/posts/p03.md").write_text(post("Article 3", "2026-03-04", f"Body {run}.", tags="[knee]"))
-        rendered.clear()
-        unpacked.clear()
-        build_into(warm, warm / "output")
-        assert rendered == ["article-3"]
+        # (a claim: the section changes, so the report is written, not kept as it was)
+        (warm / "content/posts/p03.md").write_text(post("Article 3", "2026-03-04", f"Body {run}. It may improve "
+                                                        "circulation.", tags="[knee]"))
+        work = built(warm, jobs=None).work
+        assert work.report_sections_rendered == ("content/posts/p03.md",) and work.report_written
         # the twelve others from the last report, or else from the records
-        assert len(unpacked) == (0 if name == "copied" else 12)
+        assert (work.report_sections_copied, work.report_sections_unpacked) == ((12, 0) if name == "copied" else (0, 12))
         assert tree(warm / "output") == cold(warm, tmp_path, name)
 
 
-def test_a_report_that_would_be_the_same_bytes_is_kept_and_any_difference_writes_it_again(warm, tmp_path,
-                                                                                           monkeypatch):
+def test_a_report_that_would_be_the_same_bytes_is_kept_and_any_difference_writes_it_again(warm, tmp_path):
     """The report (20 MB at 5,000 articles) is not written again when this build's would be the
     last one's bytes: same page, same sections in the same order. A changed section, page or
     order, or a report no longer as written, writes it again; either way it equals a cold build's."""
-    from pipeline.writer.staging import Staging
-
-    streamed = []
-    real = Staging.add_pieces
-
-    def add_pieces(self, artifact, pieces):
-        streamed.append(artifact.path)
-        return real(self, artifact, pieces)
-
-    monkeypatch.setattr(Staging, "add_pieces", add_pieces)
-
     def article(i, date, body=None, title=None):
         body = body or f"Body {i}. See [next](p{(i + 1) % 12:02}.md)."
         (warm / f"content/posts/p{i:02}.md").write_text(post(title or f"Article {i}", date, body,
@@ -905,9 +743,8 @@ def test_a_report_that_would_be_the_same_bytes_is_kept_and_any_difference_writes
     ]
     for name, change, written in steps:
         change()
-        streamed.clear()
-        build_into(warm, warm / "output")
-        assert streamed == written, name
+        work = built(warm, jobs=None).work
+        assert (["report.html"] if work.report_written else []) == written, name
         assert tree(warm / "output") == cold(warm, tmp_path, name.replace(" ", "-")), name
 
 
@@ -915,53 +752,32 @@ def test_a_preview_with_drafts_does_not_undo_the_cache_and_records_of_the_publis
     """Builds that include drafts or future articles (the preview server's) keep their cache and
     records in a folder of their own: a draft with a new tag changes every page's tag list, and
     sharing them made the next `pipeline build` render every article again."""
-    from pipeline.incremental import cache
-    from pipeline import article_stage
-
     posts = {f"p{i:02}.md": post(f"Article {i}", f"2026-03-{1 + i:02}", f"Body {i}.", tags="[knee]") for i in range(12)}
     posts["draft.md"] = post("Draft", "2026-04-01", "Not yet.", tags="[new topic]", draft="true")
     project = make_project(tmp_path / "p", posts)
     build_into(project, project / "output")
     build_into(project, tmp_path / "preview", "--drafts")
-    rendered = []
-    real = article_stage.make
-
-    def make(context, index):
-        if not cache.current().probing:
-            rendered.append(context.site.articles[index].slug)
-        return real(context, index)
-
-    article_stage.make = make
-    try:
-        (project / "content/posts/p05.md").write_text(post("Article 5", "2026-03-06", "Edited.", tags="[knee]"))
-        build_into(project, project / "output")
-    finally:
-        article_stage.make = real
-    assert sorted(rendered) == ["article-4", "article-5", "article-6"]
+    (project / "content/posts/p05.md").write_text(post("Article 5", "2026-03-06", "Edited.", tags="[knee]"))
+    rendered = built(project, jobs=None).work.articles_rendered
+    assert sorted(rendered) == ["content/posts/p04.md", "content/posts/p05.md", "content/posts/p06.md"]
     assert (project / ".pipeline/drafts/state.sqlite").is_file() and (project / ".pipeline/state.sqlite").is_file()
     assert tree(project / "output") == cold(project, tmp_path, "after-preview")
 
 
-def test_a_previews_first_build_starts_from_the_published_builds_cache(tmp_path, monkeypatch):
+def test_a_previews_first_build_starts_from_the_published_builds_cache(tmp_path):
     """A preview (drafts: its own cache and records) reads what it lacks from the published
     build's cache, never writing it: only the draft is converted and drawn, every page is
     rendered again (the draft's new tag is in each one's tag list), and the result equals a
     preview built from nothing."""
-    from pipeline.channels import blog
-    from pipeline.markdown import MarkdownRenderer
-
     posts = {f"p{i:02}.md": post(f"Article {i}", f"2026-03-{1 + i:02}", f"Body {i}.", tags="[knee]") for i in range(12)}
     posts["draft.md"] = post("Draft", "2026-04-01", "Not yet.", tags="[new topic]", draft="true")
     project = make_project(tmp_path / "p", posts)
     build_into(project, project / "output")
     published = (project / ".pipeline/state.sqlite").read_bytes()
-    converted, drawn = [], []
-    real_render, real_card = MarkdownRenderer.render, blog.render_card
-    monkeypatch.setattr(MarkdownRenderer, "render", lambda self, source, *rest: converted.append(source)
-                        or real_render(self, source, *rest))
-    monkeypatch.setattr(blog, "render_card", lambda title, *rest: drawn.append(title) or real_card(title, *rest))
-    build_into(project, tmp_path / "preview", "--drafts", "--jobs", "1")
-    assert converted == ["\nNot yet.\n"] and drawn == ["Draft"]
+    work = built(project, tmp_path / "preview", drafts=True).work
+    # one conversion, the draft's (the only article the published build did not convert)
+    assert work.markdown_conversions == 1 and work.cards_drawn == ("content/posts/draft.md",)
+    assert len(work.articles_rendered) == 13 and "Not yet." in (tmp_path / "preview/site/draft/index.html").read_text()
     assert (project / ".pipeline/state.sqlite").read_bytes() == published
     assert (project / ".pipeline/drafts/state.sqlite").is_file()
     copy = tmp_path / "copy"
@@ -1024,11 +840,7 @@ def replace_cache(options):
     return replace(options, cache=False)
 
 
-def test_a_check_renders_only_what_changed_since_the_last_build_and_holds_no_content(warm, monkeypatch):
-    from pipeline import build
-    from pipeline import article_stage
-    from pipeline.options import Options
-
+def test_a_check_renders_only_what_changed_since_the_last_build_and_holds_no_content(warm):
     store = warm / ".pipeline/state.sqlite"
 
     def records() -> list:   # every row of the build records (the store also holds the cache, which a check keeps)
@@ -1037,15 +849,10 @@ def test_a_check_renders_only_what_changed_since_the_last_build_and_holds_no_con
             [sql(store, "SELECT * FROM meta WHERE name LIKE 'records-%' ORDER BY 1")]
 
     before = records()
-    rendered = []
-    real = article_stage.make
-    monkeypatch.setattr(article_stage, "make", lambda context, index: rendered.append(index) or real(context, index))
-    assert cli(warm, "check", "--now", NOW, "--jobs", "1").exit_code == 0
-    assert rendered == []   # all 13 articles from the records
+    assert built(warm, checking=True).work.articles_rendered == ()   # all 13 articles from the records
     _append_claim(warm)
-    assert cli(warm, "check", "--now", NOW, "--jobs", "1").exit_code == 0
-    assert 1 <= len(set(rendered)) <= 3   # the edited article and the two whose pages link to it
-    result = build.run(warm, Options(jobs=1), checking=True)
+    result = built(warm, checking=True)   # (as `pipeline check`: it raises what the check would fail on)
+    assert 1 <= len(result.work.articles_rendered) <= 3   # the edited article and the two whose pages link to it
     assert result.artifacts and all(a.content == b"" and len(a.sha256) == 64 for a in result.artifacts)
     assert records() == before   # read, never written
 
@@ -1077,7 +884,7 @@ def test_a_new_file_over_an_output_taken_from_the_records_is_refused(tmp_path, s
     assert tree(project / "output") == before
 
 
-def test_a_finding_made_outside_an_articles_record_changes_its_report_section(warm, tmp_path, monkeypatch):
+def test_a_finding_made_outside_an_articles_record_changes_its_report_section(warm, tmp_path):
     """An article's report section shows every finding about it, not only those its record holds
     (whose digest the record keeps, so that an unchanged section is not keyed by hashing its
     findings' text again). The social-past warning comes from the site stage and the clock: when
@@ -1086,17 +893,14 @@ def test_a_finding_made_outside_an_articles_record_changes_its_report_section(wa
     for posts not caught up: social.catch_up is off here.)"""
     (warm / "content/site.yaml").write_text(SITE_YAML + "social:\n  catch_up: 0m\n")
     assert cli(warm, "build", "--now", "2026-04-20T12:00", "--out", str(warm / "output")).exit_code == 0
-    rendered = report_sections_rendered(monkeypatch)
     warning = "left out of the scheduling exports"
     for run, (now, warned) in enumerate((("2026-04-01T12:00", True), ("2026-04-20T12:00", False),
                                          ("2026-04-02T12:00", True))):
-        rendered.clear()
-        result = cli(warm, "build", "--now", now, "--out", str(warm / "output"), "--verbose")
-        assert result.exit_code == 0, result.stderr
-        assert (warning in result.stderr) == warned
+        result = built(warm, now=datetime.fromisoformat(now), jobs=None)
+        assert (warning in "\n".join(finding.format() for finding in result.findings)) == warned
         section = (warm / "output/report.html").read_text().split("<code>content/posts/dry.md</code>")[1]
         assert (warning in section.split("<section")[0]) == warned
-        assert rendered == ["dry-needling-basics"]
+        assert result.work.report_sections_rendered == ("content/posts/dry.md",)
         copy = tmp_path / f"cold-{run}"
         shutil.copytree(warm, copy, ignore=shutil.ignore_patterns(".pipeline", "output"))
         assert cli(copy, "build", "--now", now, "--out", str(copy / "output"), "--no-cache").exit_code == 0

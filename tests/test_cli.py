@@ -6,10 +6,9 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from conftest import NOW, REPO, build, cli, make_project, post
+from conftest import NOW, REPO, build, cli, make_project, post, settle
 
 
 def test_usage_errors_exit_2(project):
@@ -143,7 +142,7 @@ def test_a_build_whose_output_pipe_closes_early_still_saves_what_the_next_build_
     command = [sys.executable, "-m", "pipeline", "build", "--now", NOW]
     assert subprocess.run(command, cwd=project, capture_output=True).returncode == 0
     _append_to_oldest(project, "\nAn edit.\n")
-    time.sleep(1.1)   # past the racy window: the stamp may trust the edited file
+    settle(project)   # edited a minute ago: the stamp may trust the edited file
     read, write = os.pipe()
     os.close(read)   # closed before the command writes a byte
     closed = subprocess.run(command, cwd=project, stdout=write, stderr=write)

@@ -8,15 +8,18 @@ import fcntl
 import os
 import re
 import select
+import signal
+import sqlite3
 import time
+from contextlib import contextmanager
 
 import pytest
 from click.testing import CliRunner
 
-from conftest import make_project, post, tree
-from pipeline.incremental import saves as saving, uptodate
+from conftest import make_project, post, settle, tree
+from pipeline.incremental import saves as saving
 from pipeline.cli import main
-from test_uptodate import UP_TO_DATE, build, cold, settle
+from test_uptodate import UP_TO_DATE, build, cold
 
 NOW = "2026-11-24T12:00"
 
@@ -25,7 +28,7 @@ NOW = "2026-11-24T12:00"
 def detached(monkeypatch):
     """Saves in a detached process, as on a large site off CI, for these small projects."""
     monkeypatch.delenv("CI", raising=False)   # (on CI the saves are made before the command returns)
-    monkeypatch.setattr(saving, "DETACH_FROM", 0)
+    monkeypatch.setenv("PIPELINE_DETACH_SAVES_FROM", "0")
 
 
 def _invoke(project, *args):
@@ -48,26 +51,74 @@ def _saving(project, stamp: bool = False) -> bool:
         os.close(fd)
 
 
-def _release_soon(fd: int) -> int:
-    """Write to `fd` half a second from now, from a process (not a thread: the build forks);
-    its pid."""
-    releaser = os.fork()
-    if releaser == 0:
-        try:
-            time.sleep(0.5)
-            os.write(fd, b"x")
-        finally:
-            os._exit(0)
-    return releaser
+def _stamped(project) -> bool:
+    """Is the up-to-date stamp in place (a temporary file of it aside)?"""
+    return bool(list((project / ".pipeline").glob("uptodate-*.pickle")))
 
 
-def _runs_in(monkeypatch, owner, name: str) -> list[int]:
-    """Patch owner.name to note the pid of each process it runs in; the list this process sees
-    (a forked saver's notes go to its own copy)."""
-    ran_in: list[int] = []
-    real = getattr(owner, name)
-    monkeypatch.setattr(owner, name, lambda *args: (ran_in.append(os.getpid()), real(*args)))
-    return ran_in
+@contextmanager
+def _when_blocked(project, then, stamp: bool | None = None):
+    """In the block, when this process is about to wait for a lock of `project` that another
+    process holds (a saver's: see pipeline.incremental.saves; `stamp`: that lock only, else
+    either), then() is called first."""
+    real = fcntl.flock
+    locks = [saving.lock_path(project, held) for held in (False, True) if stamp is None or held == stamp]
+
+    def flock(fd, operation):
+        if operation in (fcntl.LOCK_SH, fcntl.LOCK_EX) and any(
+                lock.exists() and os.path.samestat(os.fstat(fd), lock.stat()) for lock in locks):
+            try:
+                return real(fd, operation | fcntl.LOCK_NB)
+            except BlockingIOError:
+                then()
+        return real(fd, operation)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fcntl, "flock", flock)
+        yield
+
+
+def _waited():
+    raise AssertionError("the command waited for the saver")
+
+
+def _in_savers(monkeypatch, owner, name: str, act) -> None:
+    """Patch the standard library's owner.name so that in a saver (a process forked from this
+    one) a call for which act(args, kwargs) returns true is delayed, refused or noted by it first."""
+    real, test = getattr(owner, name), os.getpid()
+
+    def patched(*args, **kwargs):
+        if os.getpid() != test:
+            act(args, kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, patched)
+
+
+def _writing_records(args, kwargs) -> bool:
+    """Is this sqlite3.connect the one that writes the build records?"""
+    return not kwargs.get("uri") and os.path.basename(os.fspath(args[0])) == "state.sqlite"
+
+
+def _saves_made_in(monkeypatch) -> tuple[list[int], list[int]]:
+    """The pids of the processes that put the up-to-date stamp in place and that write the build
+    records, from now on: the lists this process sees (a forked saver's notes go to its own copy)."""
+    stamps, records = [], []
+    real_replace, real_connect = os.replace, sqlite3.connect
+
+    def replace(source, target, *args, **kwargs):
+        if os.path.basename(os.fspath(target)).startswith("uptodate-"):
+            stamps.append(os.getpid())
+        return real_replace(source, target, *args, **kwargs)
+
+    def connect(*args, **kwargs):
+        if _writing_records(args, kwargs):
+            records.append(os.getpid())
+        return real_connect(*args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    return stamps, records
 
 
 def _project(tmp_path):
@@ -82,53 +133,45 @@ def _project(tmp_path):
 def test_a_build_returns_before_its_state_is_saved_and_the_next_build_waits_for_it(tmp_path, monkeypatch):
     project = _project(tmp_path)
     release_read, release_write = os.pipe()
-    real_save = uptodate._save
-
-    def held_save(*args):   # runs in the saver (a fork of this process): waits for the test
-        select.select([release_read], [], [], 30)
-        real_save(*args)
-
-    monkeypatch.setattr(uptodate, "_save", held_save)
+    # The saver (a fork of this process) waits for the test before it saves anything.
+    _in_savers(monkeypatch, os, "setsid", lambda args, kwargs: os.read(release_read, 1))
     try:
         _invoke(project)
         assert (project / "output/report.html").is_file()   # the output is in place
-        assert _saving(project) and not list((project / ".pipeline").glob("uptodate-*"))
-        # Released only once the next build has started: without waiting for the saves it would
+        assert _saving(project) and not _stamped(project)
+        # Released only when the next build waits for it: without waiting for the saves it would
         # find no stamp and build again.
-        releaser = _release_soon(release_write)
-        started = time.monotonic()
-        second = _invoke(project)
-        os.waitpid(releaser, 0)
-        assert UP_TO_DATE in second.stderr and time.monotonic() - started >= 0.4
+        waited = []
+        with _when_blocked(project, lambda: (waited.append(True), os.write(release_write, b"x"))):
+            second = _invoke(project)
+        assert waited and UP_TO_DATE in second.stderr
         assert not _saving(project, stamp=True)
     finally:
+        os.write(release_write, b"x")
+        saving.wait(project)
         os.close(release_read)
         os.close(release_write)
 
 
 def test_an_up_to_date_check_waits_for_the_stamp_and_not_for_the_records(tmp_path, monkeypatch):
-    from pipeline.incremental.records import Records
     project = _project(tmp_path)
     release_read, release_write = os.pipe()
-    real_save = Records._save
-
-    def held_save(self, known):   # in the saver, after the stamp
-        select.select([release_read], [], [], 30)
-        real_save(self, known)
-
-    monkeypatch.setattr(Records, "_save", held_save)
+    # Each saver writes the records (after the stamp) once the test lets it.
+    _in_savers(monkeypatch, sqlite3, "connect",
+               lambda args, kwargs: _writing_records(args, kwargs) and os.read(release_read, 1))
     try:
         _invoke(project)
-        second = _invoke(project)
+        with _when_blocked(project, _waited, stamp=False):   # (the stamp's lock it may wait for)
+            second = _invoke(project)
         assert UP_TO_DATE in second.stderr
         assert _saving(project) and not _saving(project, stamp=True)   # the records are still being saved
-        # a build that reads the records waits for them
+        # a build that reads the records waits for them: released when it does
         (project / "content/posts/hip.md").write_text(post("Hip Strength", "2026-06-01", "Edited."))
         settle(project)
-        releaser = _release_soon(release_write)
-        third = _invoke(project)
-        os.waitpid(releaser, 0)
-        assert UP_TO_DATE not in third.stderr
+        waited = []
+        with _when_blocked(project, lambda: (waited.append(True), os.write(release_write, b"x")), stamp=False):
+            third = _invoke(project)
+        assert waited and UP_TO_DATE not in third.stderr
         reused = re.search(r"Reused (\d+) cached results", third.stderr)
         assert reused and int(reused.group(1)) > 0   # it read the records the saver had just written
     finally:
@@ -142,7 +185,8 @@ def test_an_up_to_date_check_waits_for_the_stamp_and_not_for_the_records(tmp_pat
 def test_saves_that_never_happen_cost_the_next_build_time_not_correctness(tmp_path, monkeypatch):
     project = _project(tmp_path)
     build(project)
-    monkeypatch.setattr(saving, "_saver", lambda *args: os._exit(0))   # killed before it saved anything
+    # the saver killed before it saved anything
+    _in_savers(monkeypatch, os, "setsid", lambda args, kwargs: os.kill(os.getpid(), signal.SIGKILL))
     (project / "content/posts/hip.md").write_text(post("Hip Strength", "2026-06-01", "Edited."))
     settle(project)
     _invoke(project)
@@ -155,15 +199,13 @@ def test_saves_that_never_happen_cost_the_next_build_time_not_correctness(tmp_pa
 
 
 def test_a_save_that_fails_in_the_saver_is_reported_by_the_next_build(tmp_path, monkeypatch):
-    import sqlite3
-
-    from pipeline.incremental.records import Records
     project = _project(tmp_path)
 
-    def full_disk(self, connection, known):
-        raise sqlite3.OperationalError("database or disk is full")
+    def full_disk(args, kwargs):
+        if _writing_records(args, kwargs):
+            raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(Records, "_write", full_disk)   # in the saver, a fork of this process
+    _in_savers(monkeypatch, sqlite3, "connect", full_disk)
     assert "note:" not in _invoke(project).stderr
     monkeypatch.undo()
     (project / "content/posts/hip.md").write_text(post("Hip Strength", "2026-06-01", "Edited."))
@@ -188,15 +230,16 @@ def test_the_saver_lets_go_of_the_commands_output(tmp_path):
     os.close(write_end)
     try:
         saves = saving.Later(tmp_path)
-        saves.add(lambda: select.select([release_read], [], [], 30))
+        saves.add(lambda: os.read(release_read, 1))   # the saver ends when told to
         saves.run()
     finally:
         os.dup2(saved, 1)
         os.close(saved)
     try:
-        assert _saving(tmp_path)
-        readable, _, _ = select.select([read_end], [], [], 10)   # the saver is still waiting for the test
-        assert readable and os.read(read_end, 1) == b""   # end of file: no process holds the pipe open
+        # End of file while the saver still runs (it waits for the test): no process holds the
+        # pipe open. (The time limit only stops a test that would otherwise hang.)
+        readable, _, _ = select.select([read_end], [], [], 120)
+        assert readable and os.read(read_end, 1) == b"" and _saving(tmp_path)
     finally:
         os.write(release_write, b"x")
         saving.wait(tmp_path)
@@ -207,10 +250,9 @@ def test_the_saver_lets_go_of_the_commands_output(tmp_path):
 
 def test_on_ci_the_saves_are_made_before_the_command_returns(tmp_path, monkeypatch):
     """A CI step that caches .pipeline/ right after the build must not copy half-written files."""
-    from pipeline.incremental.records import Records
     project = _project(tmp_path)
     monkeypatch.setenv("CI", "true")
-    stamp, records = _runs_in(monkeypatch, uptodate, "_save"), _runs_in(monkeypatch, Records, "_save")
+    stamp, records = _saves_made_in(monkeypatch)
     _invoke(project)
     assert stamp == records == [os.getpid()]
     assert list((project / ".pipeline").glob("uptodate-*")) and (project / ".pipeline/state.sqlite").is_file()
@@ -218,13 +260,12 @@ def test_on_ci_the_saves_are_made_before_the_command_returns(tmp_path, monkeypat
 
 
 def test_a_small_sites_saves_are_made_before_the_command_returns(tmp_path, monkeypatch):
-    from pipeline.incremental.records import Records
     project = _project(tmp_path)
-    monkeypatch.setattr(saving, "DETACH_FROM", 1000)   # the default: this site has 30-odd files
-    ran_in = _runs_in(monkeypatch, Records, "_save")
+    monkeypatch.delenv("PIPELINE_DETACH_SAVES_FROM")   # the default, 1000: this site has 30-odd files
+    _, ran_in = _saves_made_in(monkeypatch)
     _invoke(project)
     assert ran_in == [os.getpid()]
-    monkeypatch.setattr(saving, "DETACH_FROM", 10)
+    monkeypatch.setenv("PIPELINE_DETACH_SAVES_FROM", "10")
     (project / "content/posts/hip.md").write_text(post("Hip Strength", "2026-06-01", "Edited."))
     settle(project)
     _invoke(project)
@@ -232,10 +273,12 @@ def test_a_small_sites_saves_are_made_before_the_command_returns(tmp_path, monke
     assert ran_in == [os.getpid()]   # the second build's ran in its saver
 
 
-def test_waiting_needs_no_earlier_save(tmp_path):
-    started = time.monotonic()
+def test_waiting_needs_no_earlier_save(tmp_path, monkeypatch):
+    waits = []
+    monkeypatch.setattr(fcntl, "flock", lambda fd, operation: waits.append(operation))
+    monkeypatch.setattr(time, "sleep", waits.append)
     saving.wait(tmp_path / "never-built")
-    assert time.monotonic() - started < 1
+    assert waits == [] and not (tmp_path / "never-built").exists()   # no lock or pause waited for, nothing made
 
 
 def test_what_a_running_saver_shares_with_the_command_is_not_freed_until_it_ends(tmp_path):
@@ -256,15 +299,12 @@ def test_what_a_running_saver_shares_with_the_command_is_not_freed_until_it_ends
     del saved, result, saves
     try:
         assert all(ref() is not None for ref in refs)
-        saving._reap()   # the saver still runs: still held
+        saving.reap_savers()   # the saver still runs: still held
         assert all(ref() is not None for ref in refs)
     finally:
         os.write(release_write, b"x")
         saving.wait(tmp_path)
         os.close(release_read)
         os.close(release_write)
-    deadline = time.monotonic() + 5
-    while any(ref() is not None for ref in refs) and time.monotonic() < deadline:
-        time.sleep(0.05)
-        saving.wait(tmp_path)
+    saving.reap_savers(block=True)   # once it has ended
     assert all(ref() is None for ref in refs)

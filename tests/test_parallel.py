@@ -22,14 +22,17 @@ def test_parallel_and_serial_builds_are_byte_identical(tmp_path):
     assert len(tree(tmp_path / "one")) > 90 * 5
 
 
-def test_errors_found_in_worker_processes_are_all_reported(tmp_path):
+def test_errors_found_in_worker_processes_are_all_reported(tmp_path, monkeypatch):
+    # (unbounded, that conversion would take minutes: a second's limit stops it wherever it runs)
+    monkeypatch.setenv("PIPELINE_MARKDOWN_TIME_LIMIT", "1")
     posts = {f"p{i:03}.md": post(f"Article {i}", "2026-03-01", "Fine.") for i in range(80)}
     posts["p010.md"] = post("Bad One", "2026-03-01", "[x](" * 30000)
     posts["p070.md"] = post("Cured", "2026-03-01", "This cures knees.")
     project = make_project(tmp_path / "p", posts)
     result = cli(project, "check", "--now", "2026-11-24", "--jobs", "2")
     assert result.exit_code == 1
-    assert "content/posts/p010.md:5: error: cannot convert the article's Markdown" in result.stderr
+    assert "content/posts/p010.md:5: error: cannot convert the article's Markdown: converting it took longer than 1 s" \
+        in result.stderr
 
 
 def _square_unless_thirteen(context, item):
@@ -56,6 +59,7 @@ def test_one_pool_serves_every_window_and_results_come_in_order_with_failures_ra
         return context
 
     monkeypatch.setattr(multiprocessing, "get_context", spy)
+    before = multiprocessing.active_children()
     parallel.set_jobs(2)
     items = list(range(250))
     got = []
@@ -63,7 +67,7 @@ def test_one_pool_serves_every_window_and_results_come_in_order_with_failures_ra
         for value in parallel.imap_ordered(_square_unless_thirteen, items, "ctx", window=40):
             got.append(value)
     assert pools == [2]   # seven windows, one pool
-    assert not parallel._STATE   # and it was shut down
+    assert multiprocessing.active_children() == before   # and it was shut down: its workers are gone
     # a window with a failure yields nothing it computed; every other window comes whole, in order
     failed = {index // 40 for index in (13, 113, 213)}
     expected = [i * i for i in items if i // 40 not in failed]
@@ -131,9 +135,7 @@ def test_site_pages_rendered_ahead_by_a_forked_process_equal_those_rendered_here
     """Listing pages, sitemap and robots.txt are keyed and rendered in a forked process while the
     articles are; what it did not render (past its budget, or adopted pages whose bytes are gone)
     is rendered here. Either way: the bytes of a one-process build."""
-    from pipeline.incremental import pages_ahead
-
-    monkeypatch.setattr(pages_ahead, "RENDER_AHEAD", budget)
+    monkeypatch.setenv("PIPELINE_RENDER_AHEAD_BYTES", str(budget))
     posts = {f"p{i:02}.md": post(f"Article {i}", f"2026-03-{1 + i:02}", f"Body {i}.", tags=f"[knee, topic {i % 3}]")
              for i in range(25)}
     project = make_project(tmp_path / "p", posts)

@@ -160,20 +160,35 @@ def assert_stamps_true(project):
             assert stamp is None or stamp == (real[folder].st_mtime_ns, real[folder].st_ctime_ns), (name, folder)
 
 
+def age_folders(*trees, seconds: float = 60) -> None:
+    """Make every folder of the trees look last changed a minute ago, as after builds more than a
+    second apart (the next build stamps them again: their stamps moved)."""
+    then = time.time() - seconds
+    for tree_ in trees:
+        for folder in [tree_, *(p for p in tree_.rglob("*") if p.is_dir() and not p.is_symlink())]:
+            os.utime(folder, (then, then))
+
+
 def test_stray_files_in_trusted_folders_of_output_and_spare_are_removed_by_the_next_build(tmp_path):
-    # Builds more than a second apart: the folders' stamps are trusted (not racy), so the writer
-    # lists nothing it has not seen move; hand-made files must still be noticed and removed.
+    # Builds whose folders were last changed more than a second before: the folders' stamps are
+    # trusted (not racy), so the writer lists nothing it has not seen move; hand-made files must
+    # still be noticed and removed.
     project = make_project(tmp_path / "p", {
         "a.md": post("Ankle Basics", "2026-05-01", "Ankles.", tags="[ankle]"),
         "b.md": post("Back Basics", "2026-06-01", "Backs.", tags="[back]"),
         "c.md": post("Calf Care", "2026-07-01", "Calves.", tags="[calf]"),
     })
     for step in range(3):
+        if step:
+            age_folders(*(tree_ for tree_ in (project / "output", project / ".output-spare") if tree_.exists()))
         (project / "content/posts/a.md").write_text(post("Ankle Basics", "2026-05-01", f"Ankles {step}.",
                                                          tags="[ankle]"))
         assert build(project).exit_code == 0
         assert_stamps_true(project)
-        time.sleep(1.1)
+    from pipeline.writer.manifest import _read_manifest
+    stamps = _read_manifest(project / "output")[2]
+    assert all(stamps[name][folder] is not None for name in ("current", "spare")
+               for folder in ("site/back-basics", "site/calf-care"))   # trusted: listed only if they move
     (project / "output/site/back-basics/stray.html").write_text("stray in output")
     (project / "output/site/calf-care/index.html").write_text("edited by hand")
     (project / ".output-spare/site/calf-care/stray.html").write_text("stray in the spare")

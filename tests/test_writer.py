@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from conftest import build, make_project, post, tree
+from conftest import build, built, make_project, post, settle, tree
 from pipeline.writer.spare import WRITERS
 from pipeline.incremental.filestat import signature
 
@@ -88,17 +88,7 @@ def _one_inode_in_both(out, spare) -> list:
     return files
 
 
-def _links_from_output(monkeypatch) -> list:
-    """The files of output/ the writer will hard-link into its staging folder, as it does."""
-    from pipeline.writer import staging
-    linked: list = []
-    real = staging._put
-    monkeypatch.setattr(staging, "_put", lambda target, content, source, *rest: (
-        linked.append(source) if source else None) or real(target, content, source, *rest))
-    return linked
-
-
-def test_a_first_build_leaves_a_spare_tree_so_the_next_build_links_nothing_from_output(tmp_path, monkeypatch):
+def test_a_first_build_leaves_a_spare_tree_so_the_next_build_links_nothing_from_output(tmp_path):
     project = make_project(tmp_path / "p", {
         "a.md": post("Ankle Basics", "2026-05-01", "Ankles.", tags="[ankle]"),
         "b.md": post("Back Basics", "2026-06-01", "Backs.", tags="[back]"),
@@ -107,18 +97,17 @@ def test_a_first_build_leaves_a_spare_tree_so_the_next_build_links_nothing_from_
     out, spare = project / "output", project / ".output-spare"
     _one_inode_in_both(out, spare)
     assert not list(project.glob(".output.*"))
-    linked = _links_from_output(monkeypatch)
     (project / "content/posts/a.md").write_text(post("Ankle Basics", "2026-05-01", "Ankles, edited.", tags="[ankle]"))
-    assert build(project).exit_code == 0
-    assert linked == []   # every unchanged file was already in the spare tree it staged from
+    # every unchanged file was already in the spare tree it staged from
+    assert built(project).work.files_linked == 0
     assert tree(out) == cold(project, tmp_path) and not empty_folders(out)
 
 
-def test_after_a_build_that_changed_every_page_the_next_edit_links_nothing_from_output(tmp_path, monkeypatch):
-    """The spare tree catches up with output/ in the build's saves (writer.spare._catch_up): the edit
+def test_after_a_build_that_changed_every_page_the_next_edit_links_nothing_from_output(tmp_path):
+    """The spare tree catches up with output/ in the build's saves (writer._catch_up): the edit
     after a template edit stages on a tree that holds every page already."""
-    from pipeline.writer.paths import MARKER
-    from test_uptodate import UP_TO_DATE, settle
+    from pipeline import writer
+    from test_uptodate import UP_TO_DATE
     project = make_project(tmp_path / "p", {
         "a.md": post("Ankle Basics", "2026-05-01", "Ankles.", tags="[ankle]"),
         "b.md": post("Back Basics", "2026-06-01", "Backs.", tags="[back]"),
@@ -126,16 +115,16 @@ def test_after_a_build_that_changed_every_page_the_next_edit_links_nothing_from_
     for _ in range(2):
         assert build(project).exit_code == 0
     template = project / "templates/blog/article.html"
-    template.write_text(template.read_text() + "\n<!-- edited -->\n")
+    template.write_text(template.read_text().replace("</nav>", "</nav>\n<p>Edited template.</p>"))
     assert build(project).exit_code == 0
     out, spare = project / "output", project / ".output-spare"
+    assert all("Edited template." in (out / "site" / slug / "index.html").read_text()
+               for slug in ("ankle-basics", "back-basics"))   # (every page changed)
     files = _one_inode_in_both(out, spare)
     assert sorted(p.relative_to(spare) for p in spare.rglob("*") if p.is_file() and p.name != MARKER) \
         == sorted(files)
-    linked = _links_from_output(monkeypatch)
     (project / "content/posts/a.md").write_text(post("Ankle Basics", "2026-05-01", "Ankles, edited.", tags="[ankle]"))
-    assert build(project).exit_code == 0
-    assert linked == []
+    assert built(project).work.files_linked == 0
     assert tree(out) == cold(project, tmp_path) and not empty_folders(out)
     # Linking a changed page into the spare tree moves its ctime in output/ too: the up-to-date
     # stamp is saved with it (else the next build would find output/ changed and build again).
@@ -298,20 +287,21 @@ def test_a_survey_process_that_fails_or_is_not_wanted_is_reaped_and_the_build_su
     project = make_project(tmp_path / "p", {"a.md": post("Ankle Basics", "2026-05-01", "Ankles.")})
     for _ in range(2):
         assert build(project).exit_code == 0
-    parent, real = os.getpid(), LastOutput._survey
+    parent, real = os.getpid(), os.lstat
     here = []
 
-    def fails_in_the_child(self):
+    def fails_in_the_child(place, *args, **kwargs):
         if os.getpid() != parent:
             raise RuntimeError("the survey process fails")
-        here.append(self)
-        return real(self)
+        here.append(os.fspath(place))
+        return real(place, *args, **kwargs)
 
-    monkeypatch.setattr(LastOutput, "_survey", fails_in_the_child)
-    last = LastOutput(project / "output", project, background=True)
+    monkeypatch.setattr(os, "lstat", fails_in_the_child)   # what a survey stats each folder and file with
+    last = writer.LastOutput(project / "output", project, background=True)
     child = last._background._child
+    here.clear()
     old, spare = last.surveys()      # the process failed: surveyed here instead
-    assert here == [last]
+    assert os.path.join(last.out, "site/ankle-basics/index.html") in here
     assert old.same == set(last.current) and spare.same == known(last.spare_entries)
     with pytest.raises(ChildProcessError):
         os.waitpid(child, os.WNOHANG)   # and it was reaped

@@ -67,6 +67,7 @@ class Console:
             self._echo(f"note: {note}", err=True)
         if self.verbose:
             self._echo(f"Reused {result.reused} cached results, computed {result.computed}.", err=True)
+            self._echo(work_line(result.work), err=True)
 
     def findings(self, findings: list[Finding], repeated=(), report: str = "report.html") -> None:
         """Every error and every warning the build made. The warnings it `repeated` from the last
@@ -130,6 +131,24 @@ def tally(findings: list[Finding]) -> str:
     accepted = sum(1 for f in findings if f.accepted is not None)
     text = f", {plural(warnings, 'warning')}" if warnings else ""
     return text + (f", {accepted} accepted" if accepted else "")
+
+
+def work_line(work) -> str:
+    """A build's account of its work (pipeline.incremental.work.Work) in one line."""
+    sections = len(work.report_sections_rendered)
+    parts = [
+        f"{len(work.articles_rendered)} of {plural(work.articles, 'article')} rendered "
+        f"({work.articles_reused} reused)",
+        f"{len(work.sources_parsed)} of {plural(work.sources, 'source')} parsed "
+        f"({plural(len(work.sources_read), 'file')} read)",
+        plural(work.markdown_conversions, "Markdown conversion"),
+        plural(len(work.cards_drawn), "card") + " drawn",
+        plural(len(work.templates_compiled), "template") + " compiled",
+        f"{plural(len(work.site_files_made), 'site-wide file')} made ({work.site_files_reused} reused)",
+        f"{plural(sections, 'report section')} rendered ({work.report_sections_copied} copied, "
+        f"{work.report_sections_unpacked} unpacked), report {'written' if work.report_written else 'kept'}",
+        plural(work.files_linked, "file") + " linked from the last output"]
+    return "Work: " + ", ".join(parts) + "."
 
 
 def plural(n: int, word: str) -> str:

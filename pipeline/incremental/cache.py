@@ -102,6 +102,7 @@ class BuildCache:
         self._connection = None
         self._pid = None
         self.hits = self.misses = 0
+        self.done: list[tuple[str, str | None]] = []   # what this process did: see did()
         self.keys: dict[str, str] = {}   # base key per kind of result, set by the build
         self.site_keys: dict = {}        # what the keys of one site's outputs share (see use_site)
         self.code = ""                   # cache.code_digest(), set by the build
@@ -199,7 +200,9 @@ class BuildCache:
     def put(self, kind: str, key: str, value) -> None:
         self.pending.append((f"{kind}:{key}", seal(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))))
 
-    def memo(self, kind: str, key: str, compute):
+    def memo(self, kind: str, key: str, compute, name: str | None = None):
+        """The stored value, else compute() stored (and noted as done: see did(); `name`: what
+        it was computed for, an article's source say)."""
         value = self.get(kind, key)
         if value is MISSING and self.probing:
             self.misses -= 1  # counted when it is computed
@@ -207,6 +210,7 @@ class BuildCache:
             raise Miss(kind)
         if value is MISSING:
             value = compute()
+            self.done.append((kind, name))
             self.put(kind, key, value)
         return value
 
@@ -214,20 +218,21 @@ class BuildCache:
         """In a freshly forked worker: forget what the parent had pending (it is not ours to send)."""
         if self._owner != os.getpid():
             self._owner = os.getpid()
-            self.pending, self.used, self.hits, self.misses, self.notes = [], [], 0, 0, []
+            self.pending, self.used, self.hits, self.misses, self.notes, self.done = [], [], 0, 0, [], []
 
-    def take(self) -> tuple[list, list, int, int, list]:
-        """What this process computed, used and noted since the last call (sent back from workers)."""
-        taken = (self.pending, self.used, self.hits, self.misses, self.notes)
-        self.pending, self.used, self.hits, self.misses, self.notes = [], [], 0, 0, []
+    def take(self) -> tuple[list, list, int, int, list, list]:
+        """What this process computed, used, noted and did since the last call (sent back from workers)."""
+        taken = (self.pending, self.used, self.hits, self.misses, self.notes, self.done)
+        self.pending, self.used, self.hits, self.misses, self.notes, self.done = [], [], 0, 0, [], []
         return taken
 
-    def merge(self, pending: list, used: list, hits: int, misses: int, notes: list = ()) -> None:
+    def merge(self, pending: list, used: list, hits: int, misses: int, notes: list = (), done: list = ()) -> None:
         self.pending += pending
         self.used += used
         self.hits += hits
         self.misses += misses
         self.notes += [note for note in notes if note not in self.notes]
+        self.done += done
 
     def flush(self) -> None:
         """Store what was computed so far (parent process, between parallel stages), so that a
@@ -328,14 +333,29 @@ def use_site(site) -> None:
         [(tag.slug, tag.name, len(tagged)) for tag, tagged in site.tags]))
 
 
-def memo_reads(reads, compute):
+def memo_reads(reads, compute, name: str | None = None):
     """The value an output made from what it declares it reads: from the cache when an earlier
-    build made it from the same, else computed (and stored)."""
-    return current().memo(reads.kind, key(reads), compute)
+    build made it from the same, else computed (and stored, and noted as done for `name`, by
+    default the source of the one article it shows)."""
+    if name is None and len(reads.articles) == 1:
+        name = reads.articles[0].source
+    return current().memo(reads.kind, key(reads), compute, name)
 
 
 def has_reads(reads) -> bool:
     return current().has(reads.kind, key(reads))
+
+
+# What a build did besides taking results from its cache (see pipeline.incremental.work): each
+# computation memo() made, by its kind, and these.
+READ = "read"            # a source file read (name: its path)
+TEMPLATE = "template"    # a template compiled (name: channel/file)
+
+
+def did(what: str, name: str | None = None) -> None:
+    """Note that this process did `what` (for `name`): workers hand their notes back with their
+    results (see take), and the build counts them (work.Work)."""
+    current().done.append((what, name))
 
 
 _CURRENT = {"cache": BuildCache(None)}

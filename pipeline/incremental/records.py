@@ -41,6 +41,7 @@ from pipeline.incremental.cache import digest
 from pipeline.incremental.store import seal, unseal
 from pipeline.errors import Finding
 from pipeline.incremental.memory import no_collection
+from pipeline.limits import Limit
 from pipeline.model import Article, Artifact, remade
 
 FORMAT = "18"
@@ -192,7 +193,7 @@ class OutputRecord:
 # the build goes through them (made in the order of hashed sets instead, reading the sources'
 # metadata took 0.035 s more at 5,000 articles). A build writes again only the sets whose records
 # or members changed: an edit, one set; a new or deleted article, the sets after it.
-SET_SIZE = 80
+SET_SIZE = Limit("PIPELINE_RECORD_SET_SIZE", 80, "records of a kind kept in one set of the build records", least=1)
 
 
 def _stored(record):
@@ -217,8 +218,8 @@ def _write_sets(connection: sqlite3.Connection, table: str, old: dict, new: dict
     """Write the sets whose members are not those of the last build's (`members`) or hold a
     record that is another object than its record. `by_name`: in the order of their names, not
     of `new` (whose order changes from build to build)."""
-    names = sorted(new) if by_name else list(new)
-    sets = [names[start:start + SET_SIZE] for start in range(0, len(names), SET_SIZE)]
+    names, size = sorted(new) if by_name else list(new), SET_SIZE.value()
+    sets = [names[start:start + size] for start in range(0, len(names), size)]
     dumps = partial(pickle.dumps, protocol=pickle.HIGHEST_PROTOCOL)
     connection.execute(f"DELETE FROM {table} WHERE number >= ?", (len(sets),))
     connection.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", (

@@ -13,6 +13,7 @@ from typing import Iterator
 from pipeline.compliance.report import MARKER, NAME, SECTION, Report
 from pipeline.incremental import cache
 from pipeline.incremental.records import findings_digest
+from pipeline.incremental.work import SECTION_COPIED, SECTION_UNPACKED
 from pipeline.model import Artifact, Reads
 
 
@@ -48,20 +49,26 @@ def assemble(made: Report, records=None, last=None) -> tuple[Artifact, Iterator[
             sections.append((source, None))
         else:
             html = zlib.compress(made.render_section(section.entry()).encode("utf-8"), 1)
+            cache.did(SECTION, source)
             records.new_sections[source] = (key, html)
             sections.append((source, html))
 
     layout = records.layout if records is not None and last is not None else {}
     placed: dict = {}
 
-    def kept(source: str) -> bytes:
+    def kept(source: str, placing: bool = False) -> bytes:
         """A section the last build made: read from its report where the layout places it (a
-        read of a few KB), else unpacked from the records."""
+        read of a few KB), else unpacked from the records. `placing`: into this build's report
+        (noted as done: see pipeline.incremental.work), not to compare."""
         where = layout.get(source)
         if where is not None:
             data = os.pread(last.fileno(), where[1], where[0])
             if len(data) == where[1]:
+                if placing:
+                    cache.did(SECTION_COPIED)
                 return data
+        if placing:
+            cache.did(SECTION_UNPACKED)
         return zlib.decompress(records.section(source))
 
     def pieces() -> Iterator[bytes]:
@@ -71,7 +78,7 @@ def assemble(made: Report, records=None, last=None) -> tuple[Artifact, Iterator[
                 data = piece.encode("utf-8")
             else:
                 source, html = sections[int(piece)]
-                data = kept(source) if html is None else zlib.decompress(html)
+                data = kept(source, placing=True) if html is None else zlib.decompress(html)
                 placed[source] = (at, len(data))
             at += len(data)
             yield data

@@ -19,6 +19,8 @@ import os
 from pathlib import Path
 from typing import Callable
 
+from pipeline.limits import Limit
+
 try:
     import fcntl
 except ImportError:   # no flock here: saves are made before the command returns
@@ -38,7 +40,8 @@ _SAVERS: list[tuple[int, list]] = []
 # Output files below which a build's saves are made in the command: they then take about as long
 # as forking the saver (a site of a few articles: 10-30 ms each), and a project that small is
 # what scripts and tests build and look into at once.
-DETACH_FROM = 1000
+DETACH_FROM = Limit("PIPELINE_DETACH_SAVES_FROM", 1000, "output files from which a build's saves are made "
+                    "after the command returns")
 
 
 def notes_path(root: Path) -> Path:
@@ -59,7 +62,7 @@ def take_notes(root: Path) -> list[str]:
 def wait(root: Path, stamp: bool = False) -> None:
     """Return once no process is saving an earlier build of the project at `root` (`stamp`: once
     none is still making the early saves, the up-to-date stamp's)."""
-    _reap()
+    reap_savers()
     if fcntl is None:
         return
     try:
@@ -94,7 +97,7 @@ class Later:
         self.early, self.saves = [], []
         if not early and not saves:
             return
-        if self.detached and (files is None or files >= DETACH_FROM):
+        if self.detached and (files is None or files >= DETACH_FROM.value()):
             fds: list[int] = []
             try:
                 for stamp in (False, True):
@@ -127,7 +130,7 @@ def _saver(root: Path, early: list, stamp_lock: int, saves: list) -> None:
     collection would touch, and so copy, every page it shares with the command), leave what the
     saves had to say for the next build, and exit without running what the forked program
     registered for its own exit. Not forked twice: the command exits at once, and init reaps the
-    saver (a process that goes on reaps its savers in wait)."""
+    saver (a process that goes on reaps its savers in wait, or reap_savers)."""
     try:
         gc.disable()
         os.setsid()
@@ -154,10 +157,12 @@ def _make(save: Callable[[], None], notes: list | None) -> list[str]:
     return notes[before:] if notes is not None else []
 
 
-def _reap() -> None:
+def reap_savers(block: bool = False) -> None:
+    """Reap this process's savers that have ended, and let go of what they held (`block`: wait
+    for every one of them to end first, as a process that goes on may when it wants that memory)."""
     for saver in list(_SAVERS):
         try:
-            done, _ = os.waitpid(saver[0], os.WNOHANG)
+            done, _ = os.waitpid(saver[0], 0 if block else os.WNOHANG)
         except ChildProcessError:
             done = saver[0]
         if done:

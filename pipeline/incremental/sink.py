@@ -43,6 +43,11 @@ class Sink:
         self.checks: list[Check] = []   # of the site-wide outputs (an article's own are in its record)
         self._batch: list = []   # (artifact, key, slot, check) made and not yet checked
         self._slots: list = []   # per site-wide group: its [(findings, checks)]
+        # What this build made and what it took from the records (see pipeline.incremental.work).
+        self.rendered: list[str] = []   # sources of the articles whose own outputs were made
+        self.made: list[str] = []       # paths of the site-wide files made
+        self.reused = 0                 # site-wide files taken from the records
+        self.streamed = False           # the report written (else kept as the last build wrote it)
 
     def _adopted(self, outputs) -> bool:
         """Stage outputs an earlier build wrote, if their bytes are all still on disk (when
@@ -68,6 +73,7 @@ class Sink:
                 cache.current().used.extend(record.cache_keys)   # the cache keeps what the record stands for
             else:
                 todo.append(index)
+                self.rendered.append(article.source)
                 if record is not None:   # superseded: not held beside its successor (a template edit
                     records.units[article.source] = None   # renders them all: 40 MB at 5,000)
                     cache.current().dropped += record.cache_keys   # and the cache keeps them only if used
@@ -105,6 +111,7 @@ class Sink:
             if pairs and all(r is not None and k is not None and r.key == k for r, (_, k) in zip(old, pairs)) \
                     and self._adopted([r.output for r in old]):
                 self.records.hits += 1
+                self.reused += len(old)
                 for record in old:
                     slot.append((record.findings, record.checks))
                     self.records.new_outputs[record.output[0]] = record
@@ -124,6 +131,7 @@ class Sink:
         results = dict(zip((a.path for a in readable), map_ordered(check_made, readable, (self.site, self.lookup),
                                                                        probe=False)))
         for artifact, key, slot, _ in batch:
+            self.made.append(artifact.path)
             found, checked = results.get(artifact.path, ((), ()))
             found = tuple(found) + tuple(check_exports(self.site, [artifact]))
             slot.append((found, checked))
@@ -146,6 +154,7 @@ class Sink:
         is still on disk. Returns the hash of its content."""
         if not (written and self._adopted([output(artifact.without_content(written))])):
             self._stream(artifact, pieces)
+            self.streamed = True
         return self.artifacts[-1].sha256
 
     def _stream(self, artifact: Artifact, pieces: Iterable[bytes]) -> None:
