@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from functools import partial
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pipeline.incremental import cache
+from pipeline.incremental import cache, store
 from pipeline import article_stage
 from pipeline.channels import CHANNELS, blog, feed, newsletter, schedule, social
 from pipeline.compliance.exports import RECENT
@@ -155,9 +156,9 @@ def run(root: Path, options: Options = Options(), out: Path | None = None, later
                 cache.use(cache.BuildCache(None))
             if checking:
                 records.close()   # they describe output/, which a check does not write
-            else:
-                saves.add(records.saving(), notes=records.notes)
-            saves.add(build_cache.saving(), notes=build_cache.notes)
+            parts = [part for part in (build_cache.saving(), None if checking else records.saving()) if part]
+            if parts:   # the store's parts in one transaction
+                saves.add(partial(store.save, store.path(state), parts, build_cache.notes), notes=build_cache.notes)
             if later is None:
                 saves.run()
         finally:

@@ -96,13 +96,15 @@ def _in_savers(monkeypatch, owner, name: str, act) -> None:
 
 
 def _writing_records(args, kwargs) -> bool:
-    """Is this sqlite3.connect the one that writes the build records?"""
+    """Is this sqlite3.connect the one that writes the build's store (its records and cache, in one
+    transaction)?"""
     return not kwargs.get("uri") and os.path.basename(os.fspath(args[0])) == "state.sqlite"
 
 
 def _saves_made_in(monkeypatch) -> tuple[list[int], list[int]]:
     """The pids of the processes that put the up-to-date stamp in place and that write the build
-    records, from now on: the lists this process sees (a forked saver's notes go to its own copy)."""
+    records (the store's save after a build, not the cache's entries stored while it runs), from
+    now on: the lists this process sees (a forked saver's notes go to its own copy)."""
     stamps, records = [], []
     real_replace, real_connect = os.replace, sqlite3.connect
 
@@ -112,9 +114,11 @@ def _saves_made_in(monkeypatch) -> tuple[list[int], list[int]]:
         return real_replace(source, target, *args, **kwargs)
 
     def connect(*args, **kwargs):
-        if _writing_records(args, kwargs):
-            records.append(os.getpid())
-        return real_connect(*args, **kwargs)
+        connection = real_connect(*args, **kwargs)
+        if _writing_records(args, kwargs):   # the records' tables are made sure of once per save
+            connection.set_trace_callback(lambda statement: "TABLE IF NOT EXISTS sources " in statement
+                                          and records.append(os.getpid()))
+        return connection
 
     monkeypatch.setattr(os, "replace", replace)
     monkeypatch.setattr(sqlite3, "connect", connect)
@@ -211,8 +215,8 @@ def test_a_save_that_fails_in_the_saver_is_reported_by_the_next_build(tmp_path, 
     (project / "content/posts/hip.md").write_text(post("Hip Strength", "2026-06-01", "Edited."))
     settle(project)
     shown = [line for line in _invoke(project).stderr.splitlines() if line.startswith("note:")]
-    assert shown == ["note: the last build's saves: the build records could not be written (database or disk "
-                     "is full); the build after the one that wrote them renders every article"]
+    assert shown == ["note: the last build's saves: the build's state could not be saved (database or disk "
+                     "is full); the next build renders every article again"]
     (project / "content/posts/hip.md").write_text(post("Hip Strength", "2026-06-01", "Edited again."))
     settle(project)
     again = build(project)

@@ -11,6 +11,7 @@ import shutil
 import pytest
 
 from conftest import build, built, make_project, post, settle, tree
+from pipeline.writer.paths import MARKER
 from pipeline.writer.spare import WRITERS
 from pipeline.incremental.filestat import signature
 
@@ -82,7 +83,6 @@ def test_an_unchanged_file_keeps_its_inode_and_a_changed_one_never_writes_throug
 
 def _one_inode_in_both(out, spare) -> list:
     """Every file of `out` (the marker aside), each one inode with the same file of `spare`."""
-    from pipeline.writer.paths import MARKER
     files = [p.relative_to(out) for p in out.rglob("*") if p.is_file() and p.name != MARKER]
     assert files and all((spare / f).stat().st_ino == (out / f).stat().st_ino for f in files)
     return files
@@ -106,7 +106,6 @@ def test_a_first_build_leaves_a_spare_tree_so_the_next_build_links_nothing_from_
 def test_after_a_build_that_changed_every_page_the_next_edit_links_nothing_from_output(tmp_path):
     """The spare tree catches up with output/ in the build's saves (writer._catch_up): the edit
     after a template edit stages on a tree that holds every page already."""
-    from pipeline import writer
     from test_uptodate import UP_TO_DATE
     project = make_project(tmp_path / "p", {
         "a.md": post("Ankle Basics", "2026-05-01", "Ankles.", tags="[ankle]"),
@@ -297,7 +296,7 @@ def test_a_survey_process_that_fails_or_is_not_wanted_is_reaped_and_the_build_su
         return real(place, *args, **kwargs)
 
     monkeypatch.setattr(os, "lstat", fails_in_the_child)   # what a survey stats each folder and file with
-    last = writer.LastOutput(project / "output", project, background=True)
+    last = LastOutput(project / "output", project, background=True)
     child = last._background._child
     here.clear()
     old, spare = last.surveys()      # the process failed: surveyed here instead

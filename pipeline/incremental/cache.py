@@ -9,6 +9,7 @@ foreign cache is ignored with a note, deleted and rebuilt."""
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 import marshal
 import os
 import pickle
@@ -240,17 +241,22 @@ class BuildCache:
         if self.pending and os.getpid() == self._owner:
             self._store(prune=False)
 
-    def saving(self) -> Callable[[], None]:
-        """Close this process's reading connections; how to save (see save), later."""
+    def saving(self) -> store.Part | None:
+        """Close this process's reading connections; what to save (new entries in, unused ones
+        out), in the store's save after the build (parent process only)."""
+        self._open()  # a file this build never read may still be damaged: found here, its entries rebuilt
         for connection in (self._connection, self._fallback_connection):
             if connection is not None:
                 connection.close()
         self._connection = self._fallback_connection = None
         self._fallback_pid = os.getpid()   # not opened again
-        return self.save
+        if self.path is None:
+            return None
+        broken, self._broken = self._broken, False
+        return store.Part(("entries",) if broken else (), partial(self._write, prune=True), self._saved)
 
     def save(self) -> None:
-        """Write new entries, drop unused ones (parent process only)."""
+        """Write new entries, drop unused ones, now (parent process only)."""
         self._store(prune=True)
 
     def _store(self, prune: bool) -> None:
@@ -261,34 +267,37 @@ class BuildCache:
             self._connection.close()
             self._connection = None
         try:
-            self._write(prune)
+            connection = store.writing(self.path, drop=("entries",) if self._broken else ())
+            self._broken = False
+            try:
+                with connection:
+                    self._write(connection, prune)
+            finally:
+                connection.close()
         except sqlite3.Error as exc:
             self.notes.append(f"the build cache could not be written ({exc}); the build's store was deleted")
             store.forget(self.path)
             self.path = None
+            return
+        self._saved(prune)
 
-    def _write(self, prune: bool) -> None:
-        connection = store.writing(self.path, drop=("entries",) if self._broken else ())
-        self._broken = False
-        try:
-            with connection:
-                connection.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB)")
-                connection.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (META, FORMAT))
-                connection.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)", self.pending)
-                if prune:
-                    # The table held what the last build used; this build used all it holds but what
-                    # it superseded (an edited article's entries), unless the count says otherwise
-                    # (a used entry gone, one dropped elsewhere): then every key is looked at (a scan
-                    # of the key index, not of the values).
-                    used = set(self.used)
-                    connection.executemany("DELETE FROM entries WHERE key = ?",
-                                           [(key,) for key in set(self.dropped) - used])
-                    (held,) = connection.execute("SELECT count(*) FROM entries").fetchone()
-                    if held != len(used):
-                        connection.executemany("DELETE FROM entries WHERE key = ?", [
-                            (key,) for (key,) in connection.execute("SELECT key FROM entries") if key not in used])
-        finally:
-            connection.close()
+    def _write(self, connection: sqlite3.Connection, prune: bool) -> None:
+        connection.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB)")
+        connection.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (META, FORMAT))
+        connection.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)", self.pending)
+        if prune:
+            # The table held what the last build used; this build used all it holds but what it
+            # superseded (an edited article's entries), unless the count says otherwise (a used
+            # entry gone, one dropped elsewhere): then every key is looked at (a scan of the key
+            # index, not of the values).
+            used = set(self.used)
+            connection.executemany("DELETE FROM entries WHERE key = ?", [(key,) for key in set(self.dropped) - used])
+            (held,) = connection.execute("SELECT count(*) FROM entries").fetchone()
+            if held != len(used):
+                connection.executemany("DELETE FROM entries WHERE key = ?", [
+                    (key,) for (key,) in connection.execute("SELECT key FROM entries") if key not in used])
+
+    def _saved(self, prune: bool = True) -> None:
         self.pending = []
         if prune:
             self.used, self.dropped = [], []

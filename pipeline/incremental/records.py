@@ -335,29 +335,16 @@ class Records:
             self._connection.close()
             self._connection = None
 
-    def saving(self) -> Callable[[], None]:
-        """Close the last build's records; how to save this build's (the rows that changed, and
-        deleting those of records no longer made), later."""
+    def saving(self) -> store.Part | None:
+        """Close the last build's records; what to save of this build's (the rows that changed,
+        and deleting those of records no longer made), in the store's save after the build.
+        Records this build did not read (damaged, foreign, none) are replaced whole."""
         self.units   # (read, if no build step has: its rows are compared with this build's)
         known = self._connection is not None   # else every row is written afresh
         self.close()
-        return partial(self._save, known)
-
-    def _save(self, known: bool) -> None:
         if self.path is None:
-            return
-        try:
-            # Records this build did not read (damaged, foreign, none) are replaced whole.
-            connection = store.writing(self.path, drop=tuple(_TABLES) if self._damaged or not known else ())
-            try:
-                with connection:
-                    self._write(connection, known)
-            finally:
-                connection.close()
-        except (OSError, sqlite3.Error) as exc:
-            store.forget(self.path)
-            self.notes.append(f"the build records could not be written ({exc}); the build after the one that "
-                              f"wrote them renders every article")
+            return None
+        return store.Part(tuple(_TABLES) if self._damaged or not known else (), partial(self._write, known=known))
 
     def _write(self, connection: sqlite3.Connection, known: bool) -> None:
         for table, columns in _TABLES.items():

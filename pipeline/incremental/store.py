@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 NAME = "state.sqlite"
 FORMER = ("cache.sqlite", "records.sqlite")   # what versions before one store kept instead: deleted
@@ -80,3 +82,33 @@ def forget(file: Path) -> None:
     """Delete the file (with its write-ahead log and shared-memory index)."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{file}{suffix}").unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Part:
+    """What one part of the store (the cache, the records) saves after a build: the tables it
+    replaces whole, how it writes (within the save's one transaction) and what it does once the
+    save is made."""
+
+    drop: tuple[str, ...]
+    write: Callable[[sqlite3.Connection], None]
+    done: Callable[[], None] = lambda: None
+
+
+def save(file: Path, parts: list[Part], notes: list[str]) -> None:
+    """Save the parts in one transaction: all of them or, on any failure (a full disk), none, with
+    the file deleted and a note (the next build then starts from nothing)."""
+    try:
+        connection = writing(file, drop=tuple(table for part in parts for table in part.drop))
+        try:
+            with connection:
+                for part in parts:
+                    part.write(connection)
+        finally:
+            connection.close()
+    except (OSError, sqlite3.Error) as exc:
+        forget(file)
+        notes.append(f"the build's state could not be saved ({exc}); the next build renders every article again")
+        return
+    for part in parts:
+        part.done()
