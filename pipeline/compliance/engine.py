@@ -59,8 +59,6 @@ class Language:
             index = self.mentions[disclaimer_id] = Index()
             for source in phrases:
                 index.add(compile_pattern(source, slots), disclaimer_id)
-        indexes = [self.claims, self.negation, self.story, *self.exceptions.values(), *self.mentions.values()]
-        self.words = frozenset(self.numbers).union(*(index.words() for index in indexes))
 
 
 class Engine:
@@ -80,8 +78,7 @@ class Engine:
         if self._last[0] is article:
             return self._last[1]
         lang = self.language(article)
-        language = self.languages.get(lang)
-        result = [Tokens(join(article_passages(article)), lang, language.words if language else None)]
+        result = [Tokens(join(article_passages(article)), lang)]
         self._last = (article, result)
         return result
 

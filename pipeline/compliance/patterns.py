@@ -121,11 +121,6 @@ class Index:
         for key in first_keys(pattern):
             self.by_word.setdefault(key, []).append(entry)
 
-    def words(self) -> set[str]:
-        """Every word the index looks up in a passage's vocabulary (see matches)."""
-        return set(self.by_word).union(*(need for entries in self.by_word.values() for _, _, needs in entries
-                                         for need in needs))
-
     def matches(self, tokens: Tokens, numbers: frozenset, lo: int = 0, hi: int | None = None):
         """(first, end, payload) of every pattern match, at every word of `tokens` (or of words lo
         to hi-1: one sentence). Only the words that can start a pattern are tried, in the
@@ -137,7 +132,7 @@ class Index:
         hi = len(tokens.forms) if hi is None else hi
         sents = tokens.sents
         if whole:
-            at_form, at_lemma, vocab = tokens.at   # the words of every index of the language: see Tokens
+            at_form, at_lemma, vocab = tokens.at
         else:
             vocab = set(tokens.forms[lo:hi]).union(tokens.lemmas[lo:hi])
         within: dict[int, object] = {}   # per pattern: the sentences that hold every word it needs, or True

@@ -22,20 +22,18 @@ _END = re.compile(r"[.!?\u2026;:-]")   # where a sentence or clause may end (see
 _DASHES = re.compile(r"-+")
 _AFTER = re.compile(r"[.!?\u2026]*[\"')\]]*\s+")
 ABBREVIATIONS = frozenset("dr mr mrs ms st vs etc no sr sra dra dres e.g i.e approx dept min hr hrs ft lb".split())
-NUMBER, QUOTE, CAPITAL = 1, 2, 4
+NUMBER, QUOTE, CAPITAL, INFLECTED = 1, 2, 4, 8   # INFLECTED: its lemma is not its form
 
 
 class Tokens:
     """The words of one passage in parallel lists (index i is the i-th word). Sentences are
-    numbered in order (`sents` never decreases), so a sentence's words are found by bisection.
-    `relevant`: the only words whose places `at` records (the words rules are written with);
-    None records every word."""
+    numbered in order (`sents` never decreases), so a sentence's words are found by bisection."""
 
-    __slots__ = ("passage", "lang", "forms", "lemmas", "sents", "flags", "relevant", "_at", "_flagged", "_text",
+    __slots__ = ("passage", "lang", "forms", "lemmas", "sents", "flags", "_at", "_flagged", "_text",
                  "_where", "_cuts", "_spans")
 
-    def __init__(self, passage: Passage, lang: str, relevant: frozenset | None = None):
-        self.passage, self.lang, self.relevant = passage, lang, relevant
+    def __init__(self, passage: Passage, lang: str):
+        self.passage, self.lang = passage, lang
         text, where = normalise(passage.text)
         bounds = _bounds(text)
         if passage.breaks:   # joined passages: each starts a sentence
@@ -43,11 +41,16 @@ class Tokens:
         cuts = [0] + bounds + [len(text)]
         words: list[str] = []
         counts = []
-        findall = (_ASCII_TOKEN if text.isascii() else _TOKEN).findall
-        for start, end in zip(cuts, cuts[1:]):
-            found = findall(text, start, end)
-            words += found
-            counts.append(len(found))
+        if text.isascii():
+            for start, end in zip(cuts, cuts[1:]):
+                before = len(words)
+                _ascii_words(text[start:end], words)
+                counts.append(len(words) - before)
+        else:
+            for start, end in zip(cuts, cuts[1:]):
+                found = _TOKEN.findall(text, start, end)
+                words += found
+                counts.append(len(found))
         known = _WORDS.get(lang)
         if known is None:
             known = _WORDS[lang] = ({}, {}, {})
@@ -85,36 +88,30 @@ class Tokens:
 
     @property
     def at(self) -> tuple[dict[str, list[int]], dict[str, list[int]], set[str]]:
-        """Where each relevant word occurs, in order: (form -> indexes, lemma -> indexes of the
-        words whose lemma differs from their form, and the keys of both: the passage's vocabulary
-        of relevant words)."""
+        """Where each word occurs, in order: (form -> indexes, lemma -> indexes of the words whose
+        lemma is not their form, and the keys of both: the passage's vocabulary)."""
         if self._at is None:
-            forms: dict[str, list[int]] = {}
+            form_list, lemma_list = self.forms, self.lemmas
+            forms: dict[str, list[int]] = dict.fromkeys(form_list)
+            for form in forms:
+                forms[form] = []
+            for i, form in enumerate(form_list):
+                forms[form].append(i)
             lemmas: dict[str, list[int]] = {}
-            relevant, form_list, lemma_list = self.relevant, self.forms, self.lemmas
-            for places, values, others in ((forms, form_list, None), (lemmas, lemma_list, form_list)):
-                indexes = range(len(values)) if relevant is None else \
-                    [i for i, value in enumerate(values) if value in relevant]
-                for i in indexes:
-                    value = values[i]
-                    if others is not None and others[i] == value:
-                        continue   # a lemma that is the word's form: found by its form
-                    found = places.get(value)
-                    if found is None:
-                        places[value] = [i]
-                    else:
-                        found.append(i)
+            for i in self.flagged(INFLECTED):
+                found = lemmas.get(lemma_list[i])
+                if found is None:
+                    lemmas[lemma_list[i]] = [i]
+                else:
+                    found.append(i)
             self._at = (forms, lemmas, forms.keys() | lemmas.keys())
         return self._at
 
     def where(self, word: str, lo: int = 0, hi: int | None = None) -> list[int]:
         """Indexes (from lo, before hi), in order, of the words whose form or lemma is `word`."""
-        hi = len(self.forms) if hi is None else hi
-        if self.relevant is None or word in self.relevant:
-            forms, lemmas, _ = self.at
-            found = sorted(set(forms.get(word, ())).union(lemmas.get(word, ())))
-            return found[bisect_left(found, lo):bisect_left(found, hi)]
-        return [i for i in range(lo, hi) if self.forms[i] == word or self.lemmas[i] == word]
+        forms, lemmas, _ = self.at
+        found = sorted(set(forms.get(word, ())).union(lemmas.get(word, ())))
+        return found[bisect_left(found, lo):bisect_left(found, len(self.forms) if hi is None else hi)]
 
     def flagged(self, flag: int, lo: int = 0, hi: int | None = None) -> list[int]:
         """Indexes (from lo, before hi), in order, of the words with `flag` (NUMBER, CAPITAL)."""
@@ -138,6 +135,23 @@ class Tokens:
         return self.passage.text[self.start(first):self.end(end - 1)]
 
 
+_CLOSING = frozenset(",.;:!?)")   # marks that end a word and are no word themselves
+
+
+def _ascii_words(text: str, words: list[str]) -> None:
+    """Append the words of ASCII `text` (as _ASCII_TOKEN finds them) to `words`. No word spans a
+    space, so each run between spaces is taken alone: most are a word, or a word and a comma or
+    full stop, known without the expression."""
+    findall = _ASCII_TOKEN.findall
+    for run in text.split():
+        if run.isalpha():
+            words.append(run)
+        elif run[-1] in _CLOSING and run[:-1].isalpha():
+            words.append(run[:-1])
+        else:
+            words += findall(run)
+
+
 # language -> (word as written -> its folded form, -> its folded lemma, -> its flags)
 _WORDS: dict[str, tuple[dict[str, str], dict[str, str], dict[str, int]]] = {}
 
@@ -151,7 +165,8 @@ def _word(word: str, lang: str) -> tuple[str, str, int]:
     elif word == '"':
         flag |= QUOTE
     form = fold(lower)
-    return form, form if flag & (NUMBER | QUOTE) or word == "'s" else lemma(lower, lang), flag
+    base = form if flag & (NUMBER | QUOTE) or word == "'s" else lemma(lower, lang)
+    return form, base, flag | INFLECTED if base != form else flag
 
 
 def _normal_offsets(offsets: list[int], where: list[int] | None) -> list[int]:
