@@ -87,7 +87,8 @@ def report(site: Site, findings: list[Finding], made: list, site_checks: list[Ch
                                 claim_rules))
         # The page is rendered around a numbered marker per section; sections are spliced in as
         # bytes (a report of thousands of articles is never held twice as text).
-        articles.append({"article": article, "html": Markup(f"\x00{len(articles)}\x00"), "status": status(found_here)})
+        articles.append({"article": article, "html": Markup(f"\x00{len(articles)}\x00"), "status": status(found_here),
+                         "slug": article.slug, "title": article.title, "date": article.date.strftime("%Y-%m-%d")})
     sources = {a.source for a in site.articles}
     totals = {
         "checks": counts[0],
