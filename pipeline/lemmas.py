@@ -6,31 +6,32 @@ the dictionaries are decoded as simplemma does by default."""
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from pathlib import Path
-
-import simplemma
-from simplemma import Lemmatizer
-from simplemma.strategies import DefaultStrategy
-from simplemma.strategies.dictionaries import DEFAULT_DICTIONARY_FACTORY
 
 try:
     import fcntl
 except ImportError:   # no flock: processes started together may each build a trie (with a warning)
     fcntl = None
 
-try:
-    from platformdirs import user_cache_dir
-    from simplemma.strategies.dictionaries import TrieDictionaryFactory
-    TrieDictionaryFactory(use_disk_cache=False)   # raises ImportError without marisa-trie
-except ImportError:
-    TrieDictionaryFactory = None
-
 
 def cache_folder() -> Path:
-    return Path(user_cache_dir("clinic-pipeline")) / "lemmas" / simplemma.__version__
+    from platformdirs import user_cache_dir
+    return Path(user_cache_dir("clinic-pipeline")) / "lemmas" / version("simplemma")
 
 
-if TrieDictionaryFactory is not None:
+def _lemmatizer():
+    """simplemma's lemmatizer over the tries (imported only when a word is first looked up: a
+    build with nothing to check does not load simplemma)."""
+    from simplemma import Lemmatizer
+    from simplemma.strategies import DefaultStrategy
+    from simplemma.strategies.dictionaries import DEFAULT_DICTIONARY_FACTORY, TrieDictionaryFactory
+
+    try:
+        TrieDictionaryFactory(use_disk_cache=False)   # raises ImportError without marisa-trie
+    except ImportError:
+        return Lemmatizer(lemmatization_strategy=DefaultStrategy(dictionary_factory=DEFAULT_DICTIONARY_FACTORY))
+
     class Tries(TrieDictionaryFactory):
         """simplemma's tries, each language's file written by one process at a time (under a
         lock), so processes started together build it once and none reads it half-written."""
@@ -50,14 +51,15 @@ if TrieDictionaryFactory is not None:
                     fcntl.flock(lock, fcntl.LOCK_EX)
                 return super()._get_dictionary_uncached(lang)
 
+    return Lemmatizer(lemmatization_strategy=DefaultStrategy(dictionary_factory=Tries(cache_folder())))
 
-_LEMMATIZER: Lemmatizer | None = None
+
+_LEMMATIZER = None
 
 
 def lemmatize(word: str, lang: str) -> str:
     """simplemma's lemma of `word` in `lang` (a language simplemma has data for)."""
     global _LEMMATIZER
     if _LEMMATIZER is None:
-        factory = Tries(cache_folder()) if TrieDictionaryFactory is not None else DEFAULT_DICTIONARY_FACTORY
-        _LEMMATIZER = Lemmatizer(lemmatization_strategy=DefaultStrategy(dictionary_factory=factory))
+        _LEMMATIZER = _lemmatizer()
     return _LEMMATIZER.lemmatize(word, lang)
