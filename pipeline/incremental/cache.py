@@ -23,7 +23,7 @@ from pipeline.incremental import store
 from pipeline.incremental.store import seal, unseal  # noqa: F401 - (records and tests use them from here)
 from pipeline.model import is_light
 
-FORMAT = "2"
+FORMAT = "3"   # entries sealed with their names (store.seal)
 META = "cache-format"   # the store's meta value that holds FORMAT
 MISSING = object()
 
@@ -120,6 +120,8 @@ class BuildCache:
             return None
         if self._pid == os.getpid() and self._connection is not None:
             return self._connection
+        if self._connection is not None:   # another process's (closed at the fork: see store)
+            self._connection.close()
         self._pid, self._connection = os.getpid(), None
         if not self.path.exists():
             return None
@@ -160,7 +162,7 @@ class BuildCache:
     def _load(self, name: str, stored: bytes, quiet: bool = False):
         """The value of a stored entry, or MISSING (noted unless `quiet`) when it is damaged."""
         try:
-            return pickle.loads(unseal(stored))
+            return pickle.loads(unseal(stored, name.encode()))
         except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a wrong result
             if not quiet:
                 self.notes.append(f"the build cache entry {name.split(':', 1)[0]} {name.split(':', 1)[1][:12]} "
@@ -173,6 +175,8 @@ class BuildCache:
         if self.fallback is None:
             return None
         if self._fallback_pid != os.getpid():
+            if self._fallback_connection is not None:
+                self._fallback_connection.close()
             self._fallback_pid, self._fallback_connection = os.getpid(), None
             if self.fallback.exists():
                 try:
@@ -199,7 +203,8 @@ class BuildCache:
         return self._from_fallback(f"{kind}:{key}", "1") is not None
 
     def put(self, kind: str, key: str, value) -> None:
-        self.pending.append((f"{kind}:{key}", seal(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))))
+        name = f"{kind}:{key}"
+        self.pending.append((name, seal(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), name.encode())))
 
     def memo(self, kind: str, key: str, compute, name: str | None = None):
         """The stored value, else compute() stored (and noted as done: see did(); `name`: what

@@ -9,7 +9,9 @@ checked before use; a file SQLite cannot read at all is deleted and made anew.""
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -18,26 +20,69 @@ NAME = "state.sqlite"
 FORMER = ("cache.sqlite", "records.sqlite")   # what versions before one store kept instead: deleted
 
 
-def seal(data: bytes) -> bytes:
-    """`data` behind a 16-byte BLAKE2b checksum of it, as stored (see unseal)."""
-    return hashlib.blake2b(data, digest_size=16).digest() + data
+def seal(data: bytes, name: bytes = b"") -> bytes:
+    """`data` behind a 16-byte BLAKE2b checksum of it and of the `name` it is stored under, as
+    stored (see unseal): a value read under another name is as damaged as a changed byte."""
+    return _checksum(data, name) + data
 
 
-def unseal(stored: bytes) -> bytes:
-    """The data `stored` by seal; ValueError when a byte of it or of its checksum changed."""
-    if not isinstance(stored, bytes) or len(stored) < 16 or \
-            hashlib.blake2b(stored[16:], digest_size=16).digest() != stored[:16]:
+def unseal(stored: bytes, name: bytes = b"") -> bytes:
+    """The data `stored` by seal under `name`; ValueError when a byte of it or of its checksum
+    changed, or it was sealed under another name."""
+    if not isinstance(stored, bytes) or len(stored) < 16 or _checksum(stored[16:], name) != stored[:16]:
         raise ValueError("checksum mismatch")
     return stored[16:]
+
+
+def _checksum(data: bytes, name: bytes) -> bytes:
+    digest = hashlib.blake2b(digest_size=16)
+    if name:
+        digest.update(name + b"\0")
+    digest.update(data)
+    return digest.digest()
 
 
 def path(folder: Path) -> Path:
     return folder / NAME
 
 
+# Every connection this process opened. A forked process (a worker, a helper, the saver) closes
+# its copies of them, explicitly, before it does anything else: SQLite's unix VFS keeps the locks
+# of a process's connections in one table per file, which a fork copies; a copy left open (or
+# only dropped, which Python may not close at once) makes the child's own connections' locks
+# look held without the kernel holding them, so the parent's writer, closing, sees no other
+# connection, checkpoints and deletes the -wal and -shm files under the child's open connection,
+# which then reads pages of two versions of the file (another entry's value under a key, or
+# "database disk image is malformed").
+_OPEN: "weakref.WeakSet[sqlite3.Connection]" = weakref.WeakSet()
+
+
+class _Connection(sqlite3.Connection):
+    """(sqlite3.Connection itself cannot be weakly referenced.)"""
+
+
+def _close_inherited() -> None:
+    for connection in list(_OPEN):
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001 - a copy that cannot be closed is left for the exit
+            pass
+    _OPEN.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_inherited)
+
+
+def _connect(*args, **kwargs) -> sqlite3.Connection:
+    connection = sqlite3.connect(*args, factory=_Connection, **kwargs)
+    _OPEN.add(connection)
+    return connection
+
+
 def reading(file: Path) -> sqlite3.Connection:
     """A read-only connection (sqlite3.Error when the file is not one SQLite can read)."""
-    connection = sqlite3.connect(f"file:{file}?mode=ro", uri=True, timeout=30)
+    connection = _connect(f"file:{file}?mode=ro", uri=True, timeout=30)
     try:
         connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except BaseException:
@@ -62,7 +107,7 @@ def writing(file: Path, drop: tuple[str, ...] = ()) -> sqlite3.Connection:
     for old in FORMER:
         (file.parent / old).unlink(missing_ok=True)
     for attempt in (1, 2):
-        connection = sqlite3.connect(file, timeout=30)
+        connection = _connect(file, timeout=30)
         try:
             connection.execute("PRAGMA journal_mode=WAL")
             with connection:

@@ -80,6 +80,53 @@ def test_a_damaged_cache_entry_is_noted(site):
         in result.stderr
 
 
+def test_an_entry_read_under_another_name_is_a_miss_not_another_pages_text(site):
+    """Every Markdown entry of the cache given the value of another entry (as a read of pages from
+    two versions of the file could return): each is refused as damaged, never used as the page."""
+    database = site / ".pipeline/state.sqlite"
+    connection = sqlite3.connect(database)
+    with connection:
+        entries = connection.execute("SELECT key, value FROM entries ORDER BY key").fetchall()
+        markdown = [key for key, _ in entries if key.startswith("markdown:")]
+        other = next(value for key, value in entries if not key.startswith("markdown:"))
+        assert markdown
+        connection.executemany("UPDATE entries SET value = ? WHERE key = ?", [(other, key) for key in markdown])
+    connection.close()
+    forget_records(database)   # so that the build asks the cache for every article's Markdown
+    result = build(site)
+    assert result.exit_code == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "the build cache entry markdown" in result.stderr and "was damaged" in result.stderr
+    page, text = published_text(site)
+    assert SECRET in page and SECRET in text
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to list a process's open files")
+def test_a_forked_process_keeps_no_connection_to_the_store_of_the_process_it_came_from(site):
+    """A worker that used its parent's connections (or only dropped them) would make SQLite take
+    the parent's locks for its own, and read the store while the parent rewrites it."""
+    import os
+
+    from pipeline.incremental import store
+
+    database = site / ".pipeline/state.sqlite"
+    reader, writer = store.reading(database), store.writing(database)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM entries").fetchone()
+    try:
+        pid = os.fork()
+        if pid == 0:   # the child: is any of its open files the store's?
+            held = [os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
+                    if os.path.exists(f"/proc/self/fd/{fd}")]
+            os._exit(1 if any(os.path.basename(path).startswith(store.NAME) for path in held) else 0)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert reader.execute("SELECT count(*) FROM entries").fetchone()[0] > 0   # the parent's still work
+    finally:
+        reader.close()
+        writer.close()
+
+
 def _rows(database: Path, table: str) -> int:
     connection = sqlite3.connect(database)
     try:
