@@ -138,12 +138,12 @@ class Index:
         within: dict[int, object] = {}   # per pattern: the sentences that hold every word it needs, or True
 
         def sentences(entry) -> object:
+            if not whole:   # one sentence: possible() found every word in it
+                return True
             found = within.get(id(entry[0]))
             if found is None:
                 found = True
                 for need in entry[2]:
-                    if not whole:   # one sentence: possible() found every word in it
-                        break
                     words = need & vocab
                     here = {sents[p] for word in words for p in at_form.get(word, ())}
                     here.update(sents[p] for word in words for p in at_lemma.get(word, ()))
@@ -155,7 +155,7 @@ class Index:
             """The patterns whose every required word occurs in the passage, and the sentences
             where one of them may match (True: any)."""
             entries = [e for e in entries if all(not need.isdisjoint(vocab) for need in e[2])]
-            where: set | None = set()
+            where: set = set()
             for entry in entries:
                 found = sentences(entry)
                 if found is True:

@@ -110,17 +110,14 @@ class Tokens:
     def where(self, word: str, lo: int = 0, hi: int | None = None) -> list[int]:
         """Indexes (from lo, before hi), in order, of the words whose form or lemma is `word`."""
         forms, lemmas, _ = self.at
-        found = sorted(set(forms.get(word, ())).union(lemmas.get(word, ())))
-        return found[bisect_left(found, lo):bisect_left(found, len(self.forms) if hi is None else hi)]
+        return _between(sorted(set(forms.get(word, ())).union(lemmas.get(word, ()))), lo, hi)
 
     def flagged(self, flag: int, lo: int = 0, hi: int | None = None) -> list[int]:
         """Indexes (from lo, before hi), in order, of the words with `flag` (NUMBER, CAPITAL)."""
         found = self._flagged.get(flag)
         if found is None:
             found = self._flagged[flag] = [i for i, f in enumerate(self.flags) if f & flag]
-        if lo or hi is not None:
-            found = found[bisect_left(found, lo):bisect_left(found, len(self.flags) if hi is None else hi)]
-        return found
+        return _between(found, lo, hi) if lo or hi is not None else found
 
     def __len__(self) -> int:
         return len(self.forms)
@@ -133,6 +130,11 @@ class Tokens:
     def text(self, first: int, end: int) -> str:
         """The passage's text of words first..end-1, as written."""
         return self.passage.text[self.start(first):self.end(end - 1)]
+
+
+def _between(indexes: list[int], lo: int, hi: int | None) -> list[int]:
+    """The sorted `indexes` from lo, before hi (None: to the end)."""
+    return indexes[bisect_left(indexes, lo):len(indexes) if hi is None else bisect_left(indexes, hi)]
 
 
 _CLOSING = frozenset(",.;:!?)")   # marks that end a word and are no word themselves
