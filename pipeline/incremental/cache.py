@@ -271,20 +271,11 @@ class BuildCache:
         if self._connection is not None:  # no open read may hold a lock while this writes
             self._connection.close()
             self._connection = None
-        try:
-            connection = store.writing(self.path, drop=("entries",) if self._broken else ())
-            self._broken = False
-            try:
-                with connection:
-                    self._write(connection, prune)
-            finally:
-                connection.close()
-        except sqlite3.Error as exc:
-            self.notes.append(f"the build cache could not be written ({exc}); the build's store was deleted")
-            store.forget(self.path)
-            self.path = None
-            return
-        self._saved(prune)
+        part = store.Part(("entries",) if self._broken else (), partial(self._write, prune=prune),
+                          partial(self._saved, prune))
+        self._broken = False
+        if not store.save(self.path, [part], self.notes):
+            self.path = None   # (the store was deleted: nothing more is kept this build)
 
     def _write(self, connection: sqlite3.Connection, prune: bool) -> None:
         connection.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB)")

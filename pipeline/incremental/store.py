@@ -140,9 +140,9 @@ class Part:
     done: Callable[[], None] = lambda: None
 
 
-def save(file: Path, parts: list[Part], notes: list[str]) -> None:
+def save(file: Path, parts: list[Part], notes: list[str]) -> bool:
     """Save the parts in one transaction: all of them or, on any failure (a full disk), none, with
-    the file deleted and a note (the next build then starts from nothing)."""
+    the file deleted and a note (the next build then starts from nothing). Whether they were saved."""
     try:
         connection = writing(file, drop=tuple(table for part in parts for table in part.drop))
         try:
@@ -154,6 +154,7 @@ def save(file: Path, parts: list[Part], notes: list[str]) -> None:
     except (OSError, sqlite3.Error) as exc:
         forget(file)
         notes.append(f"the build's state could not be saved ({exc}); the next build renders every article again")
-        return
+        return False
     for part in parts:
         part.done()
+    return True
