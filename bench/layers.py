@@ -5,8 +5,7 @@ the corpus bench/run.py builds, timed with every layer, then with one layer take
 
 - the up-to-date stamp (taken away: the stamp files in .pipeline/ deleted before each build);
 - saves detached after the command returns (PIPELINE_DETACH_SAVES_FROM beyond the site's size);
-- site-wide pages rendered ahead in a forked process (PIPELINE_RENDER_AHEAD_BYTES=0);
-- forked processes altogether: workers, the output survey, the render-ahead (--jobs 1);
+- forked processes altogether: workers, the output survey, the clock's events (--jobs 1);
 - the build store, cache and records both (--no-cache: every article rendered again).
 
     python3 bench/layers.py [--posts 5000] [--runs 3]
@@ -42,7 +41,6 @@ VARIANTS = [   # (name, extra arguments, environment, before each build, scenari
     ("every layer", [], {}, None, ("no change", "one change")),
     ("no up-to-date stamp", [], {}, no_stamp, ("no change",)),
     ("saves made before returning", [], {"PIPELINE_DETACH_SAVES_FROM": str(10 ** 9)}, None, ("one change",)),
-    ("no pages rendered ahead", [], {"PIPELINE_RENDER_AHEAD_BYTES": "0"}, None, ("one change",)),
     ("one process (--jobs 1)", ["--jobs", "1"], {}, None, ("no change", "one change")),
     ("no store (--no-cache)", ["--no-cache"], {}, None, ("one change",)),
 ]

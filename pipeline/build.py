@@ -24,7 +24,6 @@ from pipeline.links import check_links
 from pipeline.incremental.memory import give_back, no_collection, quieter_collector
 from pipeline.model import Site, SiteConfig, Tag
 from pipeline.options import Options
-from pipeline.incremental.pages_ahead import pages_ahead, pages_from
 from pipeline.parallel import Background, jobs, set_jobs
 from pipeline.incremental.records import Artifacts, Damaged, Records
 from pipeline.incremental.work import Work
@@ -216,11 +215,6 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
     # The publishing clock's events (every article's date, post slots and first week: 0.1 s at
     # 5,000 articles) depend on nothing else: made in a forked process while this one builds.
     clock = Background(lambda: clock_events(site, dates), fork=jobs() > 1)
-    # Likewise the blog's listing pages, sitemap and robots.txt: keyed, and those whose keys
-    # moved rendered, while this process renders the articles (0.2 s at 5,000 articles).
-    known = records.outputs
-    ahead = Background(lambda: pages_ahead(site, {path: record.key for path, record in known.items()}),
-                       fork=jobs() > 1)
     try:
         report(STAGES[1], 1, len(STAGES))
         context = article_stage.context(site, sink.lookup)
@@ -237,7 +231,7 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
         made = sink.articles(context, keys)
         give_back()
         report(STAGES[2], 2, len(STAGES))
-        sink.planned(pages_from(site, ahead.result()))
+        sink.planned(blog.site_pages(site))
         sink.planned(blog.static_outputs(statics))
         sink.planned(images.outputs(derived))
         sink.planned([([(path, feed.reads(site)) for path in feed.PATHS], lambda: feed.render(site))])
@@ -276,7 +270,6 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
             folders = sink.staging.folders_left
     except BaseException:
         clock.close()
-        ahead.close()
         if sink.staging is not None:
             sink.staging.abort()
         raise

@@ -130,12 +130,9 @@ def test_a_background_value_comes_from_a_forked_process_or_else_from_this_one(mo
         os.waitpid(child, os.WNOHANG)
 
 
-@pytest.mark.parametrize("budget", [10**9, 1], ids=["all ahead", "budget spent after one page"])
-def test_site_pages_rendered_ahead_by_a_forked_process_equal_those_rendered_here(tmp_path, monkeypatch, budget):
-    """Listing pages, sitemap and robots.txt are keyed and rendered in a forked process while the
-    articles are; what it did not render (past its budget, or adopted pages whose bytes are gone)
-    is rendered here. Either way: the bytes of a one-process build."""
-    monkeypatch.setenv("PIPELINE_RENDER_AHEAD_BYTES", str(budget))
+def test_site_pages_of_a_rebuild_with_workers_equal_those_of_a_cold_one_process_build(tmp_path):
+    """Listing pages, sitemap and robots.txt: made again when an article they list changes, and
+    when adopted pages' bytes are gone; either way the bytes of a one-process cold build."""
     posts = {f"p{i:02}.md": post(f"Article {i}", f"2026-03-{1 + i:02}", f"Body {i}.", tags=f"[knee, topic {i % 3}]")
              for i in range(25)}
     project = make_project(tmp_path / "p", posts)
