@@ -86,12 +86,13 @@ class Span(NamedTuple):
 
 
 def parse_yaml(text: str, path: str, findings: FindingList, *, lines: tuple[str, ...] | None = None,
-               line_offset: int = 0) -> YamlDoc | None:
-    """Parse `text`; add findings for every problem. Returns None when the YAML cannot be read."""
+               line_offset: int = 0, loader=None) -> YamlDoc | None:
+    """Parse `text`; add findings for every problem. Returns None when the YAML cannot be read.
+    `loader`: the parser to try first (default LIBYAML_LOADER; False: PyYAML's own alone)."""
     all_lines = lines if lines is not None else tuple(text.split("\n"))
     empty = YamlDoc(path, None, {}, all_lines, line_offset)
     try:
-        root = _compose(text)
+        root = _compose(text, LIBYAML_LOADER if loader is None else loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         location = empty.mark_location(mark) if mark else Location(path)
@@ -109,18 +110,18 @@ def parse_yaml(text: str, path: str, findings: FindingList, *, lines: tuple[str,
     return YamlDoc(path, data, doc.nodes, all_lines, line_offset)
 
 
-def _compose(text: str):
-    """libyaml's parser (ten times faster, same nodes and marks) when it is installed; PyYAML's own
-    parser for a document libyaml rejects, so that every syntax error reads the same."""
-    if FAST_LOADER is not None:
+def _compose(text: str, loader):
+    """`loader` (libyaml's parser: ten times faster, same nodes and marks) when given; PyYAML's own
+    parser for a document it rejects, so that every syntax error reads the same."""
+    if loader:
         try:
-            return yaml.compose(text, Loader=FAST_LOADER)
+            return yaml.compose(text, Loader=loader)
         except yaml.YAMLError:
             pass
     return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
-FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+LIBYAML_LOADER = getattr(yaml, "CSafeLoader", None)   # None: PyYAML built without libyaml
 _DEEP = (f"lists and maps are nested more than {MAX_DEPTH} levels deep here; check for a run of unclosed "
          f"'[' or '{{', or write the value flat")
 
@@ -130,7 +131,7 @@ def _too_deep(text: str, doc: YamlDoc) -> Location:
     without recursion); the file's start if the text cannot be read so far."""
     depth = 0
     try:
-        for event in yaml.parse(text, Loader=FAST_LOADER or yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=LIBYAML_LOADER or yaml.SafeLoader):
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:

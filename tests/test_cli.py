@@ -151,3 +151,19 @@ def test_a_build_whose_output_pipe_closes_early_still_saves_what_the_next_build_
     assert "An edit." in (project / "output/site/article-0/index.html").read_text("utf-8")
     after = subprocess.run(command + ["--verbose"], cwd=project, capture_output=True, text=True)
     assert after.returncode == 0 and "Up to date: no input, option or output file has changed" in after.stderr
+
+
+def test_a_limit_set_to_what_is_not_a_number_fails_the_build_naming_the_variable_not_a_file(tmp_path, monkeypatch):
+    project = make_project(tmp_path / "p", {"a.md": post("A", "2026-03-01", "Body.")})
+    monkeypatch.setenv("PIPELINE_RECORD_SET_SIZE", "abc")
+    monkeypatch.setenv("PIPELINE_MARKDOWN_TIME_LIMIT", "-1")
+    result = cli(project, "build", "--now", NOW)
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert any(line.startswith("PIPELINE_RECORD_SET_SIZE: error: expected a whole number of at least 1") for line in lines)
+    assert any(line.startswith("PIPELINE_MARKDOWN_TIME_LIMIT: error: expected a number") for line in lines)
+    assert lines[-1] == "Build failed: 2 errors, 0 warnings in 2 environment variables. Nothing was written to output/."
+    assert not (project / "output").exists()
+    monkeypatch.delenv("PIPELINE_MARKDOWN_TIME_LIMIT")
+    lines = cli(project, "build", "--now", NOW).stderr.splitlines()
+    assert lines[-1] == "Build failed: 1 error, 0 warnings in 1 environment variable. Nothing was written to output/."

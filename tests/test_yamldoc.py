@@ -30,12 +30,7 @@ DOCUMENTS = [
 
 def _read(text: str, loader) -> tuple:
     findings = FindingList()
-    saved = yamldoc.FAST_LOADER
-    yamldoc.FAST_LOADER = loader
-    try:
-        doc = yamldoc.parse_yaml(text, "doc.yaml", findings)
-    finally:
-        yamldoc.FAST_LOADER = saved
+    doc = yamldoc.parse_yaml(text, "doc.yaml", findings, loader=loader)
     if doc is None:
         return None, [], [f.format() for f in findings.items]
     where = sorted((repr(keys), str(doc.mark_location(node.start_mark)), str(doc.mark_location(node.end_mark)))
@@ -43,7 +38,7 @@ def _read(text: str, loader) -> tuple:
     return repr(doc.data), where, [f.format() for f in findings.items]
 
 
-@pytest.mark.skipif(yamldoc.FAST_LOADER is None, reason="PyYAML was built without libyaml")
+@pytest.mark.skipif(yamldoc.LIBYAML_LOADER is None, reason="PyYAML was built without libyaml")
 @pytest.mark.parametrize("text", DOCUMENTS, ids=range(len(DOCUMENTS)))
 def test_libyaml_gives_the_same_values_positions_and_findings_as_pyyaml(text):
-    assert _read(text, yamldoc.FAST_LOADER) == _read(text, None)
+    assert _read(text, yamldoc.LIBYAML_LOADER) == _read(text, False)

@@ -11,6 +11,7 @@ import click
 
 from pipeline.cli.console import plural
 from pipeline.errors import PipelineError
+from pipeline.limits import LIMITS
 from pipeline.schema import Invalid, parse_datetime
 
 
@@ -67,8 +68,16 @@ def fail(obj: Context, exc: PipelineError, fmt: str, headline: str):
         click.echo(finding.format(), err=True)
     errors = sum(1 for f in exc.findings if f.is_error)
     warnings = sum(1 for f in exc.findings if f.is_warning)
-    files = len({f.path for f in exc.findings})
     tail = " Nothing was written to output/." if headline == "Build failed" else ""
-    click.echo(f"{headline}: {plural(errors, 'error')}, {plural(warnings, 'warning')} in "
-               f"{plural(files, 'file')}.{tail}", err=True)
+    click.echo(f"{headline}: {plural(errors, 'error')}, {plural(warnings, 'warning')}{places(exc.findings)}."
+               f"{tail}", err=True)
     sys.exit(1)
+
+
+def places(findings) -> str:
+    """' in 2 files', ' in 1 environment variable', ' in 1 file and 1 environment variable': where
+    the findings are (a finding about an environment variable is located at its name)."""
+    paths = {f.path for f in findings}
+    variables = paths & {limit.variable for limit in LIMITS}
+    counted = [plural(n, what) for n, what in ((len(paths - variables), "file"), (len(variables), "environment variable")) if n]
+    return " in " + " and ".join(counted) if counted else ""
