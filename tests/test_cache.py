@@ -561,7 +561,8 @@ def test_editing_the_report_page_template_renders_no_article_section_again(warm)
 
 def test_source_records_are_read_back_as_they_were_made(tmp_path):
     """Source records come back from their pickled sets with every value they were made with:
-    every kind of front matter value, time zones included, and the digest the article carries."""
+    every kind of front matter value, time zones included, and the digest of the article, which
+    the record carries (the frozen article holds nothing but its fields)."""
     from datetime import datetime, timedelta
 
     from dataclasses import replace
@@ -571,6 +572,7 @@ def test_source_records_are_read_back_as_they_were_made(tmp_path):
     from pipeline.errors import FindingList
     from pipeline.options import Options
     from pipeline.incremental.records import Records
+    from pipeline.model import Article
 
     evidence = ("\n  - citation: 10.2519/jospt.2017.7096\n    title: A review\n    supports: [claim-pain-relief]")
     accept = "\n  - rule: claim-best\n    reason: Compares two of our own programs."
@@ -598,8 +600,8 @@ def test_source_records_are_read_back_as_they_were_made(tmp_path):
         fresh = made.new_sources[name]
         assert repr(replace(record, **unkeyed)) == repr(replace(fresh, **unkeyed))
         assert record.digest == fresh.digest and (record.article is None) == (fresh.article is None)
-        if record.article is not None:   # (a light article's digest cannot be made again: it has no body)
-            assert cache.article_digest(record.article) == fresh.digest
+        if record.article is not None:
+            assert vars(record.article).keys() == Article.__dataclass_fields__.keys()
     zoned = read.sources["content/posts/zoned.md"]
     assert type(zoned.article.date.tzinfo).__name__ == "ZoneInfo"
     full = read.sources["content/posts/full.md"]

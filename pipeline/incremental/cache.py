@@ -14,6 +14,7 @@ import marshal
 import os
 import pickle
 import sqlite3
+import weakref
 from dataclasses import fields
 from pathlib import Path
 from typing import Callable
@@ -65,9 +66,9 @@ def code_digest() -> str:
 def article_digest(article) -> str:
     """Everything about an article that its outputs can show (not its parsed YAML nodes). An
     article loaded without its body has the digest its whole self had (see remember_digest)."""
-    known = article.__dict__.get(_DIGEST)
-    if known is not None:
-        return known
+    known = _DIGESTS.get(id(article))
+    if known is not None and known[0]() is article:
+        return known[1]
     if is_light(article):
         raise RuntimeError(f"no digest for {article.source} loaded without its body (pipeline bug)")
     values = [(f.name, getattr(article, f.name)) for f in fields(article) if f.name != "front"]
@@ -77,13 +78,17 @@ def article_digest(article) -> str:
 
 
 def remember_digest(article, value: str) -> None:
-    """Kept on the (frozen) article itself, outside its fields: a lookup by the article in a
-    dictionary would hash all of its fields each time, and the digest travels with it to workers
-    and records."""
-    object.__setattr__(article, _DIGEST, value)
+    """Note an article's digest, held by the article's identity for as long as the article lives
+    (a lookup by the article in a dictionary would hash all of its fields each time, and the
+    frozen article itself is never changed to hold it). Forked workers inherit the notes; an
+    article sent between processes carries no digest (its sender sends the digest with it)."""
+    key = id(article)
+    _DIGESTS[key] = (weakref.ref(article, lambda _, key=key: _DIGESTS.pop(key, None)), value)
 
 
-_DIGEST = "_digest"
+# id(article) -> (a weak reference to the article, its digest). An entry goes when its article
+# does, before another object can take its id; the reference is compared all the same.
+_DIGESTS: dict[int, tuple[weakref.ref, str]] = {}
 
 
 class BuildCache:

@@ -44,7 +44,7 @@ from pipeline.incremental.memory import no_collection
 from pipeline.limits import Limit
 from pipeline.model import Article, Artifact, remade
 
-FORMAT = "18"
+FORMAT = "19"
 META, CODE = "records-format", "records-code"   # the store's meta values that hold FORMAT and the code's digest
 _TABLES = {
     "sources": "number INTEGER PRIMARY KEY, data BLOB",   # sets of records (see SET_SIZE)
