@@ -234,7 +234,8 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
         sink.planned(blog.site_pages(site))
         sink.planned(blog.static_outputs(statics))
         sink.planned(images.outputs(derived))
-        sink.planned([([(path, feed.reads(site)) for path in feed.PATHS], lambda: feed.render(site))])
+        sink.planned([([(path, feed.reads(site)) for path in feed.PATHS],
+                      lambda: feed.render(site, [site.whole(a) for a in feed.items(site)]))])
         social_outputs, past, schedule_notes = social.site_outputs(site, [(a, r.posts_digest, r.platforms, lambda r=r: r.unpack()[2])
                                                           for a, r in zip(site.articles, made)])
         sink.planned(social_outputs, check=False)  # their posts were checked with their article
@@ -300,7 +301,8 @@ def digest(site: Site, since: datetime, until: datetime | None) -> list:
     since = since if since.tzinfo else since.replace(tzinfo=tz)
     until = site.now if until is None else (until if until.tzinfo else until.replace(tzinfo=tz))
     until = min(until, site.now)
-    return newsletter.render_digest(site, since, until, until.astimezone(tz).date().isoformat())
+    chosen = [site.whole(a) for a in newsletter.digest_articles(site, since, until)]
+    return newsletter.render_digest(site, chosen, until, until.astimezone(tz).date().isoformat())
 
 
 def _strict(finding: Finding) -> Finding:

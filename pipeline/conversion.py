@@ -11,7 +11,8 @@ from pipeline.article_fields import POSTS_DIR, _Parsed, _aware
 from pipeline.errors import Finding, FindingList, Location, PipelineError, WARNING
 from pipeline.markdown import MarkdownRenderer, MarkupTooComplex, strip_raw_html
 from pipeline.incremental import cache
-from pipeline.model import Acceptance, Article, Evidence, SiteConfig, Tag, is_light, light
+from pipeline.model import Acceptance, Article, Evidence, SiteConfig, Tag
+from pipeline.incremental.bodies import light
 from pipeline.slugs import slugify
 
 if TYPE_CHECKING:
@@ -36,26 +37,11 @@ class ConversionContext:
     loader: _Loader             # reads a source again where it is converted
 
 
-class Hydrator:
-    """Gives an article loaded without its body (model.light) back whole, exactly as converted."""
-
-    def __init__(self, context: ConversionContext):
-        self.context = context
-
-    def __call__(self, article: Article) -> Article:
-        if not is_light(article):
-            return article
-        loader = self.context.loader
-        record = loader.new.get(article.source)
-        parsed = loader.full(record.parsed)
-        build_cache = cache.current()
-        counted = build_cache.hits, build_cache.misses
-        whole, _ = _convert_whole(self.context, parsed)   # its Markdown was cached when it was loaded
-        build_cache.hits, build_cache.misses = counted   # not a result reused from an earlier build
-        if whole is None or cache.article_digest(whole) != cache.article_digest(article):
-            raise PipelineError(Finding(Location(article.source), "the file changed while the build read it; "
-                                        "run the build again"))
-        return whole
+def reconvert(context: ConversionContext, source: str) -> Article | None:
+    """The article of a source this build loaded, converted again from its file (see
+    incremental.bodies.Hydrator)."""
+    loader = context.loader
+    return _convert_whole(context, loader.full(loader.new[source].parsed))[0]
 
 
 def _convert(context: ConversionContext, parsed: _Parsed) -> tuple[tuple | None, list]:

@@ -178,43 +178,6 @@ class Article:
         return max(1, round(self.word_count / 230))
 
 
-class _Unloaded:
-    """Stands for an article's body in an article loaded without it (see `light`): any use of it
-    fails loudly, so no output can be made from a body that was not read."""
-
-    def _refuse(self, *args, **kwargs):
-        raise RuntimeError("an article's body was used but not loaded (pipeline bug: hydrate it first)")
-
-    __str__ = __len__ = __iter__ = __bool__ = __getitem__ = __contains__ = __add__ = __radd__ = __hash__ = _refuse
-    __eq__ = _refuse
-
-    def __getattr__(self, name: str):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        self._refuse()
-
-    def __repr__(self) -> str:
-        return "<not loaded>"
-
-    def __reduce__(self):
-        return "UNLOADED"
-
-
-UNLOADED = _Unloaded()
-BODY_FIELDS = ("html", "text", "lines", "front")
-
-
-def light(article: Article) -> Article:
-    """The article without its body, source lines and YAML nodes: what listings, feeds' neighbours
-    and the report need of an article whose own outputs are already made."""
-    return Article(**{f: (UNLOADED if f in BODY_FIELDS else getattr(article, f))
-                      for f in Article.__dataclass_fields__})
-
-
-def is_light(article: Article) -> bool:
-    return article.html is UNLOADED
-
-
 def remade(cls, **values):
     """An instance of a frozen dataclass with these field values, its constructor not run (they
     were checked when it was first made): for what the build records give back, thousands at a
@@ -251,12 +214,12 @@ class Site:
     rules: "object"           # pipeline.compliance.rules.Rules
     build_time: datetime      # from SOURCE_DATE_EPOCH or the newest article; never the wall clock
     now: datetime             # the publishing clock: --now, or the wall clock
-    hydrator: object = field(default=None, repr=False, compare=False)  # conversion.Hydrator
+    hydrator: object = field(default=None, repr=False, compare=False)  # incremental.bodies.Hydrator
     images: object = field(default=None, repr=False, compare=False)    # pipeline.images.Images
 
     def whole(self, article: Article) -> Article:
-        """The article with its body (articles are loaded without it: model.light)."""
-        return self.hydrator(article) if is_light(article) else article
+        """The article with its body (a build loads articles without it: incremental.bodies)."""
+        return self.hydrator(article) if self.hydrator is not None else article
 
 
 @dataclass(frozen=True)

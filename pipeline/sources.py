@@ -10,10 +10,12 @@ from stat import S_ISREG
 from collections import Counter, defaultdict
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from pipeline.article_fields import POSTS_DIR, _Parsed, _parse
-from pipeline.conversion import ConversionContext, Hydrator, _convert
+from pipeline.conversion import ConversionContext, _convert, reconvert
+from pipeline.incremental.bodies import Hydrator
 from pipeline.files import walk
 from pipeline.errors import Finding, FindingList, Location, PipelineError
 from pipeline.markdown import MarkdownRenderer
@@ -42,7 +44,7 @@ def load_articles(root: Path, config: SiteConfig, findings: FindingList, *, now:
                   drafts: bool = False, future: bool = False, dates: list | None = None, rules=None,
                   records=None) -> tuple[list[Article], "Hydrator"]:
     """Validate every source; return the published articles, newest first, without their bodies
-    (model.light), and the Hydrator that gives an article back whole. Findings for all files.
+    (incremental.bodies.light), and the Hydrator that gives an article back whole. Findings for all files.
     `dates` receives the date of every valid source, published or not (see uptodate). With
     `records` (pipeline.incremental.records.Records), a file whose bytes are unchanged is not parsed or
     converted again."""
@@ -58,7 +60,7 @@ def load_articles(root: Path, config: SiteConfig, findings: FindingList, *, now:
     # once here, not once per such article.
     sources_key = cache.digest(sorted(by_source.items()))
     context = ConversionContext(config, MarkdownRenderer(), by_source, sources_key, tag_names, rules, loader)
-    hydrator = Hydrator(context)
+    hydrator = Hydrator(partial(reconvert, context))
     articles: list[Article | None] = []
     todo = []
     for p in published:

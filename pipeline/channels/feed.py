@@ -24,16 +24,21 @@ PATHS = ("site/feed.xml", "site/atom.xml")
 _ROOT_RELATIVE = re.compile(r'(\s(?:href|src)=")/(?!/)')
 
 
+def items(site: Site) -> tuple[Article, ...]:
+    """The articles the feeds present: the newest."""
+    return site.articles[: site.config.feed_items]
+
+
 def reads(site: Site) -> Reads:
     """Everything the feeds show: the newest articles, their disclaimers and the build's time."""
-    items = site.articles[: site.config.feed_items]
-    return Reads(NAME, tuple(items), (site.build_time, [[d.id for d in site.rules.disclaimers_for(a, NAME)]
-                                                        for a in items]))
+    items_ = items(site)
+    return Reads(NAME, tuple(items_), (site.build_time, [[d.id for d in site.rules.disclaimers_for(a, NAME)]
+                                                         for a in items_]))
 
 
-def render(site: Site) -> list[Artifact]:
+def render(site: Site, items: list[Article]) -> list[Artifact]:
+    """The RSS and Atom feeds of `items` (those of items(site), whole)."""
     env = make_environment(Path(site.root), NAME)
-    items = [site.whole(a) for a in site.articles[: site.config.feed_items]]
     contents = {a.slug: render_template(env, "item.html", content=absolute_links(site, a.html), article=a,
                                         sources=sources(a.evidence), disclaimers=site.rules.disclaimers_for(a, NAME))
                 for a in items}

@@ -120,11 +120,15 @@ def article_outputs(context: EmailContext, article: Article) -> list[Artifact]:
                       article.source)
 
 
-def render_digest(site: Site, since: datetime, until: datetime, label: str) -> list[Artifact]:
-    """One email presenting every published article dated in [since, until]."""
+def digest_articles(site: Site, since: datetime, until: datetime) -> list[Article]:
+    """The articles a digest of [since, until] presents: every published article dated in it."""
+    return [a for a in site.articles if since <= a.date <= until]
+
+
+def render_digest(site: Site, chosen: list[Article], until: datetime, label: str) -> list[Artifact]:
+    """One email presenting `chosen` (digest_articles, whole), sent as of `until` when it is empty."""
     made = context(site)
     env, text_env = made.env, made.text_env
-    chosen = [site.whole(a) for a in site.articles if since <= a.date <= until]
     campaign = f"digest-{label}"
     titles = ", ".join(a.title for a in chosen[:3]) + (" and more" if len(chosen) > 3 else "")
     subject = f"{site.config.title}: {len(chosen)} new article{'s' if len(chosen) != 1 else ''}"

@@ -65,7 +65,7 @@ class SourceRecord:
     parsed: object                 # article_fields._Parsed without its text and YAML nodes
     findings: tuple                # what parsing reported (warnings only: errors stop the build)
     convert_key: str = ""          # + what Markdown conversion depends on
-    article: Article | None = None  # without its body (model.light)
+    article: Article | None = None  # without its body (incremental.bodies.light)
     digest: str = ""               # cache.article_digest of the whole article
     applying: tuple[str, ...] = ()  # ids of the disclaimers that apply to it
     convert_findings: tuple = ()
