@@ -114,7 +114,12 @@ def run(root: Path, options: Options = Options(), out: Path | None = None, later
     artifacts are kept without their content (at 5,000 articles: 29 s and 550 MB before, as a
     cold build held in memory). `last`: LastOutput(out, root) made by the caller, its survey
     started (after waiting for the saves of the build before); else made here."""
-    check_limits()
+    try:
+        check_limits()
+    except PipelineError:
+        if last is not None:   # (the caller's survey, started: closed whichever way the build ends)
+            last.close()
+        raise
     wait(root)   # for the saves of the build before
     earlier = take_notes(root)   # what they had to say
     set_jobs(options.jobs)

@@ -157,9 +157,11 @@ def test_a_limit_set_to_what_is_not_a_number_fails_the_build_naming_the_variable
     project = make_project(tmp_path / "p", {"a.md": post("A", "2026-03-01", "Body.")})
     monkeypatch.setenv("PIPELINE_RECORD_SET_SIZE", "abc")
     monkeypatch.setenv("PIPELINE_MARKDOWN_TIME_LIMIT", "-1")
+    before = _children()
     result = cli(project, "build", "--now", NOW)
-    assert result.exit_code == 1
-    lines = result.stderr.splitlines()
+    code, lines = result.exit_code, result.stderr.splitlines()
+    assert _children() - before == set()   # the survey of output/ it forked is stopped and reaped
+    assert code == 1
     assert any(line.startswith("PIPELINE_RECORD_SET_SIZE: error: expected a whole number of at least 1") for line in lines)
     assert any(line.startswith("PIPELINE_MARKDOWN_TIME_LIMIT: error: expected a number") for line in lines)
     assert lines[-1] == "Build failed: 2 errors, 0 warnings in 2 environment variables. Nothing was written to output/."
@@ -167,3 +169,9 @@ def test_a_limit_set_to_what_is_not_a_number_fails_the_build_naming_the_variable
     monkeypatch.delenv("PIPELINE_MARKDOWN_TIME_LIMIT")
     lines = cli(project, "build", "--now", NOW).stderr.splitlines()
     assert lines[-1] == "Build failed: 1 error, 0 warnings in 1 environment variable. Nothing was written to output/."
+
+
+def _children() -> set[int]:
+    """This process's child processes, running or exited and not yet reaped (Linux's /proc)."""
+    return {int(pid) for task in Path(f"/proc/{os.getpid()}/task").iterdir()
+            for pid in (task / "children").read_text().split()}
