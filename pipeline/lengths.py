@@ -41,7 +41,7 @@ def x_length(text: str) -> int:
     fast = _plain_length(text)
     if fast is not None:
         return fast
-    from twitter_text import parse_tweet  # 0.7 s to import: only for a post the fast path cannot count
+    from twitter_text import parse_tweet  # slow to import: only for a post the fast path cannot count
     from twitter_text.config import config
 
     if not _MAY_BE_EMOJI.search(text):

@@ -2,10 +2,10 @@
 trees it leaves with its stamp (mtime and ctime); the next build stats each recorded folder and
 lists only those whose stamp moved (adding, removing or renaming an entry moves its folder's
 mtime, as POSIX requires), then stats each file it knows (an edit in place moves the file's own
-ctime, which no user can set back). At 5,000 articles (32,000 files in 12,000 folders) that takes
-a third to a fifth of the time of listing every folder. A file the caller vouches for (the spare tree's
-files that are one inode with a file of output/ found unchanged) needs no stat of its own, unless
-its folder was listed (it may have been replaced).
+ctime, which no user can set back). That is much cheaper than listing every folder of a large
+site. A file the caller vouches for (the spare tree's files that are one inode with a file of
+output/ found unchanged) needs no stat of its own, unless its folder was listed (it may have been
+replaced).
 
 A folder modified within a second before it was stamped is not trusted (a change in the same
 clock tick would keep its mtime; git calls such entries racy): it is listed next time."""
