@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from operator import itemgetter
+from typing import Iterable, NamedTuple
 
 ERROR = "error"
 WARNING = "warning"
@@ -127,6 +128,25 @@ class Finding(tuple):
             if caret is not None:
                 text += "\n" + " " * (len(gutter) - 2) + "| " + " " * caret + "^"
         return text
+
+
+class Counts(NamedTuple):
+    errors: int     # errors not accepted: they fail the build
+    warnings: int   # warnings not accepted: what --strict fails
+    accepted: int   # findings the article's front matter accepts: listed, counted apart
+
+
+def count_findings(findings: Iterable[Finding]) -> Counts:
+    """The errors, warnings and accepted findings among `findings`, as every summary counts them."""
+    errors = warnings = accepted = 0
+    for finding in findings:
+        if finding.is_error:
+            errors += 1
+        elif finding.is_warning:
+            warnings += 1
+        elif finding.accepted is not None:
+            accepted += 1
+    return Counts(errors, warnings, accepted)
 
 
 def _window(line: str, col: int | None, width: int = 100) -> tuple[str, int | None]:

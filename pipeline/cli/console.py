@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.errors import Finding
+from pipeline.errors import Finding, count_findings
 
 REPEAT_LIMIT = 20   # warnings repeated from the last build printed in full (see Console.findings)
 
@@ -127,8 +127,7 @@ class Console:
 
 
 def tally(findings: list[Finding]) -> str:
-    warnings = sum(1 for f in findings if f.is_warning)
-    accepted = sum(1 for f in findings if f.accepted is not None)
+    _, warnings, accepted = count_findings(findings)
     text = f", {plural(warnings, 'warning')}" if warnings else ""
     return text + (f", {accepted} accepted" if accepted else "")
 
