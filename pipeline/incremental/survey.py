@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from stat import S_ISDIR
 
-from pipeline.incremental.filestat import RACY_NS
+from pipeline.incremental.filestat import RACY_NS, signature
 
 
 FolderStamp = tuple[int, int] | None   # (mtime_ns, ctime_ns); None: not to be trusted
@@ -73,8 +73,7 @@ def survey(tree: str, entries: dict, stamps: dict | None, now_ns: int, vouched: 
                 stat = lstat(base + path)
             except OSError:
                 continue
-            if (entry[1] == stat.st_size and entry[2] == stat.st_mtime_ns and entry[3] == stat.st_ctime_ns
-                    and entry[4] == stat.st_ino):
+            if signature(stat) == tuple(entry[1:]):
                 same.add(path)
     return Survey(files | listed, same, folders)
 
