@@ -110,7 +110,7 @@ class Platform:
 LINKEDIN_FOLD, FACEBOOK_FOLD, INSTAGRAM_FOLD = 210, 125, 125
 
 
-def platforms(mastodon_limit: int = 500) -> dict[str, Platform]:
+def platforms(mastodon_limit: int) -> dict[str, Platform]:
     return {
         "x": Platform("x", "X", 280, x_length),
         "linkedin": Platform("linkedin", "LinkedIn", 3000, characters, fold=LINKEDIN_FOLD),
