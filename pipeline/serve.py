@@ -115,10 +115,6 @@ class PreviewServer:
             self.stop.set()
             self.httpd.server_close()
 
-    def shutdown(self) -> None:
-        self.stop.set()
-        self.httpd.shutdown()
-
     # --- HTTP ---------------------------------------------------------------------------------
     def _handler(self):
         server = self
