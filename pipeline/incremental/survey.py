@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from stat import S_ISDIR
 
-from pipeline.incremental.filestat import RACY_NS, signature
+from pipeline.incremental.filestat import RACY_NS, folder_signature, signature
 
 
 FolderStamp = tuple[int, int] | None   # (mtime_ns, ctime_ns); None: not to be trusted
@@ -58,7 +58,7 @@ def survey(tree: str, entries: dict, stamps: dict | None, now_ns: int, vouched: 
             if not S_ISDIR(stat.st_mode):
                 continue   # replaced by a file: likewise
             folders[folder] = _stamp(stat, now_ns)
-            if recorded is not None and tuple(recorded) == (stat.st_mtime_ns, stat.st_ctime_ns):
+            if recorded is not None and tuple(recorded) == folder_signature(stat):
                 files.update(in_folder.get(folder, ()))
             else:
                 moved.append(folder)
@@ -144,4 +144,4 @@ def fs_now(place: str) -> int:
 
 
 def _stamp(stat, now_ns: int) -> FolderStamp:
-    return None if stat.st_mtime_ns >= now_ns - RACY_NS else (stat.st_mtime_ns, stat.st_ctime_ns)
+    return None if stat.st_mtime_ns >= now_ns - RACY_NS else folder_signature(stat)

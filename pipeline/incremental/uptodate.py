@@ -25,7 +25,7 @@ from typing import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipeline.errors import Finding
-from pipeline.incremental.filestat import RACY_NS, signature
+from pipeline.incremental.filestat import RACY_NS, folder_signature, signature
 from pipeline.incremental.saves import Later, wait
 
 FORMAT = 10
@@ -93,7 +93,7 @@ def input_entries(root: Path) -> list:
 
 
 def _folder_entry(path: str, stat) -> tuple:
-    return (path, "folder", stat.st_mtime_ns, stat.st_ctime_ns)
+    return (path, "folder", *folder_signature(stat))
 
 
 def _stat_entries(out: Path, paths) -> list | None:
