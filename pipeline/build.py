@@ -111,9 +111,9 @@ def run(root: Path, options: Options = Options(), out: Path | None = None, later
     to be saved, else saved here. `checking` (pipeline check; no `out`): what matters is the
     findings, so an article or site-wide output whose record's key matches is taken from the
     last build's records (read, never written) whether or not its files are still on disk, and
-    artifacts are kept without their content (at 5,000 articles: 29 s and 550 MB before, as a
-    cold build held in memory). `last`: LastOutput(out, root) made by the caller, its survey
-    started (after waiting for the saves of the build before); else made here."""
+    artifacts are kept without their content (a check never holds the whole site's content in
+    memory, as a build without `out` otherwise would). `last`: LastOutput(out, root) made by the
+    caller, its survey started (after waiting for the saves of the build before); else made here."""
     try:
         check_limits()
     except PipelineError:
@@ -217,8 +217,8 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
     cache.use_site(site)
     findings.extend(images.findings)
     sink = Sink(site, records, writing=out is not None, checking=checking)
-    # The publishing clock's events (every article's date, post slots and first week: 0.1 s at
-    # 5,000 articles) depend on nothing else: made in a forked process while this one builds.
+    # The publishing clock's events (every article's date, post slots and first week: linear in
+    # the site) depend on nothing else: made in a forked process while this one builds.
     clock = Background(lambda: clock_events(site, dates), fork=jobs() > 1)
     try:
         report(STAGES[1], 1, len(STAGES))
@@ -227,10 +227,10 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
         records.read_units()
         if out is not None:
             # Only now: the staging folder needs the survey of the output trees (a forked process
-            # started with the build, see LastOutput), which on a slow machine outlasted reading
-            # the sources (0.1-0.3 s of waiting at 5,000 articles); keying the articles and
-            # reading their records first gives it that time. (Its sets, made after the helpers
-            # were forked, are not shared with them either: see records.Records.units.)
+            # started with the build, see LastOutput), which can outlast reading the sources;
+            # keying the articles and reading their records first gives it that time. (Its sets,
+            # made after the helpers were forked, are not shared with them either: see
+            # records.Records.units.)
             with no_collection():
                 sink.staging = Staging(out, root, last, later)
         made = sink.articles(context, keys)
@@ -261,8 +261,8 @@ def _run(root: Path, options: Options, out: Path | None, records: Records, last:
             if sink.staging is not None and kept is not None else None
         try:
             report, pieces, same = assemble(report_of(site, ordered, made, sink.checks), kept, last_report)
-            # The last report is kept, not written again, when this build's is the same bytes (at
-            # 5,000 articles 20 MB: 0.06-0.08 s of a one-article rebuild).
+            # The last report is kept, not written again, when this build's is the same bytes (it
+            # grows with the site: writing it would be a noticeable part of a one-article rebuild).
             report_sha = sink.stream(report, pieces, written=records.layout_sha if same else "")
         finally:
             if last_report is not None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pipeline.compliance.exports import FORMATS
 from pipeline.model import PLATFORMS, NewsletterConfig, Organization, SiteConfig, SmtpConfig, SocialConfig
 from pipeline.schema import Field, Invalid, Kind, Schema, integer, line, load_settings, matching, one_of, text
 from pipeline.slugs import slugify
@@ -179,18 +180,24 @@ def _platforms(value) -> list[str]:
     return value
 
 
+# The defaults are SocialConfig's: a site.yaml without `social:` gets the same settings as one
+# that leaves every key of it out.
 SOCIAL = Schema((
-    Field("platforms", Kind("platforms", _platforms), "Platforms to write posts for.", default=list(PLATFORMS)),
+    Field("platforms", Kind("platforms", _platforms), "Platforms to write posts for.",
+          default=list(SocialConfig.platforms)),
     Field("hashtags", _mapping_of(Kind("a hashtag", _hashtag)), "Tag -> hashtag (without #); an empty value "
           "drops the tag. Unmapped tags become CamelCase hashtags.", default={}),
-    Field("max_hashtags", integer(0, 5), "Hashtags per post at most (Instagram allows 5).", default=3),
+    Field("max_hashtags", integer(0, 5), "Hashtags per post at most (Instagram allows 5).",
+          default=SocialConfig.max_hashtags),
     Field("offsets", _mapping_of(Kind("a delay", _duration), PLATFORMS), "Delay after the article's date per "
           "platform, e.g. {x: 0m, linkedin: 2h, instagram: 1d}.", default={}),
-    Field("datetime_format", one_of("dd/mm/yyyy hh:mm", "mm/dd/yyyy hh:mm"), "Date format of column A in the "
-          "Hootsuite CSV files (24-hour clock).", default="dd/mm/yyyy hh:mm"),
-    Field("mastodon_limit", integer(100, 100000), "Your Mastodon instance's post limit.", default=500),
+    Field("datetime_format", one_of(*FORMATS), "Date format of column A in the Hootsuite CSV files "
+          "(24-hour clock).", default=SocialConfig.datetime_format),
+    Field("mastodon_limit", integer(100, 100000), "Your Mastodon instance's post limit.",
+          default=SocialConfig.mastodon_limit),
     Field("catch_up", Kind("a delay", _duration), "How long after an article's date its posts whose times have "
-          "passed still go out, in the next free slots after the build's clock; 0m: never.", default="7d"),
+          "passed still go out, in the next free slots after the build's clock; 0m: never.",
+          default=SocialConfig.catch_up),
 ), name="the social settings")
 
 SITE = Schema((
@@ -239,15 +246,13 @@ def _smtp(clean: dict | None) -> SmtpConfig | None:
     return SmtpConfig(clean["host"], clean["port"] or SMTP_PORTS[security], security, clean["username"])
 
 
-def _catch_up(value) -> timedelta:
-    """The checked value, or the default as the schema states it ("7d")."""
-    return value if isinstance(value, timedelta) else _duration(value if value is not None else "7d")
-
-
 def _social(clean: dict) -> SocialConfig:
-    hashtags = tuple((slugify(tag), tag_value) for tag, tag_value in sorted((clean.get("hashtags") or {}).items()))
-    offsets = tuple(sorted((clean.get("offsets") or {}).items()))
-    return SocialConfig(tuple(clean.get("platforms") or PLATFORMS), hashtags, clean.get("max_hashtags", 3)
-                        if clean.get("max_hashtags") is not None else 3, offsets,
-                        clean.get("datetime_format") or "dd/mm/yyyy hh:mm", clean.get("mastodon_limit") or 500,
-                        _catch_up(clean.get("catch_up")))
+    """The checked `social:` settings ({} when site.yaml has none); a key left out keeps
+    SocialConfig's default."""
+    given = {name: clean[name] for name in ("max_hashtags", "datetime_format", "mastodon_limit", "catch_up")
+             if clean.get(name) is not None}
+    if clean.get("platforms"):
+        given["platforms"] = tuple(clean["platforms"])
+    return SocialConfig(hashtags=tuple((slugify(tag), tag_value)
+                                       for tag, tag_value in sorted((clean.get("hashtags") or {}).items())),
+                        offsets=tuple(sorted((clean.get("offsets") or {}).items())), **given)

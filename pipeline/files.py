@@ -1,5 +1,5 @@
-"""Listing a folder tree fast: os.scandir and strings (pathlib cost more than the reading itself
-at 5,000 articles and 32,000 output files)."""
+"""Listing a folder tree fast: os.scandir and strings (Path objects for tens of thousands of
+output files would cost more than the listing itself)."""
 
 from __future__ import annotations
 

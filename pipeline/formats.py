@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from pipeline.compliance.rules import Rules
-from pipeline.errors import Finding
+from pipeline.errors import Finding, count_findings
 
 
 def findings_json(findings: list[Finding]) -> str:
@@ -21,8 +21,7 @@ def findings_json(findings: list[Finding]) -> str:
         "message": f.message,
         "accepted": f.accepted,
     } for f in findings]
-    errors = sum(1 for f in findings if f.is_error)
-    warnings = sum(1 for f in findings if f.is_warning)
+    errors, warnings, _ = count_findings(findings)
     return json.dumps({"findings": items, "errors": errors, "warnings": warnings}, indent=2, ensure_ascii=False)
 
 

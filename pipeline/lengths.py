@@ -41,7 +41,7 @@ def x_length(text: str) -> int:
     fast = _plain_length(text)
     if fast is not None:
         return fast
-    from twitter_text import parse_tweet  # 0.7 s to import: only for a post the fast path cannot count
+    from twitter_text import parse_tweet  # slow to import: only for a post the fast path cannot count
     from twitter_text.config import config
 
     if not _MAY_BE_EMOJI.search(text):
@@ -110,7 +110,7 @@ class Platform:
 LINKEDIN_FOLD, FACEBOOK_FOLD, INSTAGRAM_FOLD = 210, 125, 125
 
 
-def platforms(mastodon_limit: int = 500) -> dict[str, Platform]:
+def platforms(mastodon_limit: int) -> dict[str, Platform]:
     return {
         "x": Platform("x", "X", 280, x_length),
         "linkedin": Platform("linkedin", "LinkedIn", 3000, characters, fold=LINKEDIN_FOLD),

@@ -197,7 +197,7 @@ def _link_text(whole, data: str, index: int) -> tuple[str, int, bool]:
     closing ']'), found by scanning forward from `index` with str.find and str.count (bounded
     work per link); past _NEAR characters, `whole` (Python-Markdown's own, which maps the end of
     every bracket in `data` at once: each link made changes `data`, so a paragraph of n links
-    made n such maps, 10 s for 2,000 links on one line)."""
+    would make n such maps, quadratic in the paragraph's length)."""
     depth, at, limit = 1, index, min(len(data), index + _NEAR)
     while True:
         close = data.find("]", at, limit)

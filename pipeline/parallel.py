@@ -112,7 +112,7 @@ class _Workers:
     def submit(self, indexes: list[int]):
         """Start computing items[i] for the indexes; returns what gives their results."""
         if self.pool is None:
-            import multiprocessing   # (here: 0.01 s to import, and a rebuild of a few articles forks no pool)
+            import multiprocessing   # (here: a rebuild of a few articles forks no pool, nor imports it)
 
             if min(jobs(), (len(indexes) + CHUNK - 1) // CHUNK) <= 1 or \
                     "fork" not in multiprocessing.get_all_start_methods():

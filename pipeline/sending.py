@@ -16,9 +16,9 @@ from email.utils import getaddresses, parseaddr
 from pathlib import Path
 
 from pipeline.model import SmtpConfig
+from pipeline.slugs import SLUG
 
 PASSWORD_VARIABLE = "PIPELINE_SMTP_PASSWORD"
-SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
 class SendError(Exception):

@@ -19,7 +19,7 @@ TERMINAL = re.compile(r"[.!?。！？][\"'”’»)\]」』）]*$")
 
 def split(text: str, language: str = "en") -> list[str]:
     """`text` (one paragraph, whitespace collapsed) as its sentences, in order; each a slice of it."""
-    from simplemma.sentences import split_sentences   # 0.04 s to import: only when posts are composed
+    from simplemma.sentences import split_sentences   # imported here: only when posts are composed
 
     code = language.split("-", 1)[0].lower()
     pieces = []

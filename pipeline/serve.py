@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import jinja2
 
 from pipeline.build import BuildResult, Options, run
-from pipeline.errors import Finding, PipelineError
+from pipeline.errors import Finding, PipelineError, count_findings
 
 RELOAD_SCRIPT = b"""<script>(function(){var seen=null;function poll(){fetch('/_pipeline/version',{cache:'no-store'})
 .then(function(r){return r.json()}).then(function(d){if(seen===null){seen=d.version}else if(d.version!==seen)
@@ -115,10 +115,6 @@ class PreviewServer:
             self.stop.set()
             self.httpd.server_close()
 
-    def shutdown(self) -> None:
-        self.stop.set()
-        self.httpd.shutdown()
-
     # --- HTTP ---------------------------------------------------------------------------------
     def _handler(self):
         server = self
@@ -199,7 +195,7 @@ class PreviewServer:
         if state.crash:
             title, body = "The pipeline crashed (a bug: please report it)", state.crash
         else:
-            errors = sum(1 for f in state.errors if f.is_error)
+            errors = count_findings(state.errors).errors
             title = f"Build failed: {errors} error{'' if errors == 1 else 's'}"
             body = "\n".join(f.format() for f in state.errors)
         page = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"

@@ -61,7 +61,8 @@ def page_digests(folder: Path, pages: tuple[str, ...]) -> dict[str, str]:
             found.update(names)
         return found
 
-    # Parsing the templates took 30 ms: done again only when a file of the folder changed.
+    # Which templates each page uses means parsing them all: worked out again only when a file of
+    # the folder changed.
     uses = cache.current().memo("page-templates", cache.digest(pages, *files.items()),
                                 lambda: {page: used(page) for page in pages})
     digests = {}
@@ -84,7 +85,7 @@ class _Environment(jinja2.Environment):
 class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
     """Jinja's compiled templates kept beside the build cache (as Jinja's own bytecode cache does,
     a file per template checked against the template's source, so an edited template is compiled
-    again): compiling every template anew cost a quarter of a second on every build. Best effort:
+    again): otherwise every build would compile every template anew. Best effort:
     a file that cannot be read (damaged, cut short) or written only means compiling again."""
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:

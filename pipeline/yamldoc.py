@@ -111,7 +111,7 @@ def parse_yaml(text: str, path: str, findings: FindingList, *, lines: tuple[str,
 
 
 def _compose(text: str, loader):
-    """`loader` (libyaml's parser: ten times faster, same nodes and marks) when given; PyYAML's own
+    """`loader` (libyaml's parser: much faster, same nodes and marks) when given; PyYAML's own
     parser for a document it rejects, so that every syntax error reads the same."""
     if loader:
         try:

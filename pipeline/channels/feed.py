@@ -63,7 +63,7 @@ def clean(text: str) -> str:
 
 
 def _generator(site: Site, items: tuple[Article, ...], contents: dict[str, str], self_path: str) -> FeedGenerator:
-    from feedgen.feed import FeedGenerator   # here: a rebuild that keeps the feeds never imports it (35 ms)
+    from feedgen.feed import FeedGenerator   # here: a rebuild that keeps the feeds never imports it
     config = site.config
     fg = FeedGenerator()
     fg.id(config.base_url)

@@ -34,7 +34,7 @@ _INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=
 
 class _Headers(HeaderRegistry):
     """The standard header classes, each made once: HeaderRegistry makes a new class for every
-    header it parses (some 30 a message, 0.5 ms; the bytes are the same). A header given as text is
+    header it parses (dozens a message; the bytes are the same). A header given as text is
     parsed once for the last few hundred distinct values: most of a message's headers (From,
     Reply-To, List-Unsubscribe, each part's Content-Type...) are the same in every message. Header
     objects are immutable strings, so one serves every message that has it."""

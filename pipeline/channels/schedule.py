@@ -29,7 +29,7 @@ def slot(moment: datetime) -> datetime:
     """Round up to the next time ending in 0 or 5 minutes."""
     moment = moment.replace(second=0, microsecond=0) + (timedelta(minutes=1) if moment.second or
                                                          moment.microsecond else timedelta(0))
-    return moment + timedelta(minutes=(-moment.minute) % 5)
+    return moment + timedelta(minutes=(-moment.minute) % (SLOT.seconds // 60))
 
 
 def earliest(site: Site) -> datetime:

@@ -21,7 +21,7 @@ from jinja2 import Environment
 from pipeline.channels import posts as words   # (a local `posts` is the posts made)
 from pipeline.channels.blog import preview_path
 from pipeline.channels.schedule import MAX_ROWS, schedule, summary
-from pipeline.compliance.exports import FORMATS, past_posts
+from pipeline.compliance.exports import FORMATS, FORMULA_START, past_posts
 from pipeline.errors import Finding, Location
 from pipeline.lengths import Platform, platforms
 from pipeline.model import Article, Artifact, Reads, Site
@@ -29,7 +29,6 @@ from pipeline.templating import make_environment, render as render_template
 from pipeline.urls import with_utm
 
 NAME = "social"
-FORMULA_START = ("=", "+", "-", "@")
 
 
 def hashtags_for(site: Site, article: Article, limit: int) -> list[str]:
@@ -246,7 +245,7 @@ def neutralise(cell: str) -> str:
 
 
 def calendar(site: Site, rows: dict[str, list[dict]]) -> bytes:
-    from icalendar import Calendar, Event   # only when the exports are made again (50 ms to import)
+    from icalendar import Calendar, Event   # here, not at module level: only when the exports are made again
 
     domain = site.config.base_url.split("://", 1)[1].split("/", 1)[0]
     labels = platforms(site.config.social.mastodon_limit)

@@ -92,8 +92,8 @@ def build_and_write(obj: Context, console: Console, out: Path | None, options: O
 
 def survey_early(obj: Context, out: Path, options: Options):
     """What the last build left in `out` (writer.lastoutput.LastOutput), its survey started now, in a forked
-    process, rather than once the build's modules are imported: at 5,000 articles the build
-    otherwise waited for it (0.02-0.05 s)."""
+    process, rather than once the build's modules are imported: started later, it may not be
+    done when the build needs it."""
     from pipeline.incremental.saves import wait
     from pipeline.incremental.memory import no_collection
     from pipeline.parallel import jobs, set_jobs
@@ -112,8 +112,8 @@ def formatted(obj: Context, console: Console, result, out: Path) -> list:
     """What a build found and changed, formatted (Console.hold), to be printed once its saves
     are made or handed to the saver (a command killed while printing, by a pipe to `head`
     closed early say, loses none of them). Formatted before: the saver is a forked process, and
-    every page of memory the command touches after the fork is copied (going over the 28,000
-    findings of a rebuild of 5,000 articles then cost 5,800 page faults, 0.02-0.03 s)."""
+    every page of memory the command touches after the fork is copied (going over every finding
+    of a rebuild then would copy the pages they are on)."""
     with console.hold() as held:
         console.notes(result)
         console.findings(result.findings, result.repeated, report=report_path(out, obj.root))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.errors import Finding
+from pipeline.errors import Finding, count_findings
 
 REPEAT_LIMIT = 20   # warnings repeated from the last build printed in full (see Console.findings)
 
@@ -73,8 +73,8 @@ class Console:
         """Every error and every warning the build made. The warnings it `repeated` from the last
         build (the findings of articles it took unchanged from its records; all of them when up
         to date: True) are printed too while there are at most REPEAT_LIMIT, or with --verbose;
-        else one note counts them (at 5,000 articles 28,000 warnings, 84,000 lines, on each
-        rebuild: 0.7-1.2 s of printing, and what the edit caused lost among them)."""
+        else one note counts them (a large site's warnings are many lines on each rebuild: slow
+        to print, and what the edit caused lost among them)."""
         if self.quiet:
             for finding in findings:
                 if finding.is_error:
@@ -127,8 +127,7 @@ class Console:
 
 
 def tally(findings: list[Finding]) -> str:
-    warnings = sum(1 for f in findings if f.is_warning)
-    accepted = sum(1 for f in findings if f.accepted is not None)
+    _, warnings, accepted = count_findings(findings)
     text = f", {plural(warnings, 'warning')}" if warnings else ""
     return text + (f", {accepted} accepted" if accepted else "")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from pipeline.cli.console import plural
-from pipeline.errors import PipelineError
+from pipeline.errors import PipelineError, count_findings
 from pipeline.limits import LIMITS
 from pipeline.schema import Invalid, parse_datetime
 
@@ -66,8 +66,7 @@ def fail(obj: Context, exc: PipelineError, fmt: str, headline: str):
         sys.exit(1)
     for finding in exc.findings:
         click.echo(finding.format(), err=True)
-    errors = sum(1 for f in exc.findings if f.is_error)
-    warnings = sum(1 for f in exc.findings if f.is_warning)
+    errors, warnings, _ = count_findings(exc.findings)
     tail = " Nothing was written to output/." if headline == "Build failed" else ""
     click.echo(f"{headline}: {plural(errors, 'error')}, {plural(warnings, 'warning')}{places(exc.findings)}."
                f"{tail}", err=True)

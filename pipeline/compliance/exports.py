@@ -17,7 +17,8 @@ MAX_ROWS = 350                      # posts per upload
 
 HOOTSUITE = "hootsuite-csv"
 SOCIAL_PAST = "social-past"
-FORMATS = {"dd/mm/yyyy hh:mm": "%d/%m/%Y %H:%M", "mm/dd/yyyy hh:mm": "%m/%d/%Y %H:%M"}
+FORMATS = {"dd/mm/yyyy hh:mm": "%d/%m/%Y %H:%M", "mm/dd/yyyy hh:mm": "%m/%d/%Y %H:%M"}   # column A's
+FORMULA_START = ("=", "+", "-", "@")   # a cell starting so is a formula to a spreadsheet (OWASP: CSV injection)
 RECENT = timedelta(days=7)   # an article this new whose posts were dropped is worth a warning
 
 
@@ -66,7 +67,7 @@ def hootsuite_problems(site: Site, content: bytes) -> list[tuple[int, str]]:
             problems.append((number, f"the same message as row {texts[row[1]]}; Hootsuite rejects duplicates"))
         texts.setdefault(row[1], number)
         for cell in row[1:]:
-            if cell.startswith(("=", "+", "-", "@")):
+            if cell.startswith(FORMULA_START):
                 problems.append((number, f"cell {cell[:20]!r} starts like a spreadsheet formula"))
         if not row[1].strip():
             problems.append((number, "has an empty message"))

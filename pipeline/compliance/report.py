@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from pipeline.compliance.checker import Check
 from pipeline.compliance.sheet import sheet, status
-from pipeline.errors import Finding
+from pipeline.errors import Finding, count_findings
 from pipeline.model import Article, Site
 from pipeline.templating import make_environment, render
 
@@ -90,12 +90,13 @@ def report(site: Site, findings: list[Finding], made: list, site_checks: list[Ch
         articles.append({"article": article, "html": Markup(f"\x00{len(articles)}\x00"), "status": status(found_here),
                          "slug": article.slug, "title": article.title, "date": article.date.strftime("%Y-%m-%d")})
     sources = {a.source for a in site.articles}
+    counted = count_findings(findings)
     totals = {
         "checks": counts[0],
         "found": counts[1],
-        "errors": sum(1 for f in findings if f.is_error),
-        "warnings": sum(1 for f in findings if f.is_warning),
-        "accepted": sum(1 for f in findings if f.accepted is not None),
+        "errors": counted.errors,
+        "warnings": counted.warnings,
+        "accepted": counted.accepted,
         "claims": counts[2],
         "substantiated": counts[3],
     }

@@ -42,7 +42,7 @@ def status(findings: list[Finding]) -> str:
     """FIX: an error stands; REVIEW: a warning no one has accepted; else READY."""
     if any(f.is_error for f in findings):
         return FIX
-    if any(f.severity == WARNING and f.accepted is None for f in findings):
+    if any(f.is_warning for f in findings):
         return REVIEW
     return READY
 

@@ -34,9 +34,9 @@ class Miss(Exception):
 
 def digest(*parts) -> str:
     """sha256 of the parts: marshalled when they are plain values (strings, bytes, numbers, None
-    and lists, tuples and dicts of them), else by their repr. A build takes ~30,000 digests of a
-    few short strings each; marshal writes them 2.5x faster than repr (version 2: no references,
-    so equal parts give equal bytes)."""
+    and lists, tuples and dicts of them), else by their repr. A build takes several digests per
+    article, of a few short strings each, and marshal writes them more cheaply than repr (version
+    2: no references, so equal parts give equal bytes)."""
     try:
         data = b"m" + marshal.dumps(parts, 2)
     except ValueError:   # a value marshal cannot write (a date, a dataclass)

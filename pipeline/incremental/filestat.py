@@ -1,5 +1,5 @@
-"""What the incremental build trusts of a file without reading it: its stat signature, and
-whether it was changed too recently for that to hold."""
+"""What the incremental build trusts of a file or folder without reading it: its stat signature,
+and whether it was changed too recently for that to hold."""
 
 from __future__ import annotations
 
@@ -12,3 +12,9 @@ def signature(stat) -> tuple[int, int, int, int]:
     that puts the mtime back still moves the ctime, which no user can set), and the inode (equal
     signatures in output/ and the spare tree mean one file under two names)."""
     return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino
+
+
+def folder_signature(stat) -> tuple[int, int]:
+    """What identifies a folder's entries without listing it: mtime (adding, removing or renaming
+    an entry moves it, as POSIX requires) and ctime (which no user can set back)."""
+    return stat.st_mtime_ns, stat.st_ctime_ns

@@ -25,15 +25,15 @@ _LIBC = _libc()
 
 def fewer_malloc_arenas() -> None:
     """glibc gives each thread that allocates its own malloc arena, and freed memory stays in it:
-    with the writer threads that added about 50 MB to a build's peak at 1,000 articles. Two
-    arenas are enough here (as MALLOC_ARENA_MAX=2 would set)."""
+    with the writer threads, that raises a build's peak for nothing. Two arenas are enough here
+    (as MALLOC_ARENA_MAX=2 would set)."""
     if _LIBC is not None and hasattr(_LIBC, "mallopt"):
         _LIBC.mallopt(M_ARENA_MAX, 2)
 
 
 def give_back() -> None:
     """Return freed heap pages to the OS (malloc_trim): called after a stage frees much of what
-    it held (at 5,000 articles about 20 MB each time)."""
+    it held."""
     if _LIBC is not None and hasattr(_LIBC, "malloc_trim"):
         _LIBC.malloc_trim(0)
 
@@ -41,10 +41,10 @@ def give_back() -> None:
 @contextmanager
 def quieter_collector():
     """For one build: collect the young generation every 50,000 new objects instead of 700 (a
-    build allocates millions, few of them in cycles; at 1,000 articles this about halved the time
-    spent collecting, and the peak of a cold build of 5,000 stayed at 204 MB). Undone on the way
-    out, with what no_collection() froze. (Freezing everything later in a build, after the
-    articles, froze that moment's garbage with it: 35 MB more at the peak.)"""
+    build allocates millions, few of them in cycles, so most collections find nothing to free,
+    and collecting less often does not raise the peak). Undone on the way out, with what no_collection() froze.
+    (Nothing is frozen later in a build, after the articles: that would freeze that moment's
+    garbage with it, for the rest of the build.)"""
     thresholds = gc.get_threshold()
     gc.set_threshold(50_000, *thresholds[1:])
     try:
@@ -57,8 +57,8 @@ def quieter_collector():
 @contextmanager
 def no_collection():
     """For a stage that builds long-lived objects (reading the last build's records, the
-    manifest): no collection runs in it (each would scan objects that all survive: at 5,000
-    articles about a million), and what it made is then frozen out of later collections
+    manifest): no collection runs in it (each would scan objects that all survive, a great many
+    on a large site), and what it made is then frozen out of later collections
     (gc.freeze) until the build ends (quieter_collector). What little cyclic garbage exists at
     that moment stays until then too."""
     enabled = gc.isenabled()

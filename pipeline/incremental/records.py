@@ -75,7 +75,7 @@ class SourceRecord:
 
 
 # An artifact as written, without its content: (path, sha256, channel, media type, articles,
-# for readers). A plain tuple: a record of 5,000 articles holds 30,000 of them, read on every build.
+# for readers). A plain tuple: the records hold one for every output file, read on every build.
 Output = tuple
 
 
@@ -86,7 +86,7 @@ def output(artifact: Artifact) -> Output:
 
 def described(out: Output) -> Artifact:
     """The artifact an Output describes, without its content but with its content's hash (made
-    for every file of an unchanged site: 30,000 at 5,000 articles)."""
+    for every file of an unchanged site)."""
     path, sha256, channel, media_type, articles, for_readers = out
     return remade(Artifact, path=path, content=b"", channel=channel, media_type=media_type, articles=articles,
                   for_readers=for_readers, sha256=sha256)
@@ -98,8 +98,8 @@ _OUTPUT_FIELDS = ("path", "sha256", "channel", "media_type", "articles", "for_re
 class Artifacts(Sequence):
     """What a build made, in order: artifacts, and the outputs it adopted from its records, kept
     as their Output tuples and described (an Artifact without content) only when one is asked
-    for. A rebuild of 5,000 articles adopts 32,000 files, of which it asks only the paths (the
-    link check) and channels (the summary): made into objects, 0.04-0.05 s."""
+    for. A rebuild adopts nearly every output file, of which it asks only the paths (the link
+    check) and channels (the summary): making each an object would be work for nothing."""
 
     def __init__(self):
         self._items: list = []
@@ -139,7 +139,7 @@ class UnitRecord:
     outputs: tuple[Output, ...]
     findings: tuple
     details: bytes | Callable[[], bytes]  # (checks, claims, posts) pickled and compressed (a
-                                          # full build holds 5,000 of them), or how to read them
+                                          # full build holds one per article), or how to read them
                                           # (posts: platform -> post, unscheduled)
     counts: tuple[int, int, int, int]  # checks, checks found, claims, claims substantiated
     platforms: tuple[str, ...]     # the platforms it has a post for
@@ -151,7 +151,7 @@ class UnitRecord:
     checks_digest: str = ""
     posts_digest: str = ""
     findings_digest: str = ""   # findings_digest(findings): what its report section keys them by (see
-                                # compliance.report), not hashed again from 3 KB of their text on each build
+                                # compliance.report), not hashed again from their text on each build
 
     @classmethod
     def of(cls, key: str, outputs: tuple[Output, ...], findings: tuple, checks: tuple, claims: tuple,
@@ -188,11 +188,11 @@ class OutputRecord:
 # The source, unit and output records are kept in sets: each table's records, in the order the
 # build goes through them (sources by path, articles newest first, site-wide files by path), cut into
 # runs of SET_SIZE, each row one pickle of {name: record}. A build reads every record of these
-# three tables, and one pickle of 80 records is read ~2.5x faster than 80 rows of marshalled
-# values made into objects one by one; read in that order, the records lie in memory in the order
-# the build goes through them (made in the order of hashed sets instead, reading the sources'
-# metadata took 0.035 s more at 5,000 articles). A build writes again only the sets whose records
-# or members changed: an edit, one set; a new or deleted article, the sets after it.
+# three tables, and one pickle per set of records is much cheaper to read than its records one
+# row at a time, their marshalled values made into objects one by one; read in that order, the
+# records lie in memory in the order the build goes through them (sets in the order of a hash of
+# the names scatter them, and the build's reads with them). A build writes again only the sets
+# whose records or members changed: an edit, one set; a new or deleted article, the sets after it.
 SET_SIZE = Limit("PIPELINE_RECORD_SET_SIZE", 80, "records of a kind kept in one set of the build records", least=1)
 
 
@@ -288,7 +288,7 @@ class Records:
         """The unit records (None: superseded by this build; its row is replaced). Read when first
         used, from the snapshot the others were read from: a build uses them after it has forked
         its helpers (see build._run), and memory allocated after a fork is not shared with the
-        children, so the parent's use of these 40 MB (at 5,000 articles) copies no page."""
+        children, so the parent's use of them (the largest of the records) copies no page."""
         return self.read_units()
 
     def read_units(self) -> dict[str, UnitRecord | None]:

@@ -23,11 +23,12 @@ def assemble(made: Report, records=None, last=None) -> tuple[Artifact, Iterator[
     copied into place (from `last`, the last build's report.html opened for reading, at the place
     the records' layout says, when given; else from the records); without, sections come from the
     build cache. Returns the artifact without its content, the content in pieces, to be written
-    (or joined) one piece at a time (the report of 5,000 articles is about 20 MB), and whether
-    those bytes are the last report's (`last`), page and sections alike, in the same order: then
-    the file can be kept as it is, unwritten. records.new_layout gets where each section is."""
-    # Per article: its html (UTF-8, compressed: sections repeat, and a report of 5,000 articles
-    # holds about 20 MB of them), or None when the last build's is kept.
+    (or joined) one piece at a time (the report grows with the site, a section per article), and
+    whether those bytes are the last report's (`last`), page and sections alike, in the same
+    order: then the file can be kept as it is, unwritten. records.new_layout gets where each
+    section is."""
+    # Per article: its html (UTF-8, compressed: sections repeat, and a large site's report holds
+    # many megabytes of them), or None when the last build's is kept.
     sections: list = []
     for section in made.sections:
         article, source = section.article, section.article.source

@@ -1,12 +1,12 @@
 """Saves that only the next build reads (the build records, the build cache, the output manifest
 and the up-to-date stamp), made after output/ is in place by a detached process, so a command
-returns as soon as its output is complete (at 5,000 articles these saves were 0.45 s of a 3 s
-rebuild). Every build first waits for the saves of the one before (the saving process holds an
+returns as soon as its output is complete (on a large site these saves are a sizeable part of
+a rebuild). Every build first waits for the saves of the one before (the saving process holds an
 exclusive lock on .pipeline/saving.lock until it ends), so no build reads state half saved. The
 saves marked early (what the up-to-date stamp needs, and the stamp) are made first, under a
 second lock (.pipeline/stamp.lock) that the saver lets go of once they are made: the up-to-date
 check waits only for those, so a rebuild with nothing changed does not wait for the records of
-a cold build to be written (1-1.2 s at 5,000 articles).
+a cold build to be written (the longest of the saves).
 
 Losing any of these saves is safe by design (a killed saver, a full disk): a missing record,
 manifest or stamp, or a cache without the new entries, only means more work for the next build,
@@ -34,12 +34,11 @@ def lock_path(root: Path, stamp: bool = False) -> Path:
 # This process's savers not yet reaped, each with what its saves hold (the build's records, cache
 # and manifest): let go of only once the saver has ended. Freed while it runs, every page they
 # are on would be copied first (fork shares them copy-on-write, and freeing writes to each
-# object): 14,000 page copies, 0.05 s, at the end of a rebuild of 5,000 articles, for memory
-# that exiting frees anyway.
+# object), for memory that exiting frees anyway.
 _SAVERS: list[tuple[int, list]] = []
 # Output files below which a build's saves are made in the command: they then take about as long
-# as forking the saver (a site of a few articles: 10-30 ms each), and a project that small is
-# what scripts and tests build and look into at once.
+# as forking the saver, and a project that small is what scripts and tests build and look into at
+# once.
 DETACH_FROM = Limit("PIPELINE_DETACH_SAVES_FROM", 1000, "output files from which a build's saves are made "
                     "after the command returns")
 

@@ -75,7 +75,7 @@ class Sink:
                 todo.append(index)
                 self.rendered.append(article.source)
                 if record is not None:   # superseded: not held beside its successor (a template edit
-                    records.units[article.source] = None   # renders them all: 40 MB at 5,000)
+                    records.units[article.source] = None   # renders them all, so all would be held twice)
                     cache.current().dropped += record.cache_keys   # and the cache keeps them only if used
         failed = []
         for index, result in zip(todo, imap_ordered(article_stage.make, todo, context, window=UNIT_WINDOW)):

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from pipeline.incremental.memory import fewer_malloc_arenas
 from pipeline.writer.lastoutput import LastOutput, recover
-from pipeline.writer.paths import MARKER, PathCheck, check_output_dir, check_paths
+from pipeline.writer.paths import MARKER, PathCheck, check_output_dir
 from pipeline.writer.spare import WRITERS
 from pipeline.writer.staging import Changes, Staging
 
-__all__ = ["MARKER", "WRITERS", "Changes", "LastOutput", "PathCheck", "Staging", "check_output_dir", "check_paths",
-           "recover"]
+__all__ = ["MARKER", "WRITERS", "Changes", "LastOutput", "PathCheck", "Staging", "check_output_dir", "recover"]
 
 fewer_malloc_arenas()   # before any writer thread starts: the threads share two malloc arenas

@@ -95,22 +95,22 @@ class Staging:
                 pass
 
     def add(self, artifact: Artifact) -> None:
-        problems = self.paths.problems(artifact)
-        if problems:
-            self.abort()
-            raise PipelineError(problems)
+        self._refuse(self.paths.problems(artifact))
         try:
             self._stage(artifact.path, artifact.sha256, artifact.content)
         except OSError as exc:
             self._fail(exc)
 
-    def add_pieces(self, artifact: Artifact, pieces) -> None:
-        """Stage an artifact from its content in pieces, written as they come and never held
-        whole; then as add() would (a file the spare tree already has is left as it was)."""
-        problems = self.paths.problems(artifact)
+    def _refuse(self, problems: list[Finding]) -> None:
+        """The paths' problems (see PathCheck), if any: the build is aborted and stops with them."""
         if problems:
             self.abort()
             raise PipelineError(problems)
+
+    def add_pieces(self, artifact: Artifact, pieces) -> None:
+        """Stage an artifact from its content in pieces, written as they come and never held
+        whole; then as add() would (a file the spare tree already has is left as it was)."""
+        self._refuse(self.paths.problems(artifact))
         temporary = os.path.join(self.folder, f".{os.getpid()}.partial")
         try:
             hasher = hashlib.sha256()
@@ -184,10 +184,7 @@ class Staging:
                 settled.add(path)
             elif not holds(path, digest):
                 return False
-        problems = self.paths.known_problems(outputs)
-        if problems:
-            self.abort()
-            raise PipelineError(problems)
+        self._refuse(self.paths.known_problems(outputs))
         for output in outputs:
             path, digest = output[0], output[1]
             if path in settled:
