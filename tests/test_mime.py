@@ -162,26 +162,37 @@ def test_names_addresses_and_unsubscribe_links_are_the_bytes_the_email_package_w
     made = build_message(site, "Knee Basics", "<p>Hi</p>\n", "Hi\n", DATE, "knee", SOURCE)
     expected = reference(site, "Knee Basics", "<p>Hi</p>\n", "Hi\n", DATE, "knee")
     assert_valid(made)
-    assert mailboxes_read(made) == mailboxes_written(site)
-    if mailboxes_read(expected) == mailboxes_written(site):
+    written = mailboxes_written(site)
+    assert mailboxes_read(made) == written
+    if mailboxes_read(expected) == written and not any(name.isspace() for name, _ in map(mailbox_parts, (
+            site.config.newsletter.sender, site.config.newsletter.reply_to))):
         assert made == expected
-    else:   # gh-80222, fixed in Python 3.11.12: a quoted display name broken over lines lost its quotes
-        assert without_mailboxes(made) == without_mailboxes(expected)
+    else:   # The email package's message does not say what was written (a quoted name broken over
+        # lines lost its quotes: gh-80222, fixed in Python 3.11.12; or, between two words too long
+        # for a line, an empty line ends the header), or has a name of blanks only, which the
+        # message leaves out. The rest is the email package's message without names.
+        unnamed = with_newsletter(site, sender=address, reply_to=address)
+        assert without_mailboxes(made) == without_mailboxes(reference(unnamed, "Knee Basics", "<p>Hi</p>\n", "Hi\n",
+                                                                      DATE, "knee"))
 
 
 def without_mailboxes(data: bytes) -> list[bytes]:
     return [field for field in re.split(rb"\r\n(?![ \t])", data) if not field.startswith((b"From:", b"Reply-To:"))]
 
 
-def mailboxes_written(site) -> list[tuple[str, str]]:
+def mailboxes_written(site) -> list[list[tuple[str, str]]]:
     news = site.config.newsletter
     return [[(words(name), address)] for name, address in map(mailbox_parts, (news.sender, news.reply_to))]
 
 
-def mailboxes_read(data: bytes) -> list:
-    """From and Reply-To as a reader gets them: each one mailbox, as (its name's words, address)."""
+def mailboxes_read(data: bytes) -> list | None:
+    """From and Reply-To as a reader gets them, as (the name's words, address) per mailbox; None
+    when the reader fails (the email package does on some of its own messages, gh-80222)."""
     read = email.message_from_bytes(data, policy=policy.default)
-    return [[(words(m.display_name), m.addr_spec) for m in read[field].addresses] for field in ("From", "Reply-To")]
+    try:
+        return [[(words(m.display_name), m.addr_spec) for m in read[field].addresses] for field in ("From", "Reply-To")]
+    except TypeError:
+        return None
 
 
 def test_a_long_display_name_with_a_comma_is_one_mailbox(loaded):
@@ -191,6 +202,15 @@ def test_a_long_display_name_with_a_comma_is_one_mailbox(loaded):
     assert made.startswith(b'From: "Next Level Physical Therapy, Sports Medicine & Rehabilitation of\r\n'
                            b' Springfield" <news@clinic.example>\r\n')
     assert mailboxes_read(made)[0] == [(words(name), "news@clinic.example")]
+
+
+def test_a_display_name_of_words_too_long_for_a_line_never_ends_the_header(loaded):
+    # The email package leaves an empty line between the two words, which ends the header there.
+    name = "x" * 80 + " " + "y" * 80
+    site = with_newsletter(loaded.site, reply_to=f"{name} <desk@clinic.example>")
+    made = build_message(site, "Knee Basics", "<p>x</p>", "x", DATE, "knee", SOURCE)
+    assert_valid(made)
+    assert mailboxes_read(made)[1] == [(words(name), "desk@clinic.example")]
 
 
 @pytest.mark.parametrize("subject", ["=?utf-8?q?Knee?= Basics", "Why =?iso-8859-1?b?SGk=?= matters",

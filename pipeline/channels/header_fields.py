@@ -72,9 +72,12 @@ def unstructured(name: str, value: str) -> str:
 
 
 def mailbox(name: str, display_name: str, address: str) -> str:
-    """`name: display name <address>`, or the bare address when there is no display name; the
-    name quoted when it holds a special, encoded when it is not ASCII."""
+    """`name: display name <address>`, or the bare address when there is no display name (or only
+    blanks: the email package may encode the address with them); the name quoted when it holds a
+    special, encoded when it is not ASCII."""
     _check_line(name, display_name)
+    if display_name.isspace():
+        display_name = ""
     local, _, domain = address.rpartition("@")
     if not (_DOT_ATOM.fullmatch(local) and _DOT_ATOM.fullmatch(domain)) or "=?" in address:
         raise ValueError(f"{name}: {address!r} is not an address a message can carry (words of ASCII letters, "
@@ -135,10 +138,13 @@ def _dot_atom(text: str) -> _Part:
 
 def _folded(name: str, value: _Part) -> str:
     label = _group(_Part(name), _Part(":"), encodable=False)
-    return _refold([label, _group(_spaces(" ")), value] if value.children else [label, value])
+    lines = _refold([label, _group(_spaces(" ")), value] if value.children else [label, value])
+    # Where the email package takes a line's only blank to start the next line with, it leaves an
+    # empty line, which would end the header: left out.
+    return "\r\n".join(line for line in lines if line) + "\r\n"
 
 
-def _refold(parts: list[_Part]) -> str:
+def _refold(parts: list[_Part]) -> list[str]:
     """email._header_value_parser._refold_parse_tree for our tokens: words are kept whole where
     they fit, moved to the next line where they fit there, and encoded (and so split) otherwise;
     neighbouring encoded words on a line are merged into one."""
@@ -161,8 +167,9 @@ def _refold(parts: list[_Part]) -> str:
             if not part.encodable:
                 want = False
                 last_ew = None
-                alone = _refold(list(part.children))[:-2]
-                if "\r\n" not in alone:
+                alone = _refold(list(part.children))
+                if len(alone) == 1:
+                    alone = alone[0]
                     if len(alone) > MAX_LINE - len(lines[-1]):
                         lines.append(_steal_space(lines))
                     lines[-1] += alone
@@ -202,7 +209,7 @@ def _refold(parts: list[_Part]) -> str:
             lines.append(space + text)
         else:
             lines[-1] += text
-    return "\r\n".join(lines) + "\r\n"
+    return lines
 
 
 def _fold_as_ew(text: str, lines: list[str], last_ew: int | None) -> int:
