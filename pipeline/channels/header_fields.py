@@ -3,10 +3,11 @@ Python 3.11's email package folds them under email.policy.SMTP (its `_refold_par
 step by step over the token tree its parser makes of each value), without parsing: the trees are
 built from the values, which are validated first.
 
-Two differences, on purpose. A word that looks like an RFC 2047 encoded word ('=?...') is itself
-encoded, so a reader gets back the text as written (the email package decodes it on the way in).
-A quoted display name broken over lines keeps its quotes, as the email package does since its
-security fix for gh-80222 (3.11.12); before it, such a name read back as other mailboxes."""
+Where the email package's field would not read back as written, this one differs, on purpose: a
+word that looks like an RFC 2047 encoded word ('=?...') is itself encoded (the email package
+decodes it on the way in); a quoted display name broken over lines keeps its quotes, as the email
+package does since its security fix for gh-80222 (3.11.12); a display name of blanks only is left
+out; no line of a field is empty."""
 
 from __future__ import annotations
 

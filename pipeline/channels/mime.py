@@ -1,7 +1,8 @@
 """The newsletter's message.eml, written directly: multipart/alternative, the text/plain part first
 and the text/html part last, both UTF-8 quoted-printable, lines ended by CRLF. The bytes are those
 email.message.EmailMessage makes of the same content (set_content, add_alternative, set_boundary,
-as_bytes under email.policy.SMTP); tests/test_mime.py holds the two side by side."""
+as_bytes under email.policy.SMTP), but for the header fields header_fields.py says it writes
+otherwise; tests/test_mime.py holds the two side by side."""
 
 from __future__ import annotations
 
