@@ -220,6 +220,14 @@ def test_a_display_name_of_words_too_long_for_a_line_never_ends_the_header(loade
     assert mailboxes_read(made)[1] == [(words(name), "desk@clinic.example")]
 
 
+def test_a_display_name_of_blanks_only_is_left_out(loaded):
+    # The email package encodes the address into the encoded word of blanks that are not ASCII.
+    address = "newsletter.team+weekly@mail.physio-" + "x" * 40 + ".example"
+    site = with_newsletter(loaded.site, reply_to=f'" \u3000" <{address}>')
+    made = build_message(site, "Knee Basics", "<p>x</p>", "x", DATE, "knee", SOURCE)
+    assert f"\r\nReply-To: {address}\r\n".encode() in made
+
+
 @pytest.mark.parametrize("subject", ["=?utf-8?q?Knee?= Basics", "Why =?iso-8859-1?b?SGk=?= matters",
                                      "a=?b =?x?q?y?="])
 def test_a_subject_that_looks_encoded_is_read_back_as_written(loaded, subject):
