@@ -13,8 +13,9 @@ from email.utils import format_datetime
 
 from pipeline.channels import header_fields
 
-_BOUNDARY = re.compile(r"[0-9A-Za-z'()+_,./:=?-]{1,30}")   # its Content-Type field fits one line
-_B2A_ONLY = re.compile(rb"=(?:2E|20|09)")
+# A MIME boundary's characters (RFC 2046 bchars but space), at most 30: its Content-Type fits a line.
+_BOUNDARY = re.compile(r"[0-9A-Za-z'()+_,./:=?-]{1,30}")
+_B2A_EXTRA = re.compile(rb"=(?:2E|20|09)")   # escapes b2a_qp makes where the email package does not
 _TEXT_PART = b'Content-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
 # add_alternative makes the HTML part a message of its own, and so gives it a MIME-Version.
 _HTML_PART = (b'Content-Type: text/html; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n'
@@ -28,7 +29,7 @@ def alternative_message(*, sender: tuple[str, str], reply_to: tuple[str, str], s
     ValueError for a value a header cannot carry (a line break, an address that is not ASCII
     dot-atoms...)."""
     if not _BOUNDARY.fullmatch(boundary):
-        raise ValueError(f"boundary {boundary!r}: expected 1-30 of the characters MIME allows unquoted")
+        raise ValueError(f"boundary {boundary!r}: expected 1-30 of the characters a MIME boundary may hold, no space")
     head = (header_fields.mailbox("From", *sender) + header_fields.mailbox("Reply-To", *reply_to)
             + header_fields.unstructured("Subject", subject) + f"Date: {format_datetime(date)}\r\n"
             + header_fields.message_id(message_id) + header_fields.unstructured("List-Unsubscribe", unsubscribe)
@@ -49,7 +50,7 @@ def quoted_printable(text: str) -> bytes:
     # does not: its soft breaks are removed, and every =2E, =20 and =09 is its own (the email
     # package never encodes a '.', nor a blank but at a line's end, which is done below).
     escaped = escaped.replace(b"=\n", b"")
-    if _B2A_ONLY.search(escaped):
+    if _B2A_EXTRA.search(escaped):
         escaped = escaped.replace(b"=2E", b".").replace(b"=20", b" ").replace(b"=09", b"\t")
     lines = []
     for line in escaped.split(b"\n"):
