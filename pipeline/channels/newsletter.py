@@ -7,17 +7,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
-from email.policy import EmailPolicy
-from email.headerregistry import Address, HeaderRegistry
-from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
 
 import css_inline
 import lxml.html
 from jinja2 import Environment
 
+from pipeline.channels.mime import alternative_message
 from pipeline.config import mailbox_parts
 from pipeline.errors import Finding, Location, PipelineError
 from pipeline.model import Article, Artifact, Reads, Site
@@ -30,66 +26,6 @@ NAME = "newsletter"
 PREHEADER_LIMIT = 100  # inbox previews show 40-140 characters (STANDARDS H8)
 CONTENT_WIDTH = 536  # 600 px container minus 2 x 32 px padding
 _INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
-
-
-class _Headers(HeaderRegistry):
-    """The standard header classes, each made once: HeaderRegistry makes a new class for every
-    header it parses (dozens a message; the bytes are the same). A header given as text is
-    parsed once for the last few hundred distinct values: most of a message's headers (From,
-    Reply-To, List-Unsubscribe, each part's Content-Type...) are the same in every message. Header
-    objects are immutable strings, so one serves every message that has it."""
-
-    def __init__(self):
-        super().__init__()
-        self._made: dict[str, type] = {}
-        self._parsed = lru_cache(maxsize=256)(super().__call__)
-
-    def __getitem__(self, name: str) -> type:
-        made = self._made.get(name.lower())
-        if made is None:
-            made = self._made[name.lower()] = super().__getitem__(name)
-        return made
-
-    def __call__(self, name: str, value):
-        return self._parsed(name, value) if type(value) is str else super().__call__(name, value)
-
-
-class _Policy(EmailPolicy):
-    """The email package's policy, folding each distinct header (name, value, its class) once
-    (folding walks the header's parse tree: about a third of making a message). A header's folded
-    form depends only on those and the policy, which is immutable."""
-
-    def fold(self, name, value):
-        return _folded(self, name, value, False)
-
-    def fold_binary(self, name, value):
-        return _folded(self, name, value, True)
-
-    def clone(self, **changes):
-        """The same clone for the same changes: the generator clones its policy for every part it
-        writes (with the line separator it was given), which would make every part's headers new
-        to _folded."""
-        try:
-            key = (self, tuple(sorted(changes.items())))
-            made = _CLONES.get(key)
-        except TypeError:   # a change that cannot be hashed
-            return super().clone(**changes)
-        if made is None:
-            made = _CLONES[key] = super().clone(**changes)
-        return made
-
-
-_CLONES: dict = {}
-
-
-@lru_cache(maxsize=256, typed=True)
-def _folded(policy: _Policy, name: str, value, binary: bool):
-    return EmailPolicy.fold_binary(policy, name, value) if binary else EmailPolicy.fold(policy, name, value)
-
-
-_HEADERS = _Headers()
-_POLICY = _Policy(header_factory=_HEADERS)
-_SMTP = _Policy(header_factory=_HEADERS, linesep="\r\n")
 
 
 @dataclass(frozen=True)
@@ -185,26 +121,16 @@ def _artifacts(site, env, text_env, folder: str, issue: dict, slugs: tuple[str, 
 def build_message(site: Site, subject: str, html: str, text: str, date: datetime, key: str, source: str) -> bytes:
     """multipart/alternative (text first, HTML last), UTF-8, with a deterministic Message-ID."""
     news = site.config.newsletter
-    name, address = mailbox_parts(news.sender)   # (parseaddr reads 'Name:' as a group)
-    domain = address.rsplit("@", 1)[1]
     digest = hashlib.sha256((html + "\0" + text).encode("utf-8")).hexdigest()[:16]
     unsubscribe = [f"<{news.unsubscribe_url}>"] + ([f"<{news.unsubscribe_mailto}>"] if news.unsubscribe_mailto else [])
-    message = EmailMessage(policy=_POLICY)
     try:
-        message["From"] = Address(display_name=name, addr_spec=address) if name else address
-        reply_name, reply_address = mailbox_parts(news.reply_to)
-        message["Reply-To"] = Address(display_name=reply_name, addr_spec=reply_address)
-        message["Subject"] = subject
-        message["Date"] = format_datetime(date)
-        message["Message-ID"] = f"<newsletter.{key}.{digest}@{domain}>"
-        message["List-Unsubscribe"] = ", ".join(unsubscribe)
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        sender = mailbox_parts(news.sender)   # (parseaddr reads 'Name:' as a group)
+        return alternative_message(
+            sender=sender, reply_to=mailbox_parts(news.reply_to), subject=subject, date=date,
+            message_id=f"<newsletter.{key}.{digest}@{sender[1].rsplit('@', 1)[1]}>", unsubscribe=", ".join(unsubscribe),
+            boundary=f"=_alternative_{digest}", text=text, html=html)
     except ValueError as exc:  # defence in depth: front matter and config are validated to one line
         raise PipelineError(Finding(Location(source), f"cannot build the email headers: {exc}")) from None
-    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
-    message.set_boundary(f"=_alternative_{digest}")
-    return message.as_bytes(policy=_SMTP)
 
 
 def _image(site: Site, article: Article) -> dict | None:
