@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -34,7 +35,14 @@ def _unsubscribe(value) -> str:
     if not merge_tag and not re.fullmatch(r"https://[^\s/?#<>,\"\\@]+(?:[/?#][^\s<>,\"\\]*)?", value):
         raise Invalid(f"expected an https:// URL or an email-service merge tag such as *|UNSUB|*, got {value!r} "
                       f"(one URL: no spaces, quotes, <, >, commas or user@ part)")
+    if not value.isascii():   # List-Unsubscribe carries it as written, and no mail client decodes it there
+        raise Invalid(f"write the URL's characters that are not ASCII percent-encoded: {ascii_url(value)}")
     return value
+
+
+def ascii_url(url: str) -> str:
+    """`url` with its characters that are not ASCII percent-encoded as UTF-8 (as a browser sends it)."""
+    return re.sub(r"[^\x00-\x7f]+", lambda m: quote(m.group()), url)
 
 
 def _mailto(value) -> str:

@@ -381,3 +381,29 @@ def test_the_text_part_wraps_words_exactly_as_textwrap_fills_them(words, width, 
     assert wrap(text, width, indent, first) == textwrap.fill(
         collapse(text), width=width, initial_indent=indent if first is None else first, subsequent_indent=indent,
         break_long_words=False, break_on_hyphens=False)
+
+
+def test_a_long_unsubscribe_url_reaches_mail_clients_as_written_in_list_unsubscribe(tmp_path):
+    """RFC 2369: each URL whole between < and >, never an encoded word (no client decodes one
+    there, so one-click unsubscribe would break), a line broken only between two of them."""
+    url = "https://mail.esp.example/unsubscribe/" + "a1b2c3d4" * 12 + "?list=clinic&member=42"
+    site = SITE_YAML.replace(UNSUBSCRIBE, url).replace(
+        "  unsubscribe_url:", "  unsubscribe_mailto: mailto:unsub@clinic.example\n  unsubscribe_url:")
+    project = make_project(tmp_path / "p", {"a.md": post("A")}, site=site)
+    result = build(project)
+    assert result.exit_code == 0, result.stderr
+    raw, msg = message(project, "a")
+    field = re.search(rb"\r\nList-Unsubscribe:((?:[^\r]|\r\n[ \t])*)\r\n", raw).group(1)
+    assert b"=?" not in field
+    assert re.sub(rb"\r\n[ \t]", b" ", field).decode("ascii") == f" <{url}>, <mailto:unsub@clinic.example>"
+    assert str(msg["List-Unsubscribe"]).split() == [f"<{url}>,", "<mailto:unsub@clinic.example>"]
+
+
+def test_an_unsubscribe_url_that_is_not_ascii_is_an_error_naming_its_percent_encoded_form(tmp_path):
+    site = SITE_YAML.replace(UNSUBSCRIBE, "https://clinic.example/désabonner")
+    project = make_project(tmp_path / "p", {"a.md": post("A")}, site=site)
+    result = build(project)
+    assert result.exit_code == 1
+    assert "write the URL's characters that are not ASCII percent-encoded: https://clinic.example/d%C3%A9sabonner" \
+        in result.stderr
+    assert "content/site.yaml:" in result.stderr.splitlines()[0]

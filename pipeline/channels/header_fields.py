@@ -72,6 +72,26 @@ def unstructured(name: str, value: str) -> str:
     return f"{name}: {value}\r\n"
 
 
+def url_list(name: str, urls: list[str]) -> str:
+    """`name: <url>, <url>` as RFC 2369 has List-Unsubscribe: each URL whole between angle
+    brackets, never an encoded word (mail clients and list software read the URLs as written), a
+    line broken only between two of them. A URL that is not ASCII, or holds a line break or an
+    angle bracket, is refused (site settings are checked for the first: see config). Blanks are
+    kept: an email service's merge tag, such as {{ unsubscribe_url }}, is replaced before sending."""
+    if not urls or any(not url.isascii() or _BREAK.search(url) or set(url) & set("<>") for url in urls):
+        raise ValueError(f"{name}: expected ASCII URLs without line breaks or angle brackets, got {urls!r}")
+    items = [f"<{url}>" for url in urls]
+    lines = [f"{name}: {items[0]}"]
+    for item in items[1:]:
+        if len(lines[-1]) + len(", ") + len(item) <= MAX_LINE:
+            lines[-1] += ", " + item
+        else:
+            lines[-1] += ","
+            lines.append(" " + item)
+    return "\r\n".join(lines) + "\r\n"
+
+
+
 def mailbox(name: str, display_name: str, address: str) -> str:
     """`name: display name <address>`, or the bare address when there is no display name (or only
     blanks: the email package may encode the address with them); the name quoted when it holds a

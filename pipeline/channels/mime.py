@@ -23,16 +23,16 @@ _HTML_PART = (b'Content-Type: text/html; charset="utf-8"\r\nContent-Transfer-Enc
 
 
 def alternative_message(*, sender: tuple[str, str], reply_to: tuple[str, str], subject: str, date: datetime,
-                        message_id: str, unsubscribe: str, boundary: str, text: str, html: str) -> bytes:
+                        message_id: str, unsubscribe: list[str], boundary: str, text: str, html: str) -> bytes:
     """The message: From and Reply-To as (display name, address), the display name possibly
-    empty; `message_id` with its angle brackets; `unsubscribe` the List-Unsubscribe value.
+    empty; `message_id` with its angle brackets; `unsubscribe` the List-Unsubscribe URLs.
     ValueError for a value a header cannot carry (a line break, an address that is not ASCII
     dot-atoms...)."""
     if not _BOUNDARY.fullmatch(boundary):
         raise ValueError(f"boundary {boundary!r}: expected 1-30 of the characters a MIME boundary may hold, no space")
     head = (header_fields.mailbox("From", *sender) + header_fields.mailbox("Reply-To", *reply_to)
             + header_fields.unstructured("Subject", subject) + f"Date: {format_datetime(date)}\r\n"
-            + header_fields.message_id(message_id) + header_fields.unstructured("List-Unsubscribe", unsubscribe)
+            + header_fields.message_id(message_id) + header_fields.url_list("List-Unsubscribe", unsubscribe)
             + "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\nMIME-Version: 1.0\r\n"
             f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n')
     delimiter = f"\r\n--{boundary}".encode("ascii")

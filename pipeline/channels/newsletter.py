@@ -122,12 +122,12 @@ def build_message(site: Site, subject: str, html: str, text: str, date: datetime
     """multipart/alternative (text first, HTML last), UTF-8, with a deterministic Message-ID."""
     news = site.config.newsletter
     digest = hashlib.sha256((html + "\0" + text).encode("utf-8")).hexdigest()[:16]
-    unsubscribe = [f"<{news.unsubscribe_url}>"] + ([f"<{news.unsubscribe_mailto}>"] if news.unsubscribe_mailto else [])
+    unsubscribe = [news.unsubscribe_url] + ([news.unsubscribe_mailto] if news.unsubscribe_mailto else [])
     try:
         sender = mailbox_parts(news.sender)   # (parseaddr reads 'Name:' as a group)
         return alternative_message(
             sender=sender, reply_to=mailbox_parts(news.reply_to), subject=subject, date=date,
-            message_id=f"<newsletter.{key}.{digest}@{sender[1].rsplit('@', 1)[1]}>", unsubscribe=", ".join(unsubscribe),
+            message_id=f"<newsletter.{key}.{digest}@{sender[1].rsplit('@', 1)[1]}>", unsubscribe=unsubscribe,
             boundary=f"=_alternative_{digest}", text=text, html=html)
     except ValueError as exc:  # defence in depth: front matter and config are validated to one line
         raise PipelineError(Finding(Location(source), f"cannot build the email headers: {exc}")) from None
