@@ -52,7 +52,9 @@ def _mailto(value) -> str:
     return value
 
 
-_ADDRESS = r'[^@\s<>(),;:"\[\]\\]+@[^@\s<>(),;:"\[\]\\]+\.[^@\s<>(),;:"\[\]\\]+'
+# An address a message can carry as written (RFC 5322 dot-atoms, ASCII): local@domain.tld
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_ADDRESS = rf"{_ATEXT}(?:\.{_ATEXT})*@{_ATEXT}(?:\.{_ATEXT})*\.{_ATEXT}"
 _MAILBOX = re.compile(rf'(?:(?P<name>[^<>]*?)\s*<(?P<angle>{_ADDRESS})>|(?P<bare>{_ADDRESS}))')
 
 
@@ -76,7 +78,8 @@ def _mailbox(value) -> str:
     try:
         mailbox_parts(value)
     except ValueError:
-        raise Invalid(f"expected one address like 'Next Level PT <news@clinic.example>', got {value!r}") from None
+        raise Invalid(f"expected one address like 'Next Level PT <news@clinic.example>', got {value!r} (an "
+                      f"address is ASCII words joined by dots, one @, then a domain with a dot)") from None
     return value
 
 

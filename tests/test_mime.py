@@ -279,9 +279,15 @@ def test_a_line_break_in_a_header_value_is_an_error_at_the_article(loaded, subje
 
 @pytest.mark.parametrize("sender", ["Clinic <news@clinic..example>", "Clinic <n\u00e9ws@clinic.example>",
                                     "Clinic <news@cl\u00efnic.example>", "Clinic <.news@clinic.example>"])
-def test_an_address_a_message_cannot_carry_is_an_error(loaded, sender):
-    site = with_newsletter(loaded.site, sender=sender)
+def test_an_address_a_message_cannot_carry_is_an_error_in_the_settings_and_never_a_message(loaded, sender, tmp_path):
+    from conftest import build, make_project, post
+    from test_newsletter import SITE_YAML
+    project = make_project(tmp_path / "p", {"a.md": post("A")},
+                           site=SITE_YAML.replace("Test Clinic <news@clinic.example>", sender))
+    result = build(project)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("content/site.yaml:") and "expected one address like" in result.stderr
+    site = with_newsletter(loaded.site, sender=sender)   # (settings made without those checks)
     with pytest.raises(PipelineError) as raised:
         build_message(site, "Knee Basics", "<p>x</p>", "x", DATE, "knee", SOURCE)
-    assert str(raised.value).startswith(f"{SOURCE}: error: cannot build the email headers: From: "
-                                        f"{mailbox_parts(sender)[1]!r} is not an address")
+    assert str(raised.value).startswith(f"{SOURCE}: error: cannot build the email headers:")
