@@ -5,6 +5,8 @@ the corpus bench/run.py builds, timed with every layer, then with one layer take
 
 - the up-to-date stamp (taken away: the stamp files in .pipeline/ deleted before each build);
 - saves detached after the command returns (PIPELINE_DETACH_SAVES_FROM beyond the site's size);
+- the spare output tree (taken away: .output-spare deleted before each build, so the build links
+  every file it keeps from output/ into its staging folder);
 - forked processes altogether: workers, the output survey, the clock's events (--jobs 1);
 - the build store, cache and records both (--no-cache: every article rendered again).
 
@@ -37,10 +39,16 @@ def no_stamp(project: Path) -> None:
         stamp.unlink()
 
 
+def no_spare(project: Path) -> None:
+    wait(project)   # the last build's saver brings the spare tree up to date after the command returns
+    shutil.rmtree(project / ".output-spare", ignore_errors=True)
+
+
 VARIANTS = [   # (name, extra arguments, environment, before each build, scenarios)
     ("every layer", [], {}, None, ("no change", "one change")),
     ("no up-to-date stamp", [], {}, no_stamp, ("no change",)),
     ("saves made before returning", [], {"PIPELINE_DETACH_SAVES_FROM": str(10 ** 9)}, None, ("one change",)),
+    ("no spare output tree", [], {}, no_spare, ("one change",)),
     ("one process (--jobs 1)", ["--jobs", "1"], {}, None, ("no change", "one change")),
     ("no store (--no-cache)", ["--no-cache"], {}, None, ("one change",)),
 ]
