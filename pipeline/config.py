@@ -49,6 +49,8 @@ def _mailto(value) -> str:
     value = text().check(value)
     if not re.fullmatch(r"mailto:[^@\s<>,]+@[^@\s<>,?]+(\?[^\s<>,]*)?", value):
         raise Invalid(f"expected mailto:address@domain, got {value!r}")
+    if not value.isascii():   # as for unsubscribe_url: List-Unsubscribe carries it as written
+        raise Invalid(f"write the address's characters that are not ASCII percent-encoded: {ascii_url(value)}")
     return value
 
 

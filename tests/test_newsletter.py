@@ -399,11 +399,16 @@ def test_a_long_unsubscribe_url_reaches_mail_clients_as_written_in_list_unsubscr
     assert str(msg["List-Unsubscribe"]).split() == [f"<{url}>,", "<mailto:unsub@clinic.example>"]
 
 
-def test_an_unsubscribe_url_that_is_not_ascii_is_an_error_naming_its_percent_encoded_form(tmp_path):
-    site = SITE_YAML.replace(UNSUBSCRIBE, "https://clinic.example/désabonner")
+@pytest.mark.parametrize("field, value, encoded", [
+    ("unsubscribe_url", "https://clinic.example/désabonner", "https://clinic.example/d%C3%A9sabonner"),
+    ("unsubscribe_mailto", "mailto:désabo@clinic.example", "mailto:d%C3%A9sabo@clinic.example")])
+def test_an_unsubscribe_link_that_is_not_ascii_is_an_error_naming_its_percent_encoded_form(tmp_path, field, value,
+                                                                                          encoded):
+    site = SITE_YAML.replace(UNSUBSCRIBE, value) if field == "unsubscribe_url" else \
+        SITE_YAML.replace("  unsubscribe_url:", f"  unsubscribe_mailto: {value}\n  unsubscribe_url:")
     project = make_project(tmp_path / "p", {"a.md": post("A")}, site=site)
     result = build(project)
     assert result.exit_code == 1
-    assert "write the URL's characters that are not ASCII percent-encoded: https://clinic.example/d%C3%A9sabonner" \
-        in result.stderr
-    assert "content/site.yaml:" in result.stderr.splitlines()[0]
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("content/site.yaml:") and f"{field}:" in first
+    assert f"characters that are not ASCII percent-encoded: {encoded}" in first

@@ -91,7 +91,6 @@ def url_list(name: str, urls: list[str]) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
-
 def mailbox(name: str, display_name: str, address: str) -> str:
     """`name: display name <address>`, or the bare address when there is no display name (or only
     blanks: the email package may encode the address with them); the name quoted when it holds a
