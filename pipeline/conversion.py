@@ -37,11 +37,17 @@ class ConversionContext:
     loader: _Loader             # reads a source again where it is converted
 
 
-def reconvert(context: ConversionContext, source: str) -> Article | None:
-    """The article of a source this build loaded, converted again from its file (see
-    incremental.bodies.Hydrator)."""
-    loader = context.loader
-    return _convert_whole(context, loader.full(loader.new[source].parsed))[0]
+def reconvert(context: ConversionContext, article: Article) -> Article:
+    """The whole article of one this build loaded without its body (incremental.bodies.light), its
+    source converted again: the very article it loaded (the same digest), else a PipelineError."""
+    loader, build_cache = context.loader, cache.current()
+    counted = build_cache.hits, build_cache.misses
+    whole, _ = _convert_whole(context, loader.full(loader.new[article.source].parsed))   # its Markdown is cached
+    build_cache.hits, build_cache.misses = counted   # not a result reused from an earlier build
+    if whole is None or cache.article_digest(whole) != cache.article_digest(article):
+        raise PipelineError(Finding(Location(article.source), "the file changed while the build read it; "
+                                    "run the build again"))
+    return whole
 
 
 def _convert(context: ConversionContext, parsed: _Parsed) -> tuple[tuple | None, list]:

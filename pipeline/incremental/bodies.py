@@ -2,14 +2,12 @@
 metadata (listings, neighbours, the report) but only the bodies it renders, so its memory does
 not grow with the articles' text. An article without its body (`light`) holds UNLOADED in its
 body fields, which refuses every use; Site.whole gives the article back whole through the
-Hydrator, which converts its source again and checks it is the article the build loaded."""
+Hydrator, which converts its source again (see conversion.reconvert)."""
 
 from __future__ import annotations
 
 from typing import Callable
 
-from pipeline.errors import Finding, Location, PipelineError
-from pipeline.incremental import cache
 from pipeline.model import Article
 
 
@@ -53,19 +51,10 @@ def is_light(article: Article) -> bool:
 class Hydrator:
     """Gives an article loaded without its body back whole, exactly as converted."""
 
-    def __init__(self, convert: Callable[[str], Article | None]):
-        """`convert`: the article of a source file (by its path) converted again (None when it
-        no longer converts)."""
+    def __init__(self, convert: Callable[[Article], Article]):
+        """`convert`: the whole article of one loaded without its body, its source converted
+        again (a PipelineError when that is not the article the build loaded)."""
         self.convert = convert
 
     def __call__(self, article: Article) -> Article:
-        if not is_light(article):
-            return article
-        build_cache = cache.current()
-        counted = build_cache.hits, build_cache.misses
-        whole = self.convert(article.source)   # its Markdown was cached when it was loaded
-        build_cache.hits, build_cache.misses = counted   # not a result reused from an earlier build
-        if whole is None or cache.article_digest(whole) != cache.article_digest(article):
-            raise PipelineError(Finding(Location(article.source), "the file changed while the build read it; "
-                                        "run the build again"))
-        return whole
+        return self.convert(article) if is_light(article) else article

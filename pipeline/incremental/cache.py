@@ -21,6 +21,7 @@ from typing import Callable
 
 import pipeline
 from pipeline.incremental import store
+from pipeline.incremental.bodies import is_light
 from pipeline.incremental.store import seal, unseal  # noqa: F401 - (records and tests use them from here)
 
 FORMAT = "3"   # entries sealed with their names (store.seal)
@@ -68,17 +69,12 @@ def article_digest(article) -> str:
     known = _DIGESTS.get(id(article))
     if known is not None and known[0]() is article:
         return known[1]
-    if _is_light(article):
+    if is_light(article):
         raise RuntimeError(f"no digest for {article.source} loaded without its body (pipeline bug)")
     values = [(f.name, getattr(article, f.name)) for f in fields(article) if f.name != "front"]
     result = digest(*values)
     remember_digest(article, result)
     return result
-
-
-def _is_light(article) -> bool:
-    from pipeline.incremental.bodies import is_light   # (bodies uses this module: imported when first needed)
-    return is_light(article)
 
 
 def remember_digest(article, value: str) -> None:
