@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from pipeline.compliance.exports import LEAD_TIME, MAX_ROWS, SLOT
 from pipeline.model import Article, Site
+from pipeline.wording import counted, span
 
 STAMP_EVENT = 0.001                     # seconds either side of the clock: see clock_events
 
@@ -84,29 +85,15 @@ def summary(site: Site, made: Schedule) -> tuple[str, ...]:
     notes = []
     older = f"(articles older than {span(site.config.social.catch_up)})"
     if made.passed and not made.times:
-        notes.append(f"the scheduling exports are empty: the times of all {_plural(made.passed, 'social post')} "
+        notes.append(f"the scheduling exports are empty: the times of all {counted(made.passed, 'social post')} "
                      f"have passed {older}")
     elif made.passed:
-        notes.append(f"{_plural(made.passed, 'social post')} left out of the schedule: their times have passed "
+        notes.append(f"{counted(made.passed, 'social post')} left out of the schedule: their times have passed "
                      f"{older}")
     for name, count in sorted(made.over.items()):
-        notes.append(f"{_plural(count, 'social post')} left out of hootsuite-{name}.csv: Hootsuite takes at most "
+        notes.append(f"{counted(count, 'social post')} left out of hootsuite-{name}.csv: Hootsuite takes at most "
                      f"{MAX_ROWS} per upload (calendar.ics has them all)")
     return tuple(notes)
-
-
-def span(delta: timedelta) -> str:
-    """'7 days', '36 hours', '90 minutes', '0 minutes'."""
-    minutes = int(delta.total_seconds() // 60)
-    if minutes and not minutes % (24 * 60):
-        return _plural(minutes // (24 * 60), "day")
-    if minutes and not minutes % 60:
-        return _plural(minutes // 60, "hour")
-    return _plural(minutes, "minute")
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
 def clock_events(site: Site) -> list[float]:

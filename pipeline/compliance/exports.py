@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from pipeline.errors import ERROR, WARNING, Finding, Location
 from pipeline.model import Artifact, Site
+from pipeline.wording import span
 
 # Hootsuite's bulk composer: what the schedule follows (channels/schedule.py) and this checks.
 LEAD_TIME = timedelta(minutes=10)   # a post at least 10 minutes after the upload
@@ -84,7 +85,6 @@ def past_posts(site: Site, article, path: str, slots: dict) -> list[Finding]:
     missed = sorted(name for name, when in slots.items() if when is None)
     if not missed:
         return []
-    from pipeline.channels.schedule import span
     return [Finding(Location(article.source), f"the {', '.join(missed)} post(s) would go out less than 10 minutes "
                     f"from now or earlier, and the article is older than social.catch_up "
                     f"({span(site.config.social.catch_up)}), so they are left out of the scheduling exports; post "
