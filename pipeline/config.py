@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipeline.compliance.exports import FORMATS
@@ -55,8 +55,9 @@ def _mailto(value) -> str:
 
 
 # An address a message can carry as written (RFC 5322 dot-atoms, ASCII): local@domain.tld
-_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_ADDRESS = rf"{_ATEXT}(?:\.{_ATEXT})*@{_ATEXT}(?:\.{_ATEXT})*\.{_ATEXT}"
+ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+DOT_ATOM = rf"{ATEXT}(?:\.{ATEXT})*"
+_ADDRESS = rf"{DOT_ATOM}@{DOT_ATOM}\.{ATEXT}"
 _MAILBOX = re.compile(rf'(?:(?P<name>[^<>]*?)\s*<(?P<angle>{_ADDRESS})>|(?P<bare>{_ADDRESS}))')
 
 

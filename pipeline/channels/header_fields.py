@@ -14,6 +14,8 @@ from __future__ import annotations
 import binascii
 import re
 
+from pipeline.config import DOT_ATOM
+
 MAX_LINE = 78   # email.policy.SMTP's max_line_length
 _WSP = " \t"
 _SPECIALS = frozenset('()<>@,:;.\\"[]')   # RFC 5322 specials: a display name holding one is quoted
@@ -22,8 +24,7 @@ _BREAK = re.compile(r"[\n\v\f\r\x1c\x1d\x1e\x85\u2028\u2029]")   # where str.spl
 # The email package's tokens: a run of anything but space and tab, or a space or tab with all
 # the whitespace (str.isspace) after it.
 _TOKEN = re.compile(r"[ \t]\s*|[^ \t]+")
-_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_DOT_ATOM = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*")
+_DOT_ATOM = re.compile(DOT_ATOM)
 _MSG_ID = re.compile(rf"<{_DOT_ATOM.pattern}@{_DOT_ATOM.pattern}>")
 _OWN_WORD = re.compile(r"=\?utf-8\?([qb])\?([^?]*)\?=")
 _PIECE = re.compile(r"(=\?utf-8\?[qb]\?[^?]*\?=)|([ \t]\s*)|((?:(?!=\?utf-8\?[qb]\?)[^ \t])+)")
